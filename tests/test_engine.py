@@ -1,0 +1,468 @@
+"""Value: the book's numbers, every op, accumulation, no_grad, input checks."""
+
+from __future__ import annotations
+
+import gc
+import math
+import threading
+import weakref
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from tinygrad_ko import Value, is_grad_enabled, no_grad
+
+# --- the chapter's examples, exactly as IEEE doubles compute them -----------------
+# Exact equality is right here: the operations are deterministic IEEE-754 double
+# arithmetic in a fixed order, so any deviation is a change in what we compute.
+
+
+def test_apple_orange_example_gives_the_books_numbers() -> None:
+    apple, n = Value(100, label="apple"), Value(2, label="n")
+    orange, m, tax = Value(150, label="orange"), Value(3, label="m"), Value(1.1, label="tax")
+    total = (apple * n + orange * m) * tax
+    total.backward()
+    assert total.data == 715.0000000000001
+    assert apple.grad == 2.2
+    assert n.grad == 110.00000000000001
+    assert orange.grad == 3.3000000000000003
+    assert m.grad == 165.0
+    assert tax.grad == 650.0
+
+
+def test_apples_only_example_gives_the_books_numbers() -> None:
+    apple, n, tax = Value(100), Value(2), Value(1.1)
+    price = apple * n * tax
+    price.backward()
+    assert price.data == 220.00000000000003
+    assert tax.grad == 200.0
+    assert apple.grad == 2.2
+    assert n.grad == 110.00000000000001
+
+
+def test_hangul_identifiers_and_labels_work() -> None:
+    사과, 사과_개수, 소비세 = Value(100, label="사과"), Value(2, label="사과 개수"), Value(1.1, label="소비세")
+    지불_금액 = 사과 * 사과_개수 * 소비세
+    지불_금액.backward()
+    assert 사과.label == "사과"
+    assert 소비세.grad == 200.0
+
+
+# --- attributes -----------------------------------------------------------------
+
+
+def test_new_value_holds_a_python_float_and_zero_grad() -> None:
+    v = Value(3)
+    assert type(v.data) is float and v.data == 3.0
+    assert type(v.grad) is float and v.grad == 0.0
+    assert v.label == "" and v.op == "" and v.parents == ()
+
+
+@pytest.mark.parametrize(
+    "number",
+    [np.float64(2.5), np.float32(2.5), np.int64(2), np.int8(-3), np.uint16(7), np.array(2.5), np.array(4),
+     Fraction(5, 2), 2, -0.0, math.inf, math.nan],
+)
+def test_real_numbers_are_stored_as_python_floats(number: object) -> None:
+    v = Value(number)  # type: ignore[arg-type]
+    assert type(v.data) is float
+    expected = float(number)  # type: ignore[arg-type]
+    assert v.data == expected or (math.isnan(expected) and math.isnan(v.data))
+
+
+def test_parents_are_in_argument_order_and_keep_repeats() -> None:
+    a, b = Value(1.0), Value(2.0)
+    assert (a * b).parents == (a, b)
+    assert (b * a).parents == (b, a)
+    assert (a * a).parents == (a, a)
+    assert a.relu().parents == (a,)
+
+
+def test_reflected_operators_put_the_number_first() -> None:
+    x = Value(4.0)
+    cases = {"add": 2 + x, "sub": 1 - x, "mul": 2 * x, "div": 2 / x, "pow": 2**x}
+    assert [c.data for c in cases.values()] == [6.0, -3.0, 8.0, 0.5, 16.0]
+    for op, node in cases.items():
+        assert node.op == op
+        first, second = node.parents
+        assert second is x and first.op == "" and first.data in (1.0, 2.0)
+
+
+def test_float_repr_hash_and_identity_equality() -> None:
+    a = Value(2.5, label="a")
+    b = Value(2.5, label="a")
+    assert float(a) == 2.5
+    assert repr(a) == "Value(data=2.5, grad=0.0, label='a', op='')"
+    assert repr(a * b) == "Value(data=6.25, grad=0.0, label='', op='mul')"
+    assert a != b and a == a  # identity: == is not overloaded
+    assert len({a, b, a}) == 2
+
+
+# --- each op: value and gradient ------------------------------------------------------
+# Gradients of the elementary ops are compared exactly where the rule is one
+# multiplication of exactly representable numbers, otherwise with math.isclose at
+# rel_tol=1e-15 (a few ulps: the rule and the test compute the same formula, at most
+# in a different order).
+
+
+def grads(f, *xs: float) -> tuple[float, list[float]]:  # type: ignore[no-untyped-def]
+    vs = [Value(x) for x in xs]
+    out = f(*vs)
+    out.backward()
+    return out.data, [v.grad for v in vs]
+
+
+def test_add_sub_mul_div_values_and_gradients() -> None:
+    assert grads(lambda x, y: x + y, 3.0, 4.0) == (7.0, [1.0, 1.0])
+    assert grads(lambda x, y: x - y, 3.0, 4.0) == (-1.0, [1.0, -1.0])
+    assert grads(lambda x, y: x * y, 3.0, 4.0) == (12.0, [4.0, 3.0])
+    out, (dx, dy) = grads(lambda x, y: x / y, 3.0, 4.0)
+    assert out == 0.75 and dx == 0.25 and dy == -3.0 / 16.0
+    assert grads(lambda x: -x, 3.0) == (-3.0, [-1.0])
+
+
+def test_pow_with_value_exponent_differentiates_both_sides() -> None:
+    out, (dx, dy) = grads(lambda x, y: x**y, 2.0, 3.0)
+    assert out == 8.0
+    assert dx == 12.0
+    assert math.isclose(dy, 8.0 * math.log(2.0), rel_tol=1e-15)
+
+
+def test_pow_with_number_exponent() -> None:
+    out, (dx,) = grads(lambda x: x**2, -3.0)
+    assert out == 9.0 and dx == -6.0
+    out, (dx,) = grads(lambda x: x**0.5, 4.0)
+    assert out == 2.0 and dx == 0.25
+    out, (dx,) = grads(lambda x: x**0, 0.0)  # d/dx of the constant 1 is 0, even at 0
+    assert out == 1.0 and dx == 0.0
+
+
+def test_number_base_to_value_power() -> None:
+    out, (dx,) = grads(lambda x: 2**x, 3.0)
+    assert out == 8.0
+    assert math.isclose(dx, 8.0 * math.log(2.0), rel_tol=1e-15)
+
+
+def test_unary_ops_values_and_gradients() -> None:
+    assert grads(lambda x: x.relu(), 3.0) == (3.0, [1.0])
+    assert grads(lambda x: x.relu(), -3.0) == (0.0, [0.0])
+    out, (d,) = grads(lambda x: x.exp(), 1.5)
+    assert out == math.exp(1.5) and d == math.exp(1.5)
+    out, (d,) = grads(lambda x: x.log(), 4.0)
+    assert out == math.log(4.0) and d == 0.25
+    out, (d,) = grads(lambda x: x.tanh(), 0.5)
+    assert out == math.tanh(0.5) and math.isclose(d, 1 - math.tanh(0.5) ** 2, rel_tol=1e-15)
+    out, (d,) = grads(lambda x: x.sigmoid(), 0.5)
+    s = 1 / (1 + math.exp(-0.5))
+    assert math.isclose(out, s, rel_tol=1e-15) and math.isclose(d, s * (1 - s), rel_tol=1e-15)
+
+
+def test_relu_derivative_at_zero_is_zero_as_in_pytorch_and_jax() -> None:
+    assert grads(lambda x: x.relu(), 0.0) == (0.0, [0.0])
+    assert grads(lambda x: x.relu(), -0.0) == (0.0, [0.0])
+
+
+def test_sigmoid_and_tanh_never_overflow() -> None:
+    assert grads(lambda x: x.sigmoid(), 1000.0) == (1.0, [0.0])
+    assert grads(lambda x: x.sigmoid(), -1000.0) == (0.0, [0.0])
+    assert grads(lambda x: x.tanh(), 1000.0) == (1.0, [0.0])
+    assert grads(lambda x: x.tanh(), -1000.0) == (-1.0, [0.0])
+    # Far from saturation the negative branch is still accurate.
+    out, (d,) = grads(lambda x: x.sigmoid(), -30.0)
+    assert math.isclose(out, math.exp(-30.0) / (1 + math.exp(-30.0)), rel_tol=1e-15)
+    assert d > 0.0
+
+
+def test_nan_and_inf_propagate_without_exceptions() -> None:
+    x, y = Value(math.nan), Value(2.0)
+    z = (x * y + y).relu()
+    z.backward()
+    assert math.isnan(z.data)
+    assert math.isnan(y.grad)  # d/dy (x*y + y) = x + 1 = nan
+    big = Value(1e308) * Value(10.0)
+    assert big.data == math.inf
+    assert (Value(math.inf) - Value(math.inf)).data != (Value(math.inf) - Value(math.inf)).data
+
+
+# --- backward(): ordering, reuse, accumulation, seeds, depth ------------------------
+
+
+def test_reused_node_accumulates_gradient() -> None:
+    x = Value(3.0)
+    (x * x).backward()
+    assert x.grad == 6.0
+
+
+def test_diamond_graph_sums_both_paths() -> None:
+    a = Value(3.0)
+    b = a + 1
+    c = 2 * a
+    d = b * c
+    d.backward()
+    # d = (a+1) * 2a  ->  dd/da = 2a + 2(a+1) = 4a + 2 = 14
+    assert d.data == 24.0
+    assert a.grad == 14.0
+    assert b.grad == 6.0 and c.grad == 4.0
+
+
+def test_each_node_is_visited_once_in_a_heavily_shared_graph() -> None:
+    # y_{k+1} = y_k + y_k doubles; 60 levels of sharing would take 2**60 visits
+    # if a node were handled once per path.
+    x = Value(1.0)
+    y = x
+    for _ in range(60):
+        y = y + y
+    y.backward()
+    assert y.data == 2.0**60 and x.grad == 2.0**60
+
+
+def test_gradients_accumulate_across_backward_calls() -> None:
+    x = Value(2.0)
+    y = x * 3
+    y.backward()
+    y.backward()
+    assert x.grad == 6.0
+    assert y.grad == 2.0
+
+
+def test_second_backward_adds_the_same_gradients_again_on_a_diamond() -> None:
+    a = Value(3.0)
+    d = (a + 1) * (2 * a)
+    d.backward()
+    first = a.grad
+    d.backward()
+    assert first == 14.0 and a.grad == 2 * first
+
+
+def test_shared_parameter_sums_gradients_from_two_graphs() -> None:
+    w = Value(2.0)
+    y1 = w * 3.0
+    y2 = w * w
+    y1.backward()
+    y2.backward()
+    assert w.grad == 3.0 + 4.0
+
+
+def test_zero_grad_clears_every_node_it_depends_on() -> None:
+    x, w = Value(2.0), Value(3.0)
+    h = x * w
+    y = h.relu()
+    y.backward()
+    y.zero_grad()
+    assert [n.grad for n in (x, w, h, y)] == [0.0] * 4
+    y.backward()
+    assert x.grad == 3.0
+
+
+def test_backward_with_seed_gradient_scales_linearly() -> None:
+    x = Value(2.0)
+    y = x * x
+    y.backward(grad=0.5)
+    assert y.grad == 0.5 and x.grad == 2.0
+
+
+def test_backward_on_a_leaf_sets_its_gradient() -> None:
+    x = Value(5.0)
+    x.backward()
+    assert x.grad == 1.0
+
+
+def test_million_node_chain_at_default_recursion_limit() -> None:
+    import sys
+
+    assert sys.getrecursionlimit() <= 10_000  # the test means nothing with a raised limit
+    x = Value(1.0)
+    y = x
+    for _ in range(1_000_000):
+        y = y + 1.0
+    y.backward()
+    assert y.data == 1_000_001.0
+    assert x.grad == 1.0
+
+
+# --- no_grad -----------------------------------------------------------------------------
+
+
+def test_no_grad_records_no_parents_and_nests() -> None:
+    x = Value(3.0)
+    assert is_grad_enabled()
+    with no_grad():
+        y = x * 2
+        with no_grad():
+            z = y.exp()
+        w = -y
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+    for node in (y, z, w):
+        assert node.parents == () and node.op == ""
+    assert y.data == 6.0 and w.data == -6.0
+    after = x * 2
+    assert after.parents[0] is x
+
+
+def test_no_grad_is_not_seen_by_another_thread() -> None:
+    seen: list[tuple[bool, int]] = []
+    inside = threading.Event()
+    release = threading.Event()
+
+    def worker() -> None:
+        inside.wait()
+        v = Value(1.0) * 2
+        seen.append((is_grad_enabled(), len(v.parents)))
+        release.set()
+
+    t = threading.Thread(target=worker)
+    t.start()
+    with no_grad():
+        inside.set()
+        release.wait(timeout=10)
+    t.join()
+    assert seen == [(True, 2)]
+
+
+def test_no_grad_is_restored_after_an_exception() -> None:
+    with pytest.raises(ZeroDivisionError), no_grad():
+        Value(1.0) / 0
+    assert is_grad_enabled()
+    assert len((Value(1.0) * 2).parents) == 2
+
+
+# --- memory: no reference cycles ------------------------------------------------------
+
+
+def test_graph_is_freed_by_reference_counting_alone() -> None:
+    gc.collect()
+    gc.disable()
+    try:
+        x = Value(2.0)
+        intermediates = []
+        y = x
+        for _ in range(50):
+            y = (y * 1.5 + 1.0).tanh().relu()
+            intermediates.append(weakref.ref(y))
+        y.backward()
+        refs = [*intermediates]
+        del y, intermediates
+        assert all(r() is None for r in refs), "a node survived: something holds a reference cycle"
+        assert x.grad != 0.0
+    finally:
+        gc.enable()
+
+
+# --- numpy interop --------------------------------------------------------------------
+
+
+def test_numpy_scalar_on_either_side_gives_a_value_holding_a_python_float() -> None:
+    for product in (np.float64(2) * Value(3), Value(3) * np.float64(2),
+                    np.float32(2) * Value(3), Value(3) * np.int64(2)):
+        assert isinstance(product, Value)
+        assert type(product.data) is float and product.data == 6.0
+
+
+def test_numpy_array_times_value_is_an_object_array_of_values() -> None:
+    v = Value(3.0)
+    for product in (np.array([1.0, 2.0]) * v, v * np.array([1.0, 2.0])):
+        assert isinstance(product, np.ndarray) and product.dtype == object and product.shape == (2,)
+        assert all(isinstance(p, Value) for p in product)
+        assert [p.data for p in product] == [3.0, 6.0]
+    total = np.sum(np.array([1.0, 2.0]) * v)
+    assert isinstance(total, Value)
+    total.backward()
+    assert v.grad == 3.0
+
+
+# --- bad input: the type and the message --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        ("3", ["str", "float('3')"]),
+        (None, ["None"]),
+        (True, ["bool", "1.0"]),
+        (np.True_, ["bool"]),
+        ([1.0], ["list", "one Value per element"]),
+        (1 + 2j, ["complex", "real part"]),
+        (np.array([1.0, 2.0]), ["shape (2,)", "one Value per element"]),
+        (b"3", ["bytes"]),
+    ],
+)
+def test_value_rejects_what_is_not_a_real_number(bad: object, words: list[str]) -> None:
+    with pytest.raises(TypeError, match=r"^Value\(\) needs a real number, got ") as err:
+        Value(bad)  # type: ignore[arg-type]
+    for word in words:
+        assert word in str(err.value)
+
+
+def test_value_rejects_an_int_too_large_for_a_float() -> None:
+    with pytest.raises(ValueError, match=r"too large for a float") as err:
+        Value(10**400)
+    assert "(401 digits)" in str(err.value)
+
+
+def test_label_must_be_a_string() -> None:
+    with pytest.raises(TypeError, match=r"label=.*must be a str, got 3 \(int\)"):
+        Value(1.0, label=3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("make", "pattern"),
+    [
+        (lambda x: x + "a", r"Value \+ \.\.\. needs a real number, got 'a' \(str\)"),
+        (lambda x: "a" * x, r"Value \* \.\.\. needs a real number, got 'a' \(str\)"),
+        (lambda x: x * None, r"Value \* \.\.\. needs a real number, got None \(NoneType\)"),
+        (lambda x: x ** "2", r"Value \*\* \.\.\. needs a real number, got '2' \(str\): .*float\('2'\)"),
+        (lambda x: x - True, r"got True \(bool\)"),
+    ],
+)
+def test_operators_reject_non_numbers_with_a_named_type(make, pattern: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(TypeError, match=pattern):
+        make(Value(2.0))
+
+
+def test_unknown_types_get_pythons_unsupported_operand_error() -> None:
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \*: 'Value' and 'object'"):
+        Value(2.0) * object()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "pattern"),
+    [
+        (lambda: Value(0).log(), ValueError, r"^log: input must be greater than 0, got 0\.0"),
+        (lambda: Value(-1).log(), ValueError, r"^log: input must be greater than 0, got -1\.0"),
+        (lambda: 1 / Value(0), ZeroDivisionError, r"^div: cannot divide 1\.0 by zero"),
+        (lambda: Value(0) ** -1, ZeroDivisionError, r"^pow: 0\.0 cannot be raised to a negative power"),
+        (lambda: Value(-8) ** (1 / 3), ValueError, r"^pow: a negative base to a fractional power .*x = -8\.0"),
+        (lambda: Value(1000).exp(), OverflowError, r"^exp: result too large for a float .*x = 1000\.0"),
+        (lambda: Value(10.0) ** 400, OverflowError, r"^pow: result too large for a float"),
+    ],
+)
+def test_out_of_domain_ops_raise_pythons_error_type_naming_op_and_operand(make, error, pattern) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(error, match=pattern):
+        make()
+
+
+def test_a_failed_op_leaves_no_half_built_node_behind() -> None:
+    gc.collect()
+    before = sum(isinstance(o, Value) for o in gc.get_objects())
+    x = Value(0.0)
+    for _ in range(10):
+        with pytest.raises(ValueError, match="log"):
+            x.log()
+    after = sum(isinstance(o, Value) for o in gc.get_objects())
+    assert after == before + 1  # only x
+
+
+def test_backward_on_a_graph_holding_nan_raises_nothing() -> None:
+    x = Value(math.nan)
+    w = Value(2.0)
+    y = (x * w).sigmoid() + w.log()
+    y.backward()
+    assert math.isnan(w.grad)
+    assert math.isnan(x.grad)
+
+
+def test_backward_seed_must_be_a_number() -> None:
+    with pytest.raises(TypeError, match=r"backward\(grad=\.\.\.\) needs a real number, got '1' \(str\)"):
+        Value(1.0).backward(grad="1")  # type: ignore[arg-type]

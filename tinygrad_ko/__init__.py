@@ -1,0 +1,26 @@
+"""tinygrad_ko: a small, exact and fast scalar reverse-mode autodiff engine for
+learning backpropagation (오차역전파법).
+
+>>> from tinygrad_ko import Value
+>>> apple, n, orange, m, tax = Value(100), Value(2), Value(150), Value(3), Value(1.1)
+>>> total = (apple * n + orange * m) * tax
+>>> total.backward()
+>>> total.data, apple.grad, n.grad, tax.grad
+(715.0000000000001, 2.2, 110.00000000000001, 650.0)
+"""
+
+from .engine import Value, is_grad_enabled, no_grad
+from .graph import reachable, topological_order, zero_grad
+from .ops import OPS, Op
+
+__all__ = [
+    "OPS",
+    "Op",
+    "Value",
+    "is_grad_enabled",
+    "no_grad",
+    "reachable",
+    "topological_order",
+    "zero_grad",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,316 @@
+"""Value: one node of the computational graph (계산 그래프).
+
+A :class:`Value` holds a number (``data``), the gradient that backpropagation
+leaves on it (``grad``), an optional ``label``, and how it was made: the op
+(``op``) and the input nodes (``parents``).  Arithmetic on Values records the
+graph; :meth:`Value.backward` walks it once in topological order and applies the
+chain rule (연쇄법칙) using the local derivatives from :mod:`tinygrad_ko.ops`.
+
+Design notes (why it looks the way it does):
+
+* A node refers only to its parents, never to a closure or its children, so a
+  graph has no reference cycles and is freed by reference counting alone.
+* ``__slots__`` and two parent slots instead of a tuple keep a node to one
+  garbage-collected object: that is most of the speed and memory per node.
+* The operator methods are generated from the op table, so each op's forward
+  rule and local derivatives live in one place.
+"""
+
+from __future__ import annotations
+
+import numbers
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Union
+
+from . import ops
+from .graph import topological_order, zero_grad
+from .ops import Op
+
+__all__ = ["Value", "is_grad_enabled", "no_grad"]
+
+#: What may stand on the other side of an operator with a Value.
+Operand = Union["Value", float]
+
+_grad_enabled: ContextVar[bool] = ContextVar("tinygrad_ko_grad_enabled", default=True)
+# How many no_grad() blocks are open anywhere, in any thread or context.  Zero
+# almost always, so the per-op hot path tests this plain global and reads the
+# context variable (the truth) only when some no_grad() block is open somewhere.
+_open_no_grad_blocks = 0
+_open_no_grad_lock = threading.Lock()
+
+_new = object.__new__
+
+
+def _describe(obj: object) -> str:
+    text = repr(obj)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{text} ({type(obj).__name__})"
+
+
+def _as_float(obj: object, where: str) -> float:
+    """Convert an accepted number to a Python float, or raise a learner-readable error.
+
+    Accepted: int, float, and numpy real scalars and 0-d arrays (any
+    ``numbers.Real`` except bool).  ``where`` names the call, e.g. ``"Value()"``.
+    """
+    if type(obj) is float:
+        return obj
+    hint = ""
+    if isinstance(obj, bool) or type(obj).__name__ == "bool_":
+        hint = "a bool is not a number here; write 1.0 or 0.0"
+    elif isinstance(obj, (str, bytes)):
+        example = f"float({obj!r})" if len(obj) < 30 else "float(...)"
+        hint = f"convert the text first, e.g. {example}"
+    elif obj is None:
+        hint = "None is not a number; pass 0.0 or the value you meant"
+    elif isinstance(obj, complex) or type(obj).__name__.startswith("complex"):
+        hint = "complex numbers have no ordering and no real derivative; pass the real part (z.real)"
+    elif isinstance(obj, numbers.Real):
+        try:
+            return float(obj)
+        except OverflowError:
+            digits = str(obj)
+            shown = digits if len(digits) <= 24 else f"{digits[:20]}... ({len(digits)} digits)"
+            raise ValueError(
+                f"{where}: {shown} is too large for a float (the largest is about 1.8e308)"
+            ) from None
+    elif hasattr(obj, "ndim") and hasattr(obj, "dtype"):  # a numpy array, without importing numpy
+        shape = getattr(obj, "shape", "?")
+        if obj.ndim == 0 and getattr(obj.dtype, "kind", "") in "iuf":
+            return _as_float(obj.item(), where)  # type: ignore[attr-defined]
+        if obj.ndim == 0:
+            hint = f"a 0-d array of dtype {obj.dtype} is not a real number"
+        else:
+            hint = (f"a Value holds one number, not an array of shape {shape}; "
+                    "make one Value per element, e.g. [Value(x) for x in arr]")
+    elif isinstance(obj, (list, tuple, set, frozenset, dict)):
+        hint = "a Value holds one number, not a container; make one Value per element, e.g. [Value(x) for x in xs]"
+    else:
+        hint = "pass an int, a float or a numpy real scalar"
+    raise TypeError(f"{where} needs a real number, got {_describe(obj)}: {hint}")
+
+
+def _operand(other: object, symbol: str) -> Value:
+    """The Value for the non-Value side of an operator (a number becomes a leaf)."""
+    if isinstance(other, Value):
+        return other
+    return Value(_as_float(other, f"Value {symbol} ..."))
+
+
+def _defers_to_other(other: object) -> bool:
+    """True for arrays and unknown types, whose own reflected operator should run.
+
+    numpy arrays then broadcast: ``np.array([1., 2.]) * Value(3)`` is an object
+    array holding one Value per element (numpy's own rule for Python objects).
+    """
+    if isinstance(other, (numbers.Number, str, bytes, list, tuple, set, frozenset, dict)) or other is None:
+        return False
+    return getattr(other, "ndim", 0) != 0 or not hasattr(other, "ndim")
+
+
+def _binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Operand], Value]:
+    """Build ``Value.__add__`` and friends from the op table entry ``op``."""
+    forward = op.forward
+
+    def method(self: Value, other: Operand) -> Value:
+        if type(other) is not Value:
+            if type(other) is float:  # the common case (2.0 * x): skip the checks below
+                other = Value(other)
+            elif _defers_to_other(other):
+                return NotImplemented  # type: ignore[no-any-return]
+            else:
+                other = _operand(other, op.symbol)
+        x, y = (other, self) if reflected else (self, other)
+        out = _new(Value)
+        out.data = forward(x.data, y.data)  # computed first: a failed op leaves no node behind
+        out.grad = 0.0
+        out.label = ""
+        if _open_no_grad_blocks and not _grad_enabled.get():
+            out._op = out._a = out._b = None
+        else:
+            out._op = op
+            out._a = x
+            out._b = y
+        return out
+
+    method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
+    expression = f"other {op.symbol} self" if reflected else f"self {op.symbol} other"
+    method.__doc__ = f"``{expression}``: the {op.name_en} ({op.name_ko})."
+    return method
+
+
+def _unary_method(op: Op) -> Callable[[Value], Value]:
+    """Build ``Value.relu`` and friends from the op table entry ``op``."""
+    forward = op.forward
+
+    def method(self: Value) -> Value:
+        out = _new(Value)
+        out.data = forward(self.data)
+        out.grad = 0.0
+        out.label = ""
+        out._b = None
+        if _open_no_grad_blocks and not _grad_enabled.get():
+            out._op = out._a = None
+        else:
+            out._op = op
+            out._a = self
+        return out
+
+    method.__name__ = op.name
+    method.__doc__ = f"``{op.symbol}(self)``: the {op.name_en} ({op.name_ko}); local derivative {op.local_formula[0]}."
+    return method
+
+
+class Value:
+    """A scalar in a computational graph: data, gradient, and how it was made.
+
+    >>> apple, n, tax = Value(100, label="apple"), Value(2, label="n"), Value(1.1, label="tax")
+    >>> price = apple * n * tax
+    >>> price.backward()
+    >>> price.data, apple.grad, n.grad, tax.grad
+    (220.00000000000003, 2.2, 110.00000000000001, 200.0)
+    """
+
+    __slots__ = ("__weakref__", "_a", "_b", "_op", "data", "grad", "label")
+
+    data: float
+    grad: float
+    label: str
+    _op: Op | None
+    _a: Value | None
+    _b: Value | None
+
+    def __init__(self, data: float, label: str = "") -> None:
+        """Make a leaf node holding ``data`` as a Python float.
+
+        ``data`` may be an int, a float, or a numpy real scalar or 0-d array;
+        anything else (bool, str, None, complex, lists, n-d arrays) raises
+        TypeError, and an int too large for a float raises ValueError.
+        """
+        if not isinstance(label, str):
+            raise TypeError(f"Value(label=...) must be a str, got {_describe(label)}")
+        self.data = _as_float(data, "Value()")
+        self.grad = 0.0
+        self.label = label
+        self._op = None
+        self._a = None
+        self._b = None
+
+    # -- what the node is -------------------------------------------------
+    @property
+    def op(self) -> str:
+        """The name of the op that made this node (``"mul"``, ``"relu"``, ...), or ``""`` for a leaf."""
+        return "" if self._op is None else self._op.name
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The input nodes in argument order: ``(a * b).parents == (a, b)``; ``()`` for a leaf."""
+        if self._a is None:
+            return ()
+        if self._b is None:
+            return (self._a,)
+        return (self._a, self._b)
+
+    def __float__(self) -> float:
+        """The data, so that ``float(v)`` works."""
+        return self.data
+
+    def __repr__(self) -> str:
+        return f"Value(data={self.data!r}, grad={self.grad!r}, label={self.label!r}, op={self.op!r})"
+
+    # -- operators: generated from the op table -----------------------------
+    __add__ = _binary_method(ops.ADD)
+    __radd__ = _binary_method(ops.ADD, reflected=True)
+    __sub__ = _binary_method(ops.SUB)
+    __rsub__ = _binary_method(ops.SUB, reflected=True)
+    __mul__ = _binary_method(ops.MUL)
+    __rmul__ = _binary_method(ops.MUL, reflected=True)
+    __truediv__ = _binary_method(ops.DIV)
+    __rtruediv__ = _binary_method(ops.DIV, reflected=True)
+    __pow__ = _binary_method(ops.POW)
+    __rpow__ = _binary_method(ops.POW, reflected=True)
+    __neg__ = _unary_method(ops.NEG)
+    relu = _unary_method(ops.RELU)
+    sigmoid = _unary_method(ops.SIGMOID)
+    tanh = _unary_method(ops.TANH)
+    exp = _unary_method(ops.EXP)
+    log = _unary_method(ops.LOG)
+
+    # -- backpropagation (역전파) -------------------------------------------
+    def backward(self, grad: float = 1.0) -> None:
+        """Backpropagate from this node: add d(self)/d(node) * grad to every node's ``grad``.
+
+        The graph is ordered once, iteratively (no recursion limit), and each
+        node passes its gradient to its parents through the op's local
+        derivatives: ``parent.grad += local * node.grad`` (the chain rule).
+        Gradients accumulate across calls, as in PyTorch; use :meth:`zero_grad`
+        to start again.
+        """
+        seed = _as_float(grad, "backward(grad=...)")
+        order = topological_order(self)
+        # The loop below uses node.grad as this pass's upstream gradient, so every
+        # node must start the pass at 0.  Gradients left by an earlier pass are set
+        # aside and added back at the end: accumulation as in PyTorch, where each
+        # pass adds its own total (calling backward twice doubles, never squares).
+        earlier = [node.grad for node in order]
+        carried = any(earlier)
+        if carried:
+            for node in order:
+                node.grad = 0.0
+        self.grad += seed
+        for node in order:
+            op = node._op
+            if op is None:
+                continue
+            g = node.grad
+            a = node._a
+            b = node._b
+            if b is None:
+                a.grad += op.local(a.data, node.data) * g  # type: ignore[union-attr]
+            else:
+                da, db = op.local(a.data, b.data, node.data)  # type: ignore[union-attr]
+                a.grad += da * g  # type: ignore[union-attr]
+                b.grad += db * g
+        if carried:
+            for node, before in zip(order, earlier, strict=True):
+                node.grad += before
+
+    def zero_grad(self) -> None:
+        """Set ``grad`` to 0.0 on this node and on every node it depends on."""
+        zero_grad(self)
+
+
+def is_grad_enabled() -> bool:
+    """False inside a :func:`no_grad` block of the current thread or task."""
+    return _grad_enabled.get()
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside this block, ops compute values but record no graph (results are leaves).
+
+    The setting is context-local (``contextvars``): another thread or asyncio task
+    does not see it.  Blocks nest.
+
+    >>> x = Value(3.0)
+    >>> with no_grad():
+    ...     y = x * 2
+    >>> y.parents, y.op
+    ((), '')
+    """
+    global _open_no_grad_blocks
+    with _open_no_grad_lock:
+        _open_no_grad_blocks += 1
+    token = _grad_enabled.set(False)
+    try:
+        yield
+    finally:
+        _grad_enabled.reset(token)
+        with _open_no_grad_lock:
+            _open_no_grad_blocks -= 1
+
+
