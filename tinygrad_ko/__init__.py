@@ -10,13 +10,17 @@ learning backpropagation (오차역전파법).
 """
 
 from .engine import Value, is_grad_enabled, no_grad
+from .explain import Explanation, Step, explain
 from .graph import reachable, topological_order, zero_grad
 from .ops import OPS, Op
 
 __all__ = [
     "OPS",
+    "Explanation",
     "Op",
+    "Step",
     "Value",
+    "explain",
     "is_grad_enabled",
     "no_grad",
     "reachable",

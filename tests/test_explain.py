@@ -1,0 +1,196 @@
+"""explain(): the numbers equal the engine's, the text is the book's, nodes stay untouched."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinygrad_ko import OPS, Value, explain, reachable
+
+# --- the numbers: the same as one backward() -------------------------------------------
+# Exact equality (or both NaN) is right: explain() applies the same local derivatives
+# in the same order as Value.backward, so the IEEE arithmetic is identical.
+
+
+def apply(name: str, a: Value, b: Value) -> Value:
+    """Apply the op called ``name`` as a user would: an operator or a method."""
+    if OPS[name].arity == 2:
+        method = "truediv" if name == "div" else name
+        return getattr(a, f"__{method}__")(b)  # type: ignore[no-any-return]
+    return -a if name == "neg" else getattr(a, name)()  # type: ignore[no-any-return]
+
+
+@st.composite
+def graphs(draw: st.DrawFn) -> Value:
+    """A random DAG over every op, with reuse of earlier nodes (shared subexpressions)."""
+    nodes = [Value(draw(st.floats(-3.0, 3.0)), label=f"x{i}") for i in range(draw(st.integers(1, 4)))]
+    for _ in range(draw(st.integers(1, 12))):
+        name = draw(st.sampled_from(sorted(OPS)))
+        # At a domain edge (log of a negative, ...) the node is just not added.
+        with contextlib.suppress(ArithmeticError, ValueError):
+            nodes.append(apply(name, draw(st.sampled_from(nodes)), draw(st.sampled_from(nodes))))
+    return nodes[-1]
+
+
+def _same(x: float, y: float) -> bool:
+    return x == y or (math.isnan(x) and math.isnan(y))
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs())
+def test_explained_gradients_equal_one_backward(root: Value) -> None:
+    nodes = reachable(root)
+    explained = explain(root)
+    assert all(node.grad == 0.0 for node in nodes), "explain() must not write gradients"
+    root.backward()
+    after = explain(root, lang="en")
+    for node in nodes:
+        assert _same(explained.gradients()[node], node.grad)
+        assert _same(after.gradients()[node], node.grad), "explain() after backward() must not double-count"
+
+
+@settings(max_examples=50, deadline=None)
+@given(graphs())
+def test_backward_steps_follow_the_chain_rule_in_topological_order(root: Value) -> None:
+    steps = explain(root).backward
+    assert steps[0].phase == "seed" and steps[0].node is root and steps[0].upstream == 1.0
+    seen = {root}
+    for step in steps[1:]:
+        assert step.node in seen, "a node passes its gradient on only after receiving it"
+        assert step.inputs == step.node.parents and len(step.local) == len(step.inputs)
+        seen.update(step.inputs)
+
+
+def test_forward_steps_compute_every_node_after_its_inputs() -> None:
+    x = Value(2.0, label="x")
+    y = (x * x + x).sigmoid()
+    done: set[Value] = set()
+    for step in explain(y).forward:
+        assert all(parent in done for parent in step.inputs)
+        done.add(step.node)
+    assert done == set(reachable(y))
+
+
+# --- the text -------------------------------------------------------------------------
+
+
+def apple_orange(labels: tuple[str, str, str, str, str]) -> Value:
+    apple, n, orange, m, tax = (Value(v, label=name) for v, name in zip((100, 2, 150, 3, 1.1), labels, strict=True))
+    return (apple * n + orange * m) * tax
+
+
+def test_apple_example_in_korean() -> None:
+    text = str(explain(apple_orange(("사과", "사과 개수", "귤", "귤 개수", "소비세"))))
+    assert text.splitlines() == [
+        "[순전파]",
+        "입력 소비세 = 1.1",
+        "입력 귤 개수 = 3",
+        "입력 귤 = 150",
+        "곱셈 노드 (*): 150 (귤) * 3 (귤 개수) = 450",
+        "입력 사과 개수 = 2",
+        "입력 사과 = 100",
+        "곱셈 노드 (*): 100 (사과) * 2 (사과 개수) = 200",
+        "덧셈 노드 (+): 200 (사과 * 사과 개수) + 450 (귤 * 귤 개수) = 650",
+        "곱셈 노드 (*): 650 ((사과 * 사과 개수) + (귤 * 귤 개수)) * 1.1 (소비세) = 715",
+        "[역전파]",
+        "역전파 시작: (((사과 * 사과 개수) + (귤 * 귤 개수)) * 소비세)의 기울기 1",
+        "곱셈 노드 (*): 상류 기울기 1 × 국소적 미분 1.1 (소비세) → ((사과 * 사과 개수) + (귤 * 귤 개수))의 기울기 1.1; "
+        "상류 기울기 1 × 국소적 미분 650 ((사과 * 사과 개수) + (귤 * 귤 개수)) → 소비세의 기울기 650",
+        "덧셈 노드 (+): 상류 기울기 1.1 × 국소적 미분 1 → (사과 * 사과 개수)의 기울기 1.1; "
+        "상류 기울기 1.1 × 국소적 미분 1 → (귤 * 귤 개수)의 기울기 1.1",
+        "곱셈 노드 (*): 상류 기울기 1.1 × 국소적 미분 2 (사과 개수) → 사과의 기울기 2.2; "
+        "상류 기울기 1.1 × 국소적 미분 100 (사과) → 사과 개수의 기울기 110",
+        "곱셈 노드 (*): 상류 기울기 1.1 × 국소적 미분 3 (귤 개수) → 귤의 기울기 3.3; "
+        "상류 기울기 1.1 × 국소적 미분 150 (귤) → 귤 개수의 기울기 165",
+    ]
+
+
+def test_apple_example_in_english() -> None:
+    text = str(explain(apple_orange(("apple", "apple count", "orange", "orange count", "tax")), lang="en"))
+    assert text.splitlines() == [
+        "[forward]",
+        "input tax = 1.1",
+        "input orange count = 3",
+        "input orange = 150",
+        "multiply node (*): 150 (orange) * 3 (orange count) = 450",
+        "input apple count = 2",
+        "input apple = 100",
+        "multiply node (*): 100 (apple) * 2 (apple count) = 200",
+        "add node (+): 200 (apple * apple count) + 450 (orange * orange count) = 650",
+        "multiply node (*): 650 ((apple * apple count) + (orange * orange count)) * 1.1 (tax) = 715",
+        "[backward]",
+        "backward starts: gradient of (((apple * apple count) + (orange * orange count)) * tax) 1",
+        "multiply node (*): upstream gradient 1 × local derivative 1.1 (tax) → gradient of "
+        "((apple * apple count) + (orange * orange count)) 1.1; upstream gradient 1 × local derivative 650 "
+        "((apple * apple count) + (orange * orange count)) → gradient of tax 650",
+        "add node (+): upstream gradient 1.1 × local derivative 1 → gradient of (apple * apple count) 1.1; "
+        "upstream gradient 1.1 × local derivative 1 → gradient of (orange * orange count) 1.1",
+        "multiply node (*): upstream gradient 1.1 × local derivative 2 (apple count) → gradient of apple 2.2; "
+        "upstream gradient 1.1 × local derivative 100 (apple) → gradient of apple count 110",
+        "multiply node (*): upstream gradient 1.1 × local derivative 3 (orange count) → gradient of orange 3.3; "
+        "upstream gradient 1.1 × local derivative 150 (orange) → gradient of orange count 165",
+    ]
+
+
+def test_a_reused_input_shows_the_sum_of_its_gradients() -> None:
+    x = Value(3.0, label="x")
+    (step,) = explain(x * x).backward[1:]
+    assert step.gradients == (3.0, 6.0)
+    assert step.text.endswith("→ x의 기울기 3 + 3 = 6")
+
+
+def test_a_negative_contribution_is_subtracted_in_the_text() -> None:
+    x = Value(2.0, label="x")
+    text = str(explain(x - x * 0.5, lang="en"))
+    assert "gradient of x 1 - 0.5 = 0.5" in text
+
+
+@pytest.mark.parametrize("op", sorted(OPS))
+def test_every_op_explains_itself_from_the_op_table(op: str) -> None:
+    x, y = Value(0.7, label="x"), Value(1.3, label="y")
+    entry = OPS[op]
+    node = apply(op, x, y)
+    ko, en = explain(node).backward[1].text, explain(node, lang="en").backward[1].text
+    assert ko.startswith(f"{entry.name_ko} ({entry.symbol}): ")
+    assert en.startswith(f"{entry.name_en} ({entry.symbol}): ")
+    assert ko.count("국소적 미분") == en.count("local derivative") == entry.arity
+
+
+def test_local_formula_names_the_inputs() -> None:
+    x, y = Value(3.0, label="x"), Value(4.0, label="귤 개수")
+    text = str(explain(x / y))
+    assert "국소적 미분 0.25 (1/(귤 개수))" in text
+    assert "국소적 미분 -0.1875 (-x/(귤 개수)²)" in text
+
+
+def test_long_expressions_are_numbered_where_they_are_computed() -> None:
+    z = Value(1.5, label="x")
+    for _ in range(6):
+        z = z * z + 1
+    explanation = explain(z, lang="en")
+    introduced: set[str] = set()
+    for index, step in enumerate(explanation.forward, start=1):
+        name = explanation.names[step.node]
+        mentioned = set(re.findall(r"node \d+", step.text))
+        assert mentioned - {name} <= introduced, "a number is used only after the line that computes it"
+        if name.startswith("node "):
+            assert name == f"node {index}" and step.text.endswith(f" ({name})")
+            introduced.add(name)
+    assert introduced
+
+
+def test_a_leaf_alone_is_explained() -> None:
+    x = Value(5.0, label="x")
+    assert str(explain(x)).splitlines() == ["[순전파]", "입력 x = 5", "[역전파]", "역전파 시작: x의 기울기 1"]
+
+
+def test_bad_arguments_are_named() -> None:
+    with pytest.raises(TypeError, match=r"explain\(\) needs a Value .*got float"):
+        explain(3.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"lang=.*'ko' or 'en', got 'jp'"):
+        explain(Value(1.0), lang="jp")  # type: ignore[arg-type]

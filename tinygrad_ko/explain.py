@@ -1,0 +1,276 @@
+"""The forward and backward passes as a readable, step-by-step trace (ko/en).
+
+:func:`explain` walks a graph in topological order and returns every step as
+data — the node, its op, its inputs, and in the backward pass the upstream
+gradient (상류 기울기), the local derivatives (국소적 미분) and the gradients they
+give — with one sentence per step in the book's words::
+
+    곱셈 노드 (*): 상류 기울기 1.1 × 국소적 미분 2 (사과 개수) → 사과의 기울기 2.2
+
+Everything an op contributes (its name, symbol, local derivative and the
+formula shown in parentheses) comes from the op table in :mod:`tinygrad_ko.ops`,
+so a new op explains itself.
+
+The gradients are recomputed here from the local derivatives, in the same order
+as :meth:`Value.backward`, and never written to the nodes: the explanation is the
+same before or after ``backward()``, and equals what one ``backward()`` from
+zero gradients leaves on the nodes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from .engine import Value
+from .graph import topological_order
+from .ops import OPS, Op
+
+__all__ = ["Explanation", "Step", "explain"]
+
+
+def format_number(x: float) -> str:  # TEMPORARY until issue3's formatter lands
+    return f"{x:.6g}"
+
+Lang = Literal["ko", "en"]
+Phase = Literal["forward", "seed", "backward"]
+
+# An unlabeled intermediate node is named by its expression, e.g. "(a * b) + c",
+# while that stays short enough to read in one line; past this it gets a number.
+_MAX_EXPRESSION = 60
+
+# The words of each sentence.  Korean follows the book (GLOSSARY.ko.md).
+_WORDS: dict[str, dict[str, str]] = {
+    "ko": {
+        "input": "입력 {name} = {value}",
+        "node": "노드 {index}",
+        "seed": "역전파 시작: {name}의 기울기 {grad}",
+        "upstream": "상류 기울기 {grad} × 국소적 미분 {local}{why} → {name}의 기울기 {result}",
+    },
+    "en": {
+        "input": "input {name} = {value}",
+        "node": "node {index}",
+        "seed": "backward starts: gradient of {name} {grad}",
+        "upstream": "upstream gradient {grad} × local derivative {local}{why} → gradient of {name} {result}",
+    },
+}
+
+# The variables of Op.local_formula: x, y (the inputs) and out (the output).
+_FORMULA_VARIABLE = re.compile(r"(?<![A-Za-z_])(x|y|out)(?![A-Za-z_])")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a pass over one node.
+
+    ``phase`` is ``"forward"`` (the node's value is computed; leaves included),
+    ``"seed"`` (the backward pass starts: the root's gradient is set) or
+    ``"backward"`` (the node passes its gradient to its inputs).  For a backward
+    step, ``upstream`` is the gradient arriving at the node, ``local`` holds
+    ∂node/∂input for each input, and ``gradients`` each input's gradient right
+    after this step (within this pass, so a reused input shows the running sum).
+    ``text`` is the step as one sentence.
+    """
+
+    phase: Phase
+    node: Value
+    op: Op | None
+    inputs: tuple[Value, ...]
+    upstream: float | None
+    local: tuple[float, ...]
+    gradients: tuple[float, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The steps of both passes; ``str()`` gives one line a step.
+
+    ``forward`` lists the nodes in the order their values are computed,
+    ``backward`` starts with the seed step and then follows the order of
+    backpropagation.  ``names`` maps each node to the name the text uses.
+    """
+
+    root: Value
+    lang: Lang
+    forward: tuple[Step, ...]
+    backward: tuple[Step, ...]
+    names: dict[Value, str]
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """Forward steps, then the backward ones: the order of a step-through."""
+        return self.forward + self.backward
+
+    def gradients(self) -> dict[Value, float]:
+        """Every node's gradient at the end of the backward pass explained here."""
+        result = {node: 0.0 for node in self.names}
+        for step in self.backward:
+            if step.phase == "seed":
+                result[step.node] = step.upstream or 0.0
+            for node, grad in zip(step.inputs, step.gradients, strict=True):
+                result[node] = grad
+        return result
+
+    def __str__(self) -> str:
+        heading = ("순전파", "역전파") if self.lang == "ko" else ("forward", "backward")
+        lines = [f"[{heading[0]}]", *(s.text for s in self.forward),
+                 f"[{heading[1]}]", *(s.text for s in self.backward)]
+        return "\n".join(lines)
+
+
+def explain(root: Value, lang: Lang = "ko") -> Explanation:
+    """Explain the forward and backward passes of the graph ending at ``root``.
+
+    ``lang`` is ``"ko"`` (the book's Korean terms) or ``"en"``.  The nodes are
+    only read, so calling this before or after ``backward()`` gives the same
+    result.
+
+    >>> from tinygrad_ko import Value
+    >>> apple, n, tax = Value(100, label="apple"), Value(2, label="n"), Value(1.1, label="tax")
+    >>> price = apple * n * tax
+    >>> print(explain(price, lang="en"))  # doctest: +NORMALIZE_WHITESPACE
+    [forward]
+    input tax = 1.1
+    input n = 2
+    input apple = 100
+    multiply node (*): 100 (apple) * 2 (n) = 200
+    multiply node (*): 200 (apple * n) * 1.1 (tax) = 220
+    [backward]
+    backward starts: gradient of ((apple * n) * tax) 1
+    multiply node (*): upstream gradient 1 × local derivative 1.1 (tax) → gradient of (apple * n) 1.1;
+        upstream gradient 1 × local derivative 200 (apple * n) → gradient of tax 200
+    multiply node (*): upstream gradient 1.1 × local derivative 2 (n) → gradient of apple 2.2;
+        upstream gradient 1.1 × local derivative 100 (apple) → gradient of n 110
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"explain() needs a Value (the output of a computation), got {type(root).__name__}")
+    if lang not in _WORDS:
+        raise ValueError(f"explain(lang=...) must be 'ko' or 'en', got {lang!r}")
+    words = _WORDS[lang]
+    order = topological_order(root)
+    forward_order = order[::-1]
+    names = _names(forward_order, words["node"])
+    forward = tuple(_forward_step(node, names, words, lang) for node in forward_order)
+
+    grads = {node: 0.0 for node in order}
+    grads[root] = 1.0
+    seed = Step("seed", root, None, (), 1.0, (), (),
+                words["seed"].format(name=names[root], grad=format_number(1.0)))
+    backward = [seed]
+    for node in order:
+        op = _op_of(node)
+        if op is None:
+            continue
+        inputs = node.parents
+        upstream = grads[node]
+        local = _local(op, node)
+        parts, after = [], []
+        # The same arithmetic, in the same order, as Value.backward: the numbers
+        # here are bit-for-bit the ones a single backward() leaves on the nodes.
+        for index, (parent, derivative) in enumerate(zip(inputs, local, strict=True)):
+            before = grads[parent]
+            grads[parent] = before + derivative * upstream
+            after.append(grads[parent])
+            result = format_number(grads[parent])
+            if before != 0.0:  # a reused input: show the sum the chain rule makes
+                added = derivative * upstream
+                sign = "-" if added < 0.0 else "+"
+                result = f"{format_number(before)} {sign} {format_number(abs(added))} = {result}"
+            parts.append(words["upstream"].format(
+                grad=format_number(upstream), local=format_number(derivative),
+                why=_why(op.local_formula[index], inputs, node, names), name=names[parent], result=result))
+        text = f"{_op_name(op, lang)} ({op.symbol}): " + "; ".join(parts)
+        backward.append(Step("backward", node, op, inputs, upstream, local, tuple(after), text))
+    return Explanation(root, lang, forward, tuple(backward), names)
+
+
+def _op_of(node: Value) -> Op | None:
+    return OPS[node.op] if node.op else None
+
+
+def _op_name(op: Op, lang: Lang) -> str:
+    return op.name_ko if lang == "ko" else op.name_en
+
+
+def _local(op: Op, node: Value) -> tuple[float, ...]:
+    inputs = [parent.data for parent in node.parents]
+    if op.arity == 1:
+        return (op.local(*inputs, node.data),)
+    return tuple(op.local(*inputs, node.data))
+
+
+def _names(forward_order: Sequence[Value], numbered: str) -> dict[Value, str]:
+    """How the text calls each node: its label, else its expression, else a number.
+
+    Leaves without a label are constants as far as a reader can tell, so they are
+    called by their value.  A binary expression keeps its parentheses, so that a
+    sentence such as ``(a * b)의 기울기`` cannot be misread.  Parents come before
+    children in ``forward_order``.
+    """
+    names: dict[Value, str] = {}
+    for index, node in enumerate(forward_order, start=1):
+        op = _op_of(node)
+        if node.label:
+            names[node] = node.label
+        elif op is None:
+            names[node] = format_number(node.data)
+        else:
+            operands = [names[parent] for parent in node.parents]
+            expression = (f"{op.symbol}({_bare(operands[0])})" if op.arity == 1
+                          else f"({operands[0]} {op.symbol} {operands[1]})")
+            names[node] = expression if len(expression) <= _MAX_EXPRESSION else numbered.format(index=index)
+    return names
+
+
+def _bare(name: str) -> str:
+    """A name without its outer parentheses, for places that add their own."""
+    return name[1:-1] if name.startswith("(") and name.endswith(")") else name
+
+
+def _forward_step(node: Value, names: dict[Value, str], words: dict[str, str], lang: Lang) -> Step:
+    op = _op_of(node)
+    inputs = node.parents
+    value = format_number(node.data)
+    if op is None:
+        text = words["input"].format(name=names[node], value=value)
+        if names[node] == value:  # a constant: "입력 2", not "입력 2 = 2"
+            text = text.split(" = ")[0]
+        return Step("forward", node, None, (), None, (), (), text)
+    shown = [_value_and_name(parent, names) for parent in inputs]
+    computation = f"{op.symbol}({shown[0]})" if op.arity == 1 else f"{shown[0]} {op.symbol} {shown[1]}"
+    text = f"{_op_name(op, lang)} ({op.symbol}): {computation} = {value}"
+    if node.label or _is_numbered(names[node], words):  # names the reader cannot infer
+        text += f" ({names[node]})"
+    return Step("forward", node, op, inputs, None, (), (), text)
+
+
+def _is_numbered(name: str, words: dict[str, str]) -> bool:
+    prefix = words["node"].split("{")[0]
+    return name.startswith(prefix) and name[len(prefix):].isdigit()
+
+
+def _value_and_name(node: Value, names: dict[Value, str]) -> str:
+    """``2 (n)``; a constant is just its value, not ``2 (2)``."""
+    value = format_number(node.data)
+    return value if names[node] == value else f"{value} ({_bare(names[node])})"
+
+
+def _why(formula: str, inputs: tuple[Value, ...], node: Value, names: dict[Value, str]) -> str:
+    """Where a local derivative comes from: `` (사과 개수)`` for ``y``, nothing for ``1``."""
+    if _NUMBER.fullmatch(formula):
+        return ""
+    bound = {"x": inputs[0], "out": node}
+    if len(inputs) > 1:
+        bound["y"] = inputs[1]
+    if formula in bound:
+        return f" ({_bare(names[bound[formula]])})"
+
+    def substitute(match: re.Match[str]) -> str:
+        name = names[bound[match.group(1)]]
+        return f"({name})" if " " in name and not name.startswith("(") else name
+
+    return f" ({_FORMULA_VARIABLE.sub(substitute, formula)})"
