@@ -9,9 +9,11 @@ learning backpropagation (오차역전파법).
 (715.0000000000001, 2.2, 110.00000000000001, 650.0)
 """
 
+from .dot import to_dot
 from .engine import Value, is_grad_enabled, no_grad
 from .graph import reachable, topological_order, zero_grad
 from .ops import OPS, Op
+from .render import render
 
 __all__ = [
     "OPS",
@@ -20,6 +22,8 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "reachable",
+    "render",
+    "to_dot",
     "topological_order",
     "zero_grad",
 ]
