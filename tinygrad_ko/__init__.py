@@ -9,10 +9,12 @@ learning backpropagation (오차역전파법).
 (715.0000000000001, 2.2, 110.00000000000001, 650.0)
 """
 
+from .dot import to_dot
 from .engine import Value, is_grad_enabled, no_grad
 from .explain import Explanation, Step, explain
 from .graph import reachable, topological_order, zero_grad
 from .ops import OPS, Op
+from .render import render
 
 __all__ = [
     "OPS",
@@ -24,6 +26,8 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "reachable",
+    "render",
+    "to_dot",
     "topological_order",
     "zero_grad",
 ]
