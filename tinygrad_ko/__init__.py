@@ -15,6 +15,7 @@ from .explain import Explanation, Step, explain
 from .graph import reachable, topological_order, zero_grad
 from .ops import OPS, Op
 from .render import render
+from .steps import write_steps
 
 __all__ = [
     "OPS",
@@ -29,6 +30,7 @@ __all__ = [
     "render",
     "to_dot",
     "topological_order",
+    "write_steps",
     "zero_grad",
 ]
 __version__ = "0.1.0"

@@ -25,6 +25,7 @@ digraph {
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 import graphviz
@@ -163,6 +164,7 @@ def to_dot(
     show_grad: bool = True,
     show_local: bool = False,
     max_nodes: int = MAX_NODES,
+    grads: Mapping[Value, float] | None = None,
 ) -> GraphDrawing:
     """The computational graph ending at ``root`` as a ``graphviz.Digraph``.
 
@@ -175,6 +177,8 @@ def to_dot(
       from each input, as in the book's backward figures, e.g. ``∂/∂x = y = 2``.
     - ``max_nodes``: refuse graphs with more Value nodes than this (default
       :data:`MAX_NODES`, 2,000) with a ValueError; pass a larger number to draw more.
+    - ``grads``: the gradient to draw for each node instead of ``node.grad``
+      (0 for a node not in it), e.g. a moment in the middle of a backward pass.
 
     >>> from tinygrad_ko import Value
     >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
@@ -203,7 +207,8 @@ def to_dot(
         lines = [_escape(label_text(node.label))] if node.label else []
         lines.append(f"data {format_number(node.data, precision)}")
         if show_grad:
-            lines.append(f"grad {format_number(node.grad, precision)}")
+            grad = node.grad if grads is None else grads.get(node, 0.0)
+            lines.append(f"grad {format_number(grad, precision)}")
         style = _OUTPUT if node is root else _INTERMEDIATE if node._op is not None else _LEAF
         dot.node(name, _lines(*lines), **style)
         op = node._op

@@ -7,9 +7,11 @@ give — with one sentence per step in the book's words::
 
     곱셈 노드 (*): 상류 기울기 1.1 × 국소적 미분 2 (사과 개수) → 사과의 기울기 2.2
 
-Everything an op contributes (its name, symbol, local derivative and the
-formula shown in parentheses) comes from the op table in :mod:`tinygrad_ko.ops`,
-so a new op explains itself.
+Numbers are written as the DOT exporter writes them (:func:`~tinygrad_ko.dot.format_number`,
+six significant digits), so the text and the drawing agree.  Everything an op
+contributes (its name, symbol, local derivative and the formula shown in
+parentheses) comes from the op table in :mod:`tinygrad_ko.ops`, so a new op
+explains itself.
 
 The gradients are recomputed here from the local derivatives, in the same order
 as :meth:`Value.backward`, and never written to the nodes: the explanation is the
@@ -24,15 +26,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from .dot import format_number
 from .engine import Value
 from .graph import topological_order
 from .ops import OPS, Op
 
 __all__ = ["Explanation", "Step", "explain"]
-
-
-def format_number(x: float) -> str:  # TEMPORARY until issue3's formatter lands
-    return f"{x:.6g}"
 
 Lang = Literal["ko", "en"]
 Phase = Literal["forward", "seed", "backward"]

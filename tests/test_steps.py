@@ -1,0 +1,211 @@
+"""The step-through page: frames from real engines, pinned layout, and a real browser."""
+
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tinygrad_ko import Value, explain, write_steps
+from tinygrad_ko.dot import format_number
+from tinygrad_ko.steps import MAX_STEP_NODES, Frame, step_frames
+
+SVG = "{http://www.w3.org/2000/svg}"
+ENGINES = ["dot", "graphviz-pure"]
+
+
+def apple_orange(lang: str = "en") -> Value:
+    names = ("사과", "사과 개수", "귤", "귤 개수", "소비세") if lang == "ko" else (
+        "apple", "apple count", "orange", "orange count", "tax")
+    apple, n, orange, m, tax = (Value(v, label=name) for v, name in zip((100, 2, 150, 3, 1.1), names, strict=True))
+    return (apple * n + orange * m) * tax
+
+
+def nodes_of(svg: str) -> dict[str, ET.Element]:
+    """Each drawn node's <g> element by its DOT id (the SVG <title>)."""
+    found = {}
+    for group in ET.fromstring(svg).iter(f"{SVG}g"):
+        if "node" in group.get("class", "").split():
+            title = group.find(f"{SVG}title")
+            assert title is not None and title.text
+            found[title.text] = group
+    return found
+
+
+def texts(group: ET.Element) -> list[str]:
+    return [t.text or "" for t in group.iter(f"{SVG}text")]
+
+
+def bounding_box(group: ET.Element) -> tuple[float, float, float, float]:
+    """The box around a node's outline (polygon, rounded path or ellipse)."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for shape in group:
+        if shape.tag == f"{SVG}ellipse":
+            cx, cy, rx, ry = (float(shape.get(k, "")) for k in ("cx", "cy", "rx", "ry"))
+            xs += [cx - rx, cx + rx]
+            ys += [cy - ry, cy + ry]
+        elif shape.tag in (f"{SVG}polygon", f"{SVG}path"):
+            numbers = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", shape.get("points") or shape.get("d", ""))]
+            xs += numbers[0::2]
+            ys += numbers[1::2]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+# --- frames: one per step, drawn by a real engine ---------------------------------------
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def frames(request: pytest.FixtureRequest) -> list[Frame]:
+    return step_frames(apple_orange(), "en", engine=request.param)
+
+
+def test_one_frame_per_step_with_the_explainers_text(frames: list[Frame]) -> None:
+    steps = explain(apple_orange(), "en").steps
+    assert [f.step.text for f in frames] == [s.text for s in steps]
+
+
+def test_each_frame_highlights_the_node_of_its_step(frames: list[Frame]) -> None:
+    for frame in frames:
+        drawn = nodes_of(frame.svg)
+        current = [name for name, g in drawn.items() if "current" in g.get("class", "").split()]
+        assert current == [frame.node_id]
+        # The highlighted box shows the step's node: its label and its value.
+        shown = texts(drawn[frame.node_id])
+        node = frame.step.node
+        assert f"data {format_number(node.data)}" in shown
+        assert not node.label or node.label in shown
+
+
+def test_nodes_keep_their_place_and_size_in_every_frame(frames: list[Frame]) -> None:
+    first = {name: bounding_box(g) for name, g in nodes_of(frames[0].svg).items()}
+    view_box = ET.fromstring(frames[0].svg).get("viewBox")
+    for frame in frames[1:]:
+        assert ET.fromstring(frame.svg).get("viewBox") == view_box
+        assert {name: bounding_box(g) for name, g in nodes_of(frame.svg).items()} == first
+
+
+def test_forward_values_appear_node_by_node(frames: list[Frame]) -> None:
+    forward = [f for f in frames if f.step.phase == "forward"]
+    for k, frame in enumerate(forward):
+        shown = {name: texts(g) for name, g in nodes_of(frame.svg).items() if not name.endswith("_op")}
+        computed = {f.node_id for f in forward[: k + 1]}
+        assert {name for name, lines in shown.items() if lines} == computed
+        assert not any(line.startswith("grad") for lines in shown.values() for line in lines)
+
+
+def test_gradients_show_the_running_sums_backward_makes() -> None:
+    x = Value(3.0, label="x")
+    y = x * x + x  # x receives 1 from the add node first, then 3 + 3 from the mul node
+    frames = step_frames(y, "en", engine="graphviz-pure")
+    grads_of_x = [line for f in frames if f.step.phase != "forward"
+                  for line in texts(nodes_of(f.svg)[_id_of(f, x)]) if line.startswith("grad")]
+    assert grads_of_x == ["grad 0", "grad 1", "grad 7"]
+    y.backward()
+    assert x.grad == 7.0
+
+
+def _id_of(frame: Frame, node: Value) -> str:
+    for name, group in nodes_of(frame.svg).items():
+        if node.label and node.label in texts(group):
+            return name
+    raise AssertionError(f"{node.label} is not drawn")
+
+
+def test_last_frame_shows_what_backward_leaves_on_the_nodes() -> None:
+    root = apple_orange()
+    frames = step_frames(root, "en", engine="graphviz-pure")
+    root.backward()
+    last = nodes_of(frames[-1].svg)
+    for frame in frames[: len(explain(root).forward)]:  # each node's id, from its forward frame
+        node = frame.step.node
+        assert f"grad {format_number(node.grad)}" in texts(last[frame.node_id])
+
+
+def test_graphs_too_big_to_step_through_are_refused() -> None:
+    y = Value(1.0)
+    for _ in range(MAX_STEP_NODES):
+        y = y + 1.0
+    with pytest.raises(ValueError, match=r"at most 100 nodes"):
+        step_frames(y)
+
+
+# --- the page --------------------------------------------------------------------------
+
+
+def test_page_is_one_self_contained_file(tmp_path: Path) -> None:
+    html = write_steps(apple_orange(), tmp_path / "steps.html", lang="en", engine="graphviz-pure").read_text("utf-8")
+    assert not re.search(r"<(script|img|link|iframe)[^>]*(src|href)=", html, flags=re.I)
+    assert "@import" not in html and "url(" not in html
+
+
+# --- a real browser: headless Chromium ----------------------------------------------------
+# Debian's chromium (.ci/system-packages installs it), driven by playwright's Python
+# package; playwright's own browser download is never used.
+
+CHROMIUM = os.environ.get("TINYGRAD_KO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"the browser test needs Chromium at {CHROMIUM} (Debian: apt install chromium)"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_stepping_through_the_page_in_a_browser(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    root = apple_orange("ko")
+    frames = step_frames(root, "ko")
+    page_file = write_steps(root, tmp_path / "steps.html", lang="ko")
+    page = browser.new_page()
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(page_file.as_uri())
+
+    assert page.is_disabled("#previous")
+    for k, frame in enumerate(frames):
+        assert page.inner_text("#counter") == f"단계 {k + 1} / {len(frames)}"
+        assert page.inner_text("#text") == frame.step.text.replace("; ", ";\n")
+        assert page.inner_text("#phase") == ("순전파" if frame.step.phase == "forward" else "역전파")
+        assert page.text_content("#figure g.node.current > title") == frame.node_id
+        if k < len(frames) - 1:
+            page.click("#next")
+    assert page.is_disabled("#next")
+
+    page.keyboard.press("ArrowLeft")
+    assert page.inner_text("#counter") == f"단계 {len(frames) - 1} / {len(frames)}"
+    page.keyboard.press("Home")
+    assert page.text_content("#figure g.node.current > title") == frames[0].node_id
+    page.keyboard.press("ArrowRight")
+    assert page.inner_text("#text") == frames[1].step.text
+    page.locator("#slider").fill("9")
+    assert page.text_content("#figure g.node.current > title") == frames[9].node_id
+
+    assert errors == []
+    assert requests == [page_file.as_uri()], "the page must load nothing but itself"
+    page.close()
+
+
+def test_labels_cannot_break_out_of_the_page(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    evil = '</script><script>window.hacked = 1</script><img src=x onerror="window.hacked = 2">'
+    x = Value(2.0, label=evil)
+    page_file = write_steps(x * 3.0, tmp_path / "evil.html", lang="en", engine="graphviz-pure")
+    page = browser.new_page()
+    page.goto(page_file.as_uri())
+    assert page.evaluate("window.hacked") is None
+    assert page.evaluate("document.querySelectorAll('img').length") == 0
+    page.keyboard.press("ArrowRight")
+    assert evil in page.inner_text("#text")
+    page.close()
