@@ -54,7 +54,7 @@ _RANKDIRS = ("LR", "RL", "TB", "BT")
 _LEAF = {"shape": "box", "style": "filled", "fillcolor": "#dcebf7"}
 _INTERMEDIATE = {"shape": "box", "style": "rounded"}
 _OUTPUT = {"shape": "box", "style": "filled,bold", "fillcolor": "#fde3c8", "peripheries": "2"}
-_OP = {"shape": "circle", "style": "filled", "fillcolor": "#eeeeee", "fontsize": "12", "margin": "0.02"}
+_OP = {"shape": "circle", "style": "filled", "fillcolor": "#eeeeee", "fontsize": "14", "margin": "0.02"}
 
 
 def format_number(x: float, precision: int | None = 6) -> str:
@@ -184,7 +184,7 @@ def to_dot(
     >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
     >>> dot = to_dot(a * b, show_grad=False)
     >>> [line.strip() for line in dot.body if "->" in line]
-    ['v1 -> v0_op', 'v2 -> v0_op', 'v0_op -> v0']
+    ['v1 -> v0_op [headlabel=x]', 'v2 -> v0_op [headlabel=y]', 'v0_op -> v0']
     """
     if not isinstance(root, Value):
         raise TypeError(f"to_dot() needs a Value, got {type(root).__name__}: draw the Value your computation returned")
@@ -200,7 +200,8 @@ def to_dot(
     dot = GraphDrawing(
         graph_attr={"rankdir": rankdir, "fontname": FONTNAME, "nodesep": "0.3", "ranksep": "0.35"},
         node_attr={"fontname": FONTNAME, "fontsize": "11"},
-        edge_attr={"fontname": FONTNAME, "fontsize": "9", "arrowsize": "0.7", "fontcolor": "#8b1a1a"},
+        edge_attr={"fontname": FONTNAME, "fontsize": "9", "arrowsize": "0.7", "fontcolor": "#8b1a1a",
+                   "labelfontsize": "8", "labelfontcolor": "#555555", "labeldistance": "1.6"},
     )
     for node in nodes:
         name = ids[node]
@@ -222,8 +223,11 @@ def to_dot(
             locals_ = (local,) if op.arity == 1 else local
         for i, parent in enumerate(parents):
             attrs: dict[str, Any] = {}
+            role = "xy"[i]
+            if op.arity == 2:
+                # Which input is x and which is y matters for -, / and **.
+                attrs["headlabel"] = role
             if show_local:
-                role = "xy"[i]
                 value = format_number(locals_[i], precision)
                 formula = op.local_formula[i]
                 shown = value if formula == value else f"{formula} = {value}"

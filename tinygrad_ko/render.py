@@ -152,14 +152,14 @@ def _write_atomically(path: Path, data: bytes) -> None:
     try:
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
-        raise type(error)(error.errno, f"cannot write {path}: {error.strerror}", str(path)) from None
+        raise type(error)(error.errno, f"cannot write the drawing: {error.strerror}", str(path)) from None
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(data)
         os.replace(temp, path)
     except OSError as error:
         os.unlink(temp)
-        raise type(error)(error.errno, f"cannot write {path}: {error.strerror}", str(path)) from None
+        raise type(error)(error.errno, f"cannot write the drawing: {error.strerror}", str(path)) from None
     except BaseException:
         os.unlink(temp)
         raise
