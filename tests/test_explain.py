@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_ko import OPS, Value, explain, reachable
+from tinygrad_ko.examples import apple_orange
 
 # --- the numbers: the same as one backward() -------------------------------------------
 # Exact equality (or both NaN) is right: explain() applies the same local derivatives
@@ -79,13 +80,8 @@ def test_forward_steps_compute_every_node_after_its_inputs() -> None:
 # --- the text -------------------------------------------------------------------------
 
 
-def apple_orange(labels: tuple[str, str, str, str, str]) -> Value:
-    apple, n, orange, m, tax = (Value(v, label=name) for v, name in zip((100, 2, 150, 3, 1.1), labels, strict=True))
-    return (apple * n + orange * m) * tax
-
-
 def test_apple_example_in_korean() -> None:
-    text = str(explain(apple_orange(("사과", "사과 개수", "귤", "귤 개수", "소비세"))))
+    text = str(explain(apple_orange("ko").price))
     assert text.splitlines() == [
         "[순전파]",
         "입력 소비세 = 1.1",
@@ -96,9 +92,9 @@ def test_apple_example_in_korean() -> None:
         "입력 사과 = 100",
         "곱셈 노드 (*): 100 (사과) * 2 (사과 개수) = 200",
         "덧셈 노드 (+): 200 (사과 * 사과 개수) + 450 (귤 * 귤 개수) = 650",
-        "곱셈 노드 (*): 650 ((사과 * 사과 개수) + (귤 * 귤 개수)) * 1.1 (소비세) = 715",
+        "곱셈 노드 (*): 650 ((사과 * 사과 개수) + (귤 * 귤 개수)) * 1.1 (소비세) = 715 (지불 금액)",
         "[역전파]",
-        "역전파 시작: (((사과 * 사과 개수) + (귤 * 귤 개수)) * 소비세)의 기울기 1",
+        "역전파 시작: 지불 금액의 기울기 1",
         "곱셈 노드 (*): 상류 기울기 1 × 국소적 미분 1.1 (소비세) → ((사과 * 사과 개수) + (귤 * 귤 개수))의 기울기 1.1; "
         "상류 기울기 1 × 국소적 미분 650 ((사과 * 사과 개수) + (귤 * 귤 개수)) → 소비세의 기울기 650",
         "덧셈 노드 (+): 상류 기울기 1.1 × 국소적 미분 1 → (사과 * 사과 개수)의 기울기 1.1; "
@@ -111,7 +107,7 @@ def test_apple_example_in_korean() -> None:
 
 
 def test_apple_example_in_english() -> None:
-    text = str(explain(apple_orange(("apple", "apple count", "orange", "orange count", "tax")), lang="en"))
+    text = str(explain(apple_orange("en").price, lang="en"))
     assert text.splitlines() == [
         "[forward]",
         "input tax = 1.1",
@@ -122,9 +118,9 @@ def test_apple_example_in_english() -> None:
         "input apple = 100",
         "multiply node (*): 100 (apple) * 2 (apple count) = 200",
         "add node (+): 200 (apple * apple count) + 450 (orange * orange count) = 650",
-        "multiply node (*): 650 ((apple * apple count) + (orange * orange count)) * 1.1 (tax) = 715",
+        "multiply node (*): 650 ((apple * apple count) + (orange * orange count)) * 1.1 (tax) = 715 (price)",
         "[backward]",
-        "backward starts: gradient of (((apple * apple count) + (orange * orange count)) * tax) 1",
+        "backward starts: gradient of price 1",
         "multiply node (*): upstream gradient 1 × local derivative 1.1 (tax) → gradient of "
         "((apple * apple count) + (orange * orange count)) 1.1; upstream gradient 1 × local derivative 650 "
         "((apple * apple count) + (orange * orange count)) → gradient of tax 650",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tinygrad_ko import Value, explain, write_steps
+from tinygrad_ko import Value, examples, explain, write_steps
 from tinygrad_ko.dot import format_number
 from tinygrad_ko.steps import MAX_STEP_NODES, Frame, step_frames
 
@@ -19,10 +19,7 @@ ENGINES = ["dot", "graphviz-pure"]
 
 
 def apple_orange(lang: str = "en") -> Value:
-    names = ("사과", "사과 개수", "귤", "귤 개수", "소비세") if lang == "ko" else (
-        "apple", "apple count", "orange", "orange count", "tax")
-    apple, n, orange, m, tax = (Value(v, label=name) for v, name in zip((100, 2, 150, 3, 1.1), names, strict=True))
-    return (apple * n + orange * m) * tax
+    return examples.apple_orange(lang).price
 
 
 def nodes_of(svg: str) -> dict[str, ET.Element]:

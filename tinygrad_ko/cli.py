@@ -18,9 +18,11 @@ from typing import NoReturn
 from .dot import format_number
 from .engine import Value
 from .examples import LANGS, apple_orange
+from .explain import explain
 from .expr import FUNCTIONS, build
 from .graph import topological_order
 from .render import ENGINE_ENV_VAR, FORMATS, EngineError, EngineNotFoundError, find_engine, render
+from .steps import write_steps
 
 __all__ = ["main"]
 
@@ -99,6 +101,11 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("-o", "--output", default="graph.svg", metavar="FILE",
                        help=f"the drawing to write, {formats} by its suffix (default: graph.svg)")
     graph.add_argument("--lang", choices=LANGS, default="en", help="language of the table (default: en)")
+    for command in (demo, graph):
+        command.add_argument("--explain", action="store_true",
+                             help="also print the forward and backward passes one step a line (in --lang)")
+        command.add_argument("--steps", metavar="FILE.html",
+                             help="also write a step-through page: one HTML file, no network needed")
     return parser
 
 
@@ -115,8 +122,13 @@ def _run(args: argparse.Namespace) -> None:
         root, _ = build(args.expr, values)
     root.backward()
     path = render(root, args.output)  # first: a bad path is reported without a table before it
+    page = write_steps(root, args.steps, lang=args.lang) if args.steps else None
     print(table(root, args.lang))
     print(_WROTE[args.lang].format(path=path, engine=find_engine()))
+    if args.explain:
+        print(explain(root, args.lang))
+    if page is not None:
+        print(_WROTE[args.lang].format(path=page, engine=find_engine()))
 
 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
