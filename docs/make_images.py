@@ -1,0 +1,187 @@
+"""Regenerate the images in docs/images from code.
+
+    python docs/make_images.py            # every image
+    python docs/make_images.py --checked  # only the byte-checked ones
+
+Two kinds of image:
+
+- **Checked** (``*.svg`` without Hangul): drawn by the embedded engine
+  ``graphviz-pure``, which gives the same bytes on every machine, so
+  tests/test_docs_images.py regenerates them and compares bytes with the
+  committed files.
+- **By eye** (``*.ko.png`` and the step-through screenshots): Korean labels need
+  the system Graphviz and a CJK font (the embedded engine has no Hangul glyphs),
+  and screenshots come from Chromium; their bytes depend on the installed
+  Graphviz, fonts and browser versions, so they are checked by looking at them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tinygrad_ko import Value, to_dot, write_steps
+from tinygrad_ko.examples import apple_orange
+from tinygrad_ko.render import run_engine
+
+IMAGES = Path(__file__).resolve().parent / "images"
+EMBEDDED = "graphviz-pure"
+
+Drawing = Callable[[], tuple[Value, dict[str, Any]]]
+
+
+def _apple(lang: str, backward: bool) -> tuple[Value, dict[str, Any]]:
+    price = apple_orange(lang).price
+    if backward:
+        price.backward()
+    return price, {"show_grad": backward, "show_local": backward}
+
+
+def _add_node() -> tuple[Value, dict[str, Any]]:
+    # The book's figure: 10 + 5 = 15, and an upstream gradient of 1.3 flows back.
+    x, y = Value(10, label="x"), Value(5, label="y")
+    z = x + y
+    z.label = "z"
+    z.backward(1.3)
+    return z, {"show_local": True}
+
+
+def _mul_node() -> tuple[Value, dict[str, Any]]:
+    x, y = Value(10, label="x"), Value(5, label="y")
+    z = x * y
+    z.label = "z"
+    z.backward(1.3)
+    return z, {"show_local": True}
+
+
+def _chain_rule() -> tuple[Value, dict[str, Any]]:
+    # z = t ** 2 with t = x + y: the book's first chain-rule example.
+    x, y = Value(1, label="x"), Value(2, label="y")
+    t = x + y
+    t.label = "t"
+    z = t**2
+    z.label = "z"
+    z.backward()
+    return z, {"show_local": True}
+
+
+def _relu() -> tuple[Value, dict[str, Any]]:
+    a, b = Value(3, label="a"), Value(-2, label="b")
+    y = a.relu() + b.relu()
+    y.label = "y"
+    y.backward()
+    return y, {"show_local": True}
+
+
+def _sigmoid_steps() -> tuple[Value, dict[str, Any]]:
+    # The sigmoid built from the book's four nodes: ×(-1), exp, +1, and 1/x.
+    x = Value(1.0, label="x")
+    y = 1 / (1 + (-x).exp())
+    y.label = "y"
+    y.backward()
+    return y, {"show_local": True}
+
+
+def _sigmoid_node() -> tuple[Value, dict[str, Any]]:
+    x = Value(1.0, label="x")
+    y = x.sigmoid()
+    y.label = "y"
+    y.backward()
+    return y, {"show_local": True}
+
+
+#: Byte-checked images: name -> drawing (root and to_dot options), drawn by graphviz-pure.
+CHECKED: dict[str, Drawing] = {
+    "apple-forward.en.svg": lambda: _apple("en", backward=False),
+    "apple-backward.en.svg": lambda: _apple("en", backward=True),
+    "add-node.svg": _add_node,
+    "mul-node.svg": _mul_node,
+    "chain-rule.svg": _chain_rule,
+    "relu.svg": _relu,
+    "sigmoid-steps.svg": _sigmoid_steps,
+    "sigmoid-node.svg": _sigmoid_node,
+}
+
+#: Korean drawings, made with the system Graphviz and a CJK font and checked by eye.
+BY_EYE: dict[str, Drawing] = {
+    "apple-forward.ko.png": lambda: _apple("ko", backward=False),
+    "apple-backward.ko.png": lambda: _apple("ko", backward=True),
+}
+
+#: Screenshots of the step-through page: (language, step shown, 0-based).
+SCREENSHOTS = {"steps.ko.png": ("ko", 12), "steps.en.png": ("en", 12)}
+
+
+def checked_images() -> dict[str, bytes]:
+    """The bytes of every byte-checked image, drawn now by graphviz-pure."""
+    images = {}
+    for name, drawing in CHECKED.items():
+        root, options = drawing()
+        images[name] = run_engine(to_dot(root, **options).source, "svg", engine=EMBEDDED)
+    return images
+
+
+def _system_dot() -> str:
+    dot = shutil.which("dot")
+    fonts = subprocess.run(["fc-list", ":lang=ko"], capture_output=True, text=True, check=False).stdout
+    if dot is None or not fonts.strip():
+        sys.exit("make_images: the Korean images need the system Graphviz and a CJK font "
+                 "(Debian: apt install graphviz fonts-noto-cjk)")
+    return dot
+
+
+def _screenshot(lang: str, step: int, path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as work:
+        page_file = write_steps(apple_orange(lang).price, Path(work) / "steps.html", lang=lang, engine=_system_dot())
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync", "--no-first-run"])
+            page = browser.new_page(viewport={"width": 900, "height": 640})
+            page.goto(page_file.as_uri())
+            for _ in range(step):
+                page.keyboard.press("ArrowRight")
+            page.screenshot(path=str(path))
+            browser.close()
+
+
+def write(out: Path, checked_only: bool) -> list[Path]:
+    """Write the images into ``out``; return the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in checked_images().items():
+        (out / name).write_bytes(data)
+        written.append(out / name)
+    if checked_only:
+        return written
+    dot = _system_dot()
+    for name, drawing in BY_EYE.items():
+        root, options = drawing()
+        (out / name).write_bytes(run_engine(to_dot(root, **options).source, "png", engine=dot))
+        written.append(out / name)
+    for name, (lang, step) in SCREENSHOTS.items():
+        _screenshot(lang, step, out / name)
+        written.append(out / name)
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=IMAGES, help="where to write (default: docs/images)")
+    parser.add_argument("--checked", action="store_true", help="only the byte-checked images")
+    args = parser.parse_args()
+    for path in write(args.out, args.checked):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
