@@ -22,7 +22,7 @@ from collections.abc import Mapping
 
 from .engine import Value
 
-__all__ = ["FUNCTIONS", "MAX_LENGTH", "MAX_NODES", "build", "names", "parse"]
+__all__ = ["FUNCTIONS", "MAX_LENGTH", "MAX_PARTS", "build", "names", "parse"]
 
 #: The functions an expression may call, each with one argument.
 FUNCTIONS = ("relu", "sigmoid", "tanh", "exp", "log")
@@ -30,8 +30,8 @@ FUNCTIONS = ("relu", "sigmoid", "tanh", "exp", "log")
 #: Longest expression accepted, in characters.
 MAX_LENGTH = 1_000
 
-#: Most syntax-tree nodes accepted (numbers, names, operators and calls).
-MAX_NODES = 500
+#: Most parts accepted: numbers, names, operations and calls, each counted once.
+MAX_PARTS = 500
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 
@@ -124,8 +124,9 @@ def parse(text: str) -> ast.Expression:
     except (RecursionError, MemoryError):  # the parser's own nesting limit
         raise ValueError("the expression is nested too deeply") from None
     nodes = list(ast.walk(tree))  # breadth-first and iterative: safe on deep trees
-    if len(nodes) > MAX_NODES:
-        raise ValueError(f"the expression has {len(nodes):,} parts; the limit is {MAX_NODES:,}")
+    parts = sum(isinstance(node, ast.expr) for node in nodes)
+    if parts > MAX_PARTS:
+        raise ValueError(f"the expression has {parts:,} parts (numbers, names, operations); the limit is {MAX_PARTS:,}")
     for node in nodes:
         _check(node)
     return tree
