@@ -13,19 +13,30 @@ from .dot import to_dot
 from .engine import Value, is_grad_enabled, no_grad
 from .explain import Explanation, Step, explain
 from .graph import reachable, topological_order, zero_grad
+from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
+from .numerical import gradcheck, numerical_diff, numerical_grad
 from .ops import OPS, Op
 from .render import render
 from .steps import write_steps
 
 __all__ = [
     "OPS",
+    "AddLayer",
+    "Affine",
     "Explanation",
+    "MulLayer",
     "Op",
+    "Relu",
+    "Sigmoid",
+    "SoftmaxWithLoss",
     "Step",
     "Value",
     "explain",
+    "gradcheck",
     "is_grad_enabled",
     "no_grad",
+    "numerical_diff",
+    "numerical_grad",
     "reachable",
     "render",
     "to_dot",
