@@ -2,62 +2,44 @@
 
 from __future__ import annotations
 
-import contextlib
-import math
 import re
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from tinygrad_ko import OPS, Value, explain, reachable
 from tinygrad_ko.examples import apple_orange
+from tinygrad_ko.testing import Expression, Sample, expressions
 
 # --- the numbers: the same as one backward() -------------------------------------------
-# Exact equality (or both NaN) is right: explain() applies the same local derivatives
-# in the same order as Value.backward, so the IEEE arithmetic is identical.
+# Exact equality is right: explain() applies the same local derivatives
+# in the same order as Value.backward, so the IEEE arithmetic is identical.  The random
+# graphs are tinygrad_ko.testing's expressions: every op, with shared subexpressions.
 
 
-def apply(name: str, a: Value, b: Value) -> Value:
-    """Apply the op called ``name`` as a user would: an operator or a method."""
-    if OPS[name].arity == 2:
-        method = "truediv" if name == "div" else name
-        return getattr(a, f"__{method}__")(b)  # type: ignore[no-any-return]
-    return -a if name == "neg" else getattr(a, name)()  # type: ignore[no-any-return]
+def labelled(sample: Sample) -> Value:
+    """A fresh graph of the sample's expression, on labelled inputs."""
+    return sample.expression.build([Value(x, label=f"x{i}") for i, x in enumerate(sample.inputs)])
 
 
-@st.composite
-def graphs(draw: st.DrawFn) -> Value:
-    """A random DAG over every op, with reuse of earlier nodes (shared subexpressions)."""
-    nodes = [Value(draw(st.floats(-3.0, 3.0)), label=f"x{i}") for i in range(draw(st.integers(1, 4)))]
-    for _ in range(draw(st.integers(1, 12))):
-        name = draw(st.sampled_from(sorted(OPS)))
-        # At a domain edge (log of a negative, ...) the node is just not added.
-        with contextlib.suppress(ArithmeticError, ValueError):
-            nodes.append(apply(name, draw(st.sampled_from(nodes)), draw(st.sampled_from(nodes))))
-    return nodes[-1]
-
-
-def _same(x: float, y: float) -> bool:
-    return x == y or (math.isnan(x) and math.isnan(y))
-
-
-@settings(max_examples=150, deadline=None)
-@given(graphs())
-def test_explained_gradients_equal_one_backward(root: Value) -> None:
+@settings(max_examples=150)
+@given(expressions(max_ops=12))
+def test_explained_gradients_equal_one_backward(sample: Sample) -> None:
+    root = labelled(sample)
     nodes = reachable(root)
     explained = explain(root)
     assert all(node.grad == 0.0 for node in nodes), "explain() must not write gradients"
     root.backward()
     after = explain(root, lang="en")
     for node in nodes:
-        assert _same(explained.gradients()[node], node.grad)
-        assert _same(after.gradients()[node], node.grad), "explain() after backward() must not double-count"
+        assert explained.gradients()[node] == node.grad
+        assert after.gradients()[node] == node.grad, "explain() after backward() must not double-count"
 
 
-@settings(max_examples=50, deadline=None)
-@given(graphs())
-def test_backward_steps_follow_the_chain_rule_in_topological_order(root: Value) -> None:
+@settings(max_examples=50)
+@given(expressions(max_ops=12))
+def test_backward_steps_follow_the_chain_rule_in_topological_order(sample: Sample) -> None:
+    root = labelled(sample)
     steps = explain(root).backward
     assert steps[0].phase == "seed" and steps[0].node is root and steps[0].upstream == 1.0
     seen = {root}
@@ -150,7 +132,7 @@ def test_a_negative_contribution_is_subtracted_in_the_text() -> None:
 def test_every_op_explains_itself_from_the_op_table(op: str) -> None:
     x, y = Value(0.7, label="x"), Value(1.3, label="y")
     entry = OPS[op]
-    node = apply(op, x, y)
+    node = Expression(2, [(op, 0, 1) if entry.arity == 2 else (op, 0)]).build([x, y])
     ko, en = explain(node).backward[1].text, explain(node, lang="en").backward[1].text
     assert ko.startswith(f"{entry.name_ko} ({entry.symbol}): ")
     assert en.startswith(f"{entry.name_en} ({entry.symbol}): ")
