@@ -156,6 +156,13 @@ def test_user_mistakes_are_one_line_with_exit_code_2(tmp_path: Path, args: list[
     assert_one_line_error(run(*args, cwd=tmp_path), phrase)
 
 
+def test_expression_starting_with_minus_goes_after_double_dash(tmp_path: Path) -> None:
+    assert_one_line_error(run("graph", "-x*2", "x=3", cwd=tmp_path), "goes after --")
+    done = run("graph", "-o", "neg.svg", "--", "-x*2", "x=3", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert table_rows(done.stdout)["x"] == ["3.0", "-2.0"]
+
+
 def test_unwritable_output_names_the_path(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("")
     target = tmp_path / "a-file" / "apple.png"

@@ -77,6 +77,13 @@ def test_binary_op_edges_say_which_input_is_x_and_which_is_y() -> None:
     assert roles == {"a": "x", "b": "y"}
 
 
+def test_show_local_names_the_role_in_the_edge_label_instead() -> None:
+    edges = edges_by_name(layout(Value(1.0) / 2, show_local=True))
+    into_op = [e for _, head, e in edges if head.endswith("_op")]
+    assert [e["label"].split(" = ")[0] for e in into_op] == ["∂/∂x", "∂/∂y"]
+    assert all("headlabel" not in e for e in into_op)
+
+
 def test_unary_op_edge_has_no_role_label() -> None:
     edges = edges_by_name(layout(Value(1.0).exp()))
     assert all("headlabel" not in e for _, _, e in edges)

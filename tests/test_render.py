@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import stat
 import struct
@@ -281,6 +282,15 @@ def test_jupyter_shows_svg_through_the_engine_lookup_without_system_graphviz(
 def test_jupyter_png_bundle_is_a_png() -> None:
     bundle = to_dot(apple_price())._repr_mimebundle_(include=["image/png"])
     png_size(bundle["image/png"])
+
+
+def test_rendered_file_gets_the_usual_permissions(tmp_path: Path) -> None:
+    umask = os.umask(0o022)  # the common default, set so the expected mode is known
+    try:
+        out = render(Value(1.0), tmp_path / "one.svg")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644  # 0o666 minus the umask, like any new file
 
 
 def test_render_returns_the_path_it_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

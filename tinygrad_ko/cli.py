@@ -21,6 +21,7 @@ from .examples import LANGS, apple_orange
 from .explain import explain
 from .expr import FUNCTIONS, build
 from .graph import topological_order
+from .ops import OPS
 from .render import ENGINE_ENV_VAR, FORMATS, EngineError, EngineNotFoundError, find_engine, render
 from .steps import write_steps
 
@@ -39,6 +40,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line on stderr (exit code 2), not usage text."""
 
     def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments: -"):
+            # argparse reads an expression such as "-x*2" as an option.
+            message += f'; an EXPR starting with - goes after --, options before it: {PROG} graph -o FILE -- "-x*2" x=3'
         self.exit(2, f"{PROG}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -63,7 +67,7 @@ def table(root: Value, lang: str = "en") -> str:
     """
     rows = [_HEADERS[lang]]
     for node in reversed(topological_order(root)):
-        op = "" if node._op is None else node._op.symbol
+        op = OPS[node.op].symbol if node.op else ""
         rows.append((node.label, op, format_number(node.data, None), format_number(node.grad, None)))
     widths = [max(_width(row[i]) for row in rows) for i in range(4)]
     return "\n".join("  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
@@ -94,7 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     graph = commands.add_parser(
         "graph", help="draw any expression, e.g. graph \"x*y + relu(x)\" x=2 y=3",
         description=f"Compute EXPR forward and backward and draw it. EXPR may use numbers, names, "
-                    f"+ - * / **, unary - and {', '.join(FUNCTIONS)}. Put -- before an EXPR that starts with -.",
+                    f"+ - * / **, unary - and {', '.join(FUNCTIONS)}. An EXPR that starts with - goes after --, "
+                    f'with any options before it: {PROG} graph -o out.svg -- "-x*2" x=3',
     )
     graph.add_argument("expr", metavar="EXPR", help='the expression, e.g. "(사과*사과_개수 + 귤*귤_개수)*소비세"')
     graph.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a number for every name in EXPR")

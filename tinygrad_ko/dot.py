@@ -32,6 +32,7 @@ from graphviz.quoting import a_list, attr_list, quote
 
 from .engine import Value
 from .graph import topological_order
+from .ops import OPS
 
 __all__ = ["FONTNAME", "MAX_LABEL_LENGTH", "MAX_NODES", "GraphDrawing", "format_number", "label_text", "to_dot"]
 
@@ -194,7 +195,7 @@ def to_dot(
     if len(nodes) > max_nodes:
         raise ValueError(
             f"this graph has {len(nodes):,} Value nodes, more than max_nodes={max_nodes:,}; "
-            f"Graphviz would take minutes and the drawing would be unreadable. "
+            f"Graphviz's layout time grows steeply with size and such a drawing is unreadable. "
             f"Draw a smaller graph, or pass max_nodes={len(nodes)} (or more) to draw it anyway."
         )
     ids = {node: f"v{i}" for i, node in enumerate(nodes)}
@@ -215,9 +216,9 @@ def to_dot(
         if show_grad:
             grad = node.grad if grads is None else grads.get(node, 0.0)
             lines.append(f"grad {format_number(grad, precision)}")
-        style = _OUTPUT if node is root else _INTERMEDIATE if node._op is not None else _LEAF
+        op = OPS[node.op] if node.op else None
+        style = _OUTPUT if node is root else _LEAF if op is None else _INTERMEDIATE
         body.append(f"\t{name} [label={quote(_lines(*lines))} {style}]\n")
-        op = node._op
         if op is None:
             continue
         body.append(f"\t{name}_op [label={quote(_lines(_escape(op.symbol)))} {_OP}]\n")
@@ -227,8 +228,11 @@ def to_dot(
             locals_ = (local,) if op.arity == 1 else local
         for i, parent in enumerate(parents):
             role = "xy"[i]
-            # Which input is x and which is y matters for -, / and **.
-            attrs = {"headlabel": role} if op.arity == 2 else {}
+            attrs = {}
+            if op.arity == 2 and not show_local:
+                # Which input is x and which is y matters for -, / and **
+                # (with show_local, the edge label "∂/∂x = ..." says it).
+                attrs["headlabel"] = role
             if show_local:
                 value = format_number(locals_[i], precision)
                 formula = op.local_formula[i]

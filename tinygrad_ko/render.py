@@ -18,11 +18,11 @@ from __future__ import annotations
 import functools
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
 import sysconfig
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -149,8 +149,12 @@ def _format_for(path: Path, format: str | None) -> str:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part."""
+    # A temporary file in the same directory (os.replace is atomic only within one
+    # file system), created with mode 0o666 so the umask applies as for any new
+    # file; tempfile.mkstemp would leave the drawing readable by its owner only.
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as error:
         raise type(error)(error.errno, f"cannot write the drawing: {error.strerror}", str(path)) from None
     try:
