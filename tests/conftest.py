@@ -60,13 +60,18 @@ class GradientErrors:
 
     def __init__(self) -> None:
         self.checks = 0
+        self.multi_op = 0
+        self.largest = 0
         self.gradients = 0
         self.max_abs = 0.0
         self.max_rel = 0.0
         self.max_share = 0.0
 
-    def record(self, result: GradcheckResult) -> None:
+    def record(self, result: GradcheckResult, size: int) -> None:
+        """Add one gradient check of an expression with ``size`` ops."""
         self.checks += 1
+        self.multi_op += size > 1
+        self.largest = max(self.largest, size)
         for entry in result.entries:
             self.gradients += 1
             self.max_abs = max(self.max_abs, entry.error)
@@ -78,7 +83,8 @@ class GradientErrors:
 
     def summary(self) -> str:
         return (
-            f"gradient check over {self.checks} random expressions ({self.gradients} gradients): "
+            f"gradient check over {self.checks} random expressions ({self.multi_op} with 2 to {self.largest} ops, "
+            f"{self.gradients} gradients): "
             f"largest |analytical - numerical| {self.max_abs:.3g}, largest relative error {self.max_rel:.3g} "
             f"(where |numerical| > atol/rtol), largest share of the allowed error {self.max_share:.3g}"
         )
