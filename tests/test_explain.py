@@ -128,6 +128,12 @@ def test_a_reused_input_shows_the_sum_of_its_gradients() -> None:
     assert step.text.endswith("→ x의 기울기 3 + 3 = 6")
 
 
+def test_a_reused_input_shows_the_sum_even_when_the_first_share_is_zero() -> None:
+    x = Value(-1.0, label="x")
+    text = str(explain(x.relu() + x * 2.0, lang="en"))
+    assert "local derivative 2 → gradient of x 0 + 2 = 2" in text
+
+
 def test_a_negative_contribution_is_subtracted_in_the_text() -> None:
     x = Value(2.0, label="x")
     text = str(explain(x - x * 0.5, lang="en"))

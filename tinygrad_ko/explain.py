@@ -157,6 +157,7 @@ def explain(root: Value, lang: Lang = "ko") -> Explanation:
 
     grads = {node: 0.0 for node in order}
     grads[root] = 1.0
+    received: set[Value] = set()  # inputs that already got a share of gradient in this pass
     seed = Step("seed", root, None, (), 1.0, (), (),
                 words["seed"].format(name=names[root], grad=format_number(1.0)))
     backward = [seed]
@@ -175,13 +176,17 @@ def explain(root: Value, lang: Lang = "ko") -> Explanation:
             grads[parent] = before + derivative * upstream
             after.append(grads[parent])
             result = format_number(grads[parent])
-            if before != 0.0:  # a reused input: show the sum the chain rule makes
+            if parent in received:  # a reused input: show the sum the chain rule makes
                 added = derivative * upstream
                 sign = "-" if added < 0.0 else "+"
                 result = f"{format_number(before)} {sign} {format_number(abs(added))} = {result}"
-            parts.append(words["upstream"].format(
-                grad=format_number(upstream), local=format_number(derivative),
-                why=_why(op.local_formula[index], inputs, node, names), name=names[parent], result=result))
+            received.add(parent)
+            local_text = format_number(derivative)
+            why = _why(op.local_formula[index], inputs, node, names)
+            if why == f" ({local_text})":  # a constant explains itself: "2", not "2 (2)"
+                why = ""
+            parts.append(words["upstream"].format(grad=format_number(upstream), local=local_text, why=why,
+                                                  name=names[parent], result=result))
         text = f"{_op_name(op, lang)} ({op.symbol}): " + "; ".join(parts)
         backward.append(Step("backward", node, op, inputs, upstream, local, tuple(after), text))
     return Explanation(root, lang, forward, tuple(backward), names)
