@@ -110,11 +110,11 @@ def plot_w5(points: dict[str, dict[int, Timings]], path: Path) -> None:
 
     matplotlib.rcParams["svg.hashsalt"] = "tinygrad_ko-benchmarks"
     fig, ax = plt.subplots(figsize=(6.0, 4.2))
-    for (label, series), marker in zip(points.items(), "os^"):
+    for (label, series), marker in zip(points.items(), "os^", strict=False):
         ns = sorted(series)
         med = [series[n].median() for n in ns]
-        low = [m - series[n].spread()[0] for n, m in zip(ns, med)]
-        high = [series[n].spread()[1] - m for n, m in zip(ns, med)]
+        low = [m - series[n].spread()[0] for n, m in zip(ns, med, strict=True)]
+        high = [series[n].spread()[1] - m for n, m in zip(ns, med, strict=True)]
         ax.errorbar(ns, med, yerr=[low, high], marker=marker, capsize=3, label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")

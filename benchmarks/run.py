@@ -21,10 +21,10 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import engines  # noqa: E402
-import workloads as w  # noqa: E402
-from measure import Timings, alternate, recursion_limit, run_once  # noqa: E402
-from report import Row, Stat, load, machine, plot_w5, speedup, table  # noqa: E402
+import engines
+import workloads as w
+from measure import Timings, alternate, recursion_limit, run_once
+from report import Row, Stat, load, machine, plot_w5, speedup, table
 
 HERE = Path(__file__).resolve().parent
 # micrograd's recursive backward needs about one frame per node of depth.

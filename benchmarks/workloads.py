@@ -7,6 +7,7 @@ in seconds.  The same code runs for every engine; only the class differs.
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 import random
@@ -26,7 +27,7 @@ def w1_wide_sum(V: Any, n: int) -> Phases:
     b = [V(rng.uniform(-1.0, 1.0)) for _ in range(n)]
     t0 = perf_counter()
     acc = V(0.0)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         acc = acc + x * y
     t1 = perf_counter()
     acc.backward()
@@ -95,10 +96,7 @@ def moons(n: int, seed: int = 3) -> tuple[list[list[float]], list[float]]:
     xs, ys = [], []
     for i in range(n):
         t = math.pi * rng.random()
-        if i % 2:
-            point = [math.cos(t), math.sin(t)]
-        else:
-            point = [1.0 - math.cos(t), 0.5 - math.sin(t)]
+        point = [math.cos(t), math.sin(t)] if i % 2 else [1.0 - math.cos(t), 0.5 - math.sin(t)]
         xs.append([p + rng.gauss(0.0, 0.1) for p in point])
         ys.append(1.0 if i % 2 else -1.0)
     return xs, ys
@@ -111,19 +109,19 @@ def w3_mlp_step(V: Any, points: int) -> Phases:
     # layers[k] is a list of neurons, each neuron a (weights, bias) pair.
     layers = [
         [([V(rng.uniform(-1.0, 1.0)) for _ in range(nin)], V(0.0)) for _ in range(nout)]
-        for nin, nout in zip(sizes, sizes[1:])
+        for nin, nout in itertools.pairwise(sizes)
     ]
     params = [p for layer in layers for ws, b in layer for p in (*ws, b)]
     xs, ys = moons(points)
     t0 = perf_counter()
     losses = []
-    for row, label in zip(xs, ys):
+    for row, label in zip(xs, ys, strict=True):
         h = [V(x) for x in row]
         for k, layer in enumerate(layers):
             outs = []
             for ws, b in layer:
                 act = b
-                for w, x in zip(ws, h):
+                for w, x in zip(ws, h, strict=True):
                     act = act + w * x
                 outs.append(act.relu() if k < len(layers) - 1 else act)
             h = outs
@@ -158,7 +156,7 @@ _FLOAT_UNARY: dict[str, Callable[[float], float]] = {
 Plan = tuple[list[float], list[tuple[str, int, int]]]
 
 
-def random_dag_plan(ops: int, seed: int = 4, leaves: int = 1000, reuse: float = 0.2) -> Plan:
+def random_dag_plan(ops: int, seed: int = 4, reuse: float = 0.2) -> Plan:
     """A fixed random DAG: leaf values and ``(op, i, j)`` steps over earlier nodes (j = -1: unary).
 
     Each operand is, with probability ``reuse``, any earlier node (so it gets a
@@ -166,8 +164,13 @@ def random_dag_plan(ops: int, seed: int = 4, leaves: int = 1000, reuse: float = 
     simulated in floats to keep every node in [-1e6, 1e6] and every divisor away
     from 0: an op that would leave that range becomes ``tanh``.  The remaining
     unconsumed nodes are summed at the end, so backward reaches every node.
+
+    With half the ops binary, an op consumes 1.5·(1 - reuse) waiting nodes and
+    adds one, so ``ops // 5`` leaves keep the waiting queue from running dry
+    (a dry queue would force extra reuse).
     """
     rng = random.Random(seed)
+    leaves = ops // 5
     values = [rng.uniform(-2.0, 2.0) for _ in range(leaves)]
     leaf_values = list(values)
     waiting = deque(range(leaves))
@@ -242,9 +245,9 @@ def w5_function(V: Any, n: int) -> tuple[list[Any], Callable[..., Any]]:
 
     def f(*xs: Any) -> Any:
         total = (ws[0] * xs[0]).sigmoid()
-        for w, x in zip(ws[1:], xs[1:]):
+        for w, x in zip(ws[1:], xs[1:], strict=True):
             total = total + (w * x).sigmoid()
-        for x, y in zip(xs, xs[1:]):
+        for x, y in itertools.pairwise(xs):
             total = total + x * y
         return total
 
@@ -281,7 +284,7 @@ def memory_per_op_node(V: Any, n: int) -> float:
     try:
         before = tracemalloc.get_traced_memory()[0]
         acc = V(0.0)
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=True):
             acc = acc + x * y
         held = tracemalloc.get_traced_memory()[0] - before
     finally:
