@@ -12,6 +12,9 @@ Design notes (why it looks the way it does):
   graph has no reference cycles and is freed by reference counting alone.
 * ``__slots__`` and two parent slots instead of a tuple keep a node to one
   garbage-collected object: that is most of the speed and memory per node.
+* ``backward()`` walks only the nodes that pass a gradient on (those with an
+  op); leaves are collected, not ordered.  The walk marks nodes with a token
+  per walk (the ``_mark`` slot) instead of filling a set as big as the graph.
 * The operator methods are generated from the op table, so each op's forward
   rule and local derivatives live in one place.
 """
@@ -19,6 +22,7 @@ Design notes (why it looks the way it does):
 from __future__ import annotations
 
 import numbers
+import operator
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,7 +30,7 @@ from contextvars import ContextVar
 from typing import Union
 
 from . import ops
-from .graph import topological_order, zero_grad
+from .graph import backward_order, zero_grad
 from .ops import Op
 
 __all__ = ["Value", "is_grad_enabled", "no_grad"]
@@ -42,6 +46,7 @@ _open_no_grad_blocks = 0
 _open_no_grad_lock = threading.Lock()
 
 _new = object.__new__
+_grad_of = operator.attrgetter("grad")
 
 
 def _describe(obj: object) -> str:
@@ -129,6 +134,7 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Operand]
         out.data = forward(x.data, y.data)  # computed first: a failed op leaves no node behind
         out.grad = 0.0
         out.label = ""
+        out._mark = None
         if _open_no_grad_blocks and not _grad_enabled.get():
             out._op = out._a = out._b = None
         else:
@@ -152,6 +158,7 @@ def _unary_method(op: Op) -> Callable[[Value], Value]:
         out.data = forward(self.data)
         out.grad = 0.0
         out.label = ""
+        out._mark = None
         out._b = None
         if _open_no_grad_blocks and not _grad_enabled.get():
             out._op = out._a = None
@@ -175,7 +182,7 @@ class Value:
     (220.00000000000003, 2.2, 110.00000000000001, 200.0)
     """
 
-    __slots__ = ("__weakref__", "_a", "_b", "_op", "data", "grad", "label")
+    __slots__ = ("__weakref__", "_a", "_b", "_mark", "_op", "data", "grad", "label")
 
     data: float
     grad: float
@@ -183,6 +190,7 @@ class Value:
     _op: Op | None
     _a: Value | None
     _b: Value | None
+    _mark: object  # set by graph.backward_order, read by nothing else
 
     def __init__(self, data: float, label: str = "") -> None:
         """Make a leaf node holding ``data`` as a Python float.
@@ -199,6 +207,7 @@ class Value:
         self._op = None
         self._a = None
         self._b = None
+        self._mark = None
 
     # -- what the node is -------------------------------------------------
     @property
@@ -251,32 +260,32 @@ class Value:
         to start again.
         """
         seed = _as_float(grad, "backward(grad=...)")
-        order = topological_order(self)
-        # The loop below uses node.grad as this pass's upstream gradient, so every
-        # node must start the pass at 0.  Gradients left by an earlier pass are set
-        # aside and added back at the end: accumulation as in PyTorch, where each
-        # pass adds its own total (calling backward twice doubles, never squares).
-        earlier = [node.grad for node in order]
-        carried = any(earlier)
+        order, leaves = backward_order(self)
+        # The loop below uses an op node's grad as this pass's upstream gradient,
+        # and adds each contribution into the parents' grad, so every node must
+        # start the pass at 0.  Gradients left by an earlier pass are set aside and
+        # added back at the end: each pass adds its own total, as in PyTorch
+        # (calling backward twice doubles, never squares).  The check runs in C
+        # and builds nothing, so a fresh graph (the common case) pays little for it.
+        carried = any(map(_grad_of, order)) or any(map(_grad_of, leaves))
         if carried:
-            for node in order:
+            nodes = order + leaves
+            earlier = [node.grad for node in nodes]
+            for node in nodes:
                 node.grad = 0.0
         self.grad += seed
         for node in order:
-            op = node._op
-            if op is None:
-                continue
             g = node.grad
-            a = node._a
+            a: Value = node._a  # type: ignore[assignment]  # op nodes have a first parent
             b = node._b
             if b is None:
-                a.grad += op.local(a.data, node.data) * g  # type: ignore[union-attr]
+                a.grad += node._op.local(a.data, node.data) * g  # type: ignore[union-attr]
             else:
-                da, db = op.local(a.data, b.data, node.data)  # type: ignore[union-attr]
-                a.grad += da * g  # type: ignore[union-attr]
+                da, db = node._op.local(a.data, b.data, node.data)  # type: ignore[union-attr]
+                a.grad += da * g
                 b.grad += db * g
         if carried:
-            for node, before in zip(order, earlier, strict=True):
+            for node, before in zip(nodes, earlier, strict=True):
                 node.grad += before
 
     def zero_grad(self) -> None:

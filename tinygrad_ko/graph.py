@@ -1,20 +1,20 @@
 """Walks over the computational graph (계산 그래프): topological order, reachable
-nodes and zero_grad.
+nodes, the order backpropagation uses, and zero_grad.
 
 Every walk here uses an explicit stack, never recursion, so a chain a million
 nodes deep works at Python's default recursion limit.  The walks read only a
-node's two parent slots (``_a``, ``_b``), so they serve the engine, the DOT
-exporter and the explainer alike.
+node's two parent slots (``_a``, ``_b``) and its op, so they serve the engine,
+the DOT exporter and the explainer alike.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .engine import Value
 
-__all__ = ["reachable", "topological_order", "zero_grad"]
+__all__ = ["backward_order", "reachable", "topological_order", "zero_grad"]
 
 # Pushed after a node on the stack: when popped, every parent of that node has
 # been emitted, so the node itself can be emitted (post-order without recursion).
@@ -56,6 +56,64 @@ def topological_order(root: Value) -> list[Value]:
                 push(b)
     order.reverse()
     return order
+
+
+def backward_order(root: Value) -> tuple[list[Value], list[Value]]:
+    """The op nodes ``root`` depends on in backpropagation order, and the leaves.
+
+    The first list holds every node that has an op, ``root`` first, each before
+    all of its parents: the nodes whose gradient :meth:`Value.backward` passes
+    on.  The second holds the leaves (nodes without an op), which only receive.
+    Either list may be empty; each node appears once.
+
+    >>> from tinygrad_ko import Value
+    >>> x = Value(2.0, label="x"); y = (x * x).relu()
+    >>> ops, leaves = backward_order(y)
+    >>> [n.op for n in ops], [n.label for n in leaves]
+    (['relu', 'mul'], ['x'])
+    """
+    # This runs once per backward() over graphs of millions of nodes, so it is the
+    # leanest walk here: leaves are never pushed, and "seen in this walk" is a
+    # per-walk token stored on the node (one slot compare) instead of a set
+    # (hashing, and a set as big as the graph).
+    walk = object()
+    order: list[Value] = []
+    leaves: list[Value] = []
+    root._mark = walk
+    if root._op is None:
+        return order, [root]
+    stack: list[Any] = [root, _EMIT]
+    push, pop, emit, keep = stack.append, stack.pop, order.append, leaves.append
+    node: Any = root
+    while True:
+        a = node._a
+        if a._mark is not walk:
+            if a._op is None:
+                a._mark = walk
+                keep(a)
+            else:
+                push(a)
+        b = node._b
+        if b is not None and b._mark is not walk:
+            if b._op is None:
+                b._mark = walk
+                keep(b)
+            else:
+                push(b)
+        # Pop until an op node not yet expanded turns up (expand it: mark it, and
+        # push it under an _EMIT so it is emitted once all its parents are).
+        while stack:
+            node = pop()
+            if node is _EMIT:
+                emit(pop())
+            elif node._mark is not walk:
+                node._mark = walk
+                push(node)
+                push(_EMIT)
+                break
+        else:
+            order.reverse()
+            return order, leaves
 
 
 def reachable(root: Value) -> list[Value]:

@@ -1,0 +1,128 @@
+"""Formatting the results: the Markdown table, the machine description, the W5 plot."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from measure import Timings
+
+#: Display units: name -> seconds per unit.
+UNITS = {"s": 1.0, "ms": 1e-3, "µs": 1e-6}
+
+
+@dataclass(frozen=True)
+class Stat:
+    """A median with its min–max, in a display unit."""
+
+    median: float
+    low: float
+    high: float
+    unit: str
+
+    @classmethod
+    def of(cls, timings: Timings, phase: str = "total", unit: str = "ms", per: float = 1.0) -> Stat:
+        scale = UNITS[unit] * per
+        low, high = timings.spread(phase)
+        return cls(timings.median(phase) / scale, low / scale, high / scale, unit)
+
+    def __str__(self) -> str:
+        return f"{_num(self.median)} {self.unit} ({_num(self.low)}–{_num(self.high)})"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: a figure for both engines and their ratio."""
+
+    workload: str
+    figure: str
+    ours: Stat | str
+    peer: Stat | str
+    ratio: str
+
+
+def _num(x: float) -> str:
+    if x >= 100:
+        return f"{x:.0f}"
+    if x >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+def speedup(peer: Stat, ours: Stat) -> str:
+    """How many times faster ours is (peer median / our median)."""
+    return f"{peer.median / ours.median:.1f}×"
+
+
+def table(rows: Sequence[Row], ours: str, peer: str, ratio: str) -> str:
+    """A Markdown table of the rows."""
+    lines = [
+        f"| workload | figure | {ours} | {peer} | {ratio} |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [f"| {r.workload} | {r.figure} | {r.ours} | {r.peer} | {r.ratio} |" for r in rows]
+    return "\n".join(lines)
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo, else what platform reports."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def load() -> str:
+    """The 1-minute load average, or "unknown" where the OS has none."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
+
+
+def machine(versions: dict[str, str]) -> list[str]:
+    """Bullet lines describing where and with what the numbers were measured."""
+    return [
+        f"- Machine: {cpu_model()}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}",
+        f"- Python: {platform.python_implementation()} {platform.python_version()}",
+        "- Packages: " + ", ".join(f"{name} {version}" for name, version in versions.items()),
+        f"- Date: {datetime.date.today().isoformat()}",
+    ]
+
+
+def plot_w5(points: dict[str, dict[int, Timings]], path: Path) -> None:
+    """Log-log plot of W5: seconds against n for each method (median, min–max bars).
+
+    The SVG is deterministic (fixed hash salt, no date), so regenerating it with
+    the same numbers gives the same bytes.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matplotlib.rcParams["svg.hashsalt"] = "tinygrad_ko-benchmarks"
+    fig, ax = plt.subplots(figsize=(6.0, 4.2))
+    for (label, series), marker in zip(points.items(), "os^", strict=False):
+        ns = sorted(series)
+        med = [series[n].median() for n in ns]
+        low = [m - series[n].spread()[0] for n, m in zip(ns, med, strict=True)]
+        high = [series[n].spread()[1] - m for n, m in zip(ns, med, strict=True)]
+        ax.errorbar(ns, med, yerr=[low, high], marker=marker, capsize=3, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("n (inputs)")
+    ax.set_ylabel("seconds for all n partial derivatives")
+    ax.set_title("W5: backprop vs numerical differentiation")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, format="svg", metadata={"Date": None})
+    plt.close(fig)

@@ -1,0 +1,301 @@
+"""Benchmark tinygrad_ko against micrograd: ``python benchmarks/run.py``.
+
+Runs workloads W1–W5 and the memory measurement of issue 5 with both engines in
+this one process, prints a Markdown report and writes it to
+``benchmarks/RESULTS.md`` with the W5 plot ``benchmarks/w5.svg`` next to it.
+``--quick`` runs every workload at reduced sizes (seconds, for CI and for
+checking the harness; it judges no target and writes files only with ``--out``).
+``--peer self`` measures tinygrad_ko against itself, for machines without micrograd.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import engines
+import workloads as w
+from measure import Timings, alternate, recursion_limit, run_once
+from report import Row, Stat, load, machine, plot_w5, speedup, table
+
+HERE = Path(__file__).resolve().parent
+# micrograd's recursive backward needs about one frame per node of depth.
+DEEP = 1_000_000
+
+
+@dataclass(frozen=True)
+class Sizes:
+    w1: tuple[int, ...]
+    w2: tuple[int, int]
+    w3_points: int
+    w4_ops: int
+    w5: tuple[int, ...]
+    memory: int
+    chain: int
+    reps: int
+    slow_reps: int  # W5 at its largest n, W2 and the million-node chain
+    warmup: int
+
+
+FULL = Sizes(w1=(10_000, 100_000), w2=(100_000, 300_000), w3_points=100, w4_ops=100_000,
+             w5=(10, 30, 100, 300, 1000), memory=100_000, chain=1_000_000, reps=5, slow_reps=3, warmup=1)
+QUICK = Sizes(w1=(1000, 3000), w2=(1000, 3000), w3_points=10, w4_ops=2000,
+              w5=(5, 10, 20), memory=1000, chain=10_000, reps=2, slow_reps=2, warmup=1)
+
+
+@dataclass
+class Target:
+    text: str
+    measured: str
+    met: bool
+
+
+class Bench:
+    """One benchmark session: two engines, a size set, and the rows gathered so far."""
+
+    def __init__(self, ours: engines.Engine, peer: engines.Engine, sizes: Sizes,
+                 numerical_grad: Callable[..., Sequence[float]]) -> None:
+        self.ours, self.peer, self.sizes = ours, peer, sizes
+        self.numerical_grad = numerical_grad
+        self.targets: list[Target] = []
+        self.w5: dict[str, dict[int, Timings]] = {}
+        self.notes: list[str] = []
+
+    def both(self, workload: Callable[..., w.Phases], *args: Any, gc_enabled: bool,
+             reps: int | None = None) -> tuple[Timings, Timings]:
+        """Time ``workload(Value, *args)`` for our engine and the peer, alternating."""
+        runs = {
+            "ours": lambda: workload(self.ours.value, *args),
+            "peer": lambda: workload(self.peer.value, *args),
+        }
+        with recursion_limit(DEEP):
+            result = alternate(runs, reps=reps or self.sizes.reps, warmup=self.sizes.warmup,
+                               gc_enabled=gc_enabled)
+        return result["ours"], result["peer"]
+
+    def phase_rows(self, name: str, ours: Timings, peer: Timings, phases: Sequence[str],
+                   unit: str, ops: int) -> list[Row]:
+        rows = []
+        for phase in (*phases, "total"):
+            a, b = Stat.of(ours, phase, unit), Stat.of(peer, phase, unit)
+            rows.append(Row(name, phase, a, b, speedup(b, a)))
+        a, b = Stat.of(ours, unit="µs", per=ops), Stat.of(peer, unit="µs", per=ops)
+        rows.append(Row(name, "µs per op", a, b, speedup(b, a)))
+        return rows
+
+    # -- the workloads ---------------------------------------------------------
+    def w1(self, gc_enabled: bool) -> list[Row]:
+        rows = []
+        for n in self.sizes.w1:
+            ours, peer = self.both(w.w1_wide_sum, n, gc_enabled=gc_enabled)
+            rows += self.phase_rows(f"W1 wide sum, N = {n:,}", ours, peer, ("forward", "backward"), "ms", 2 * n)
+            if gc_enabled:
+                self.target(f"W1 N = {n:,}: at least 5× faster", peer.median() / ours.median(), 5.0)
+        return rows
+
+    def w2(self, gc_enabled: bool) -> list[Row]:
+        small, large = self.sizes.w2
+        limit = sys.getrecursionlimit()
+        results = {}
+        for blocks in (small, large):
+            result = alternate({"ours": lambda b=blocks: w.w2_deep_chain(self.ours.value, b)},
+                               reps=self.sizes.slow_reps, warmup=self.sizes.warmup, gc_enabled=gc_enabled)
+            results[blocks] = result["ours"]
+        rows = []
+        for blocks, timings in results.items():
+            peer_cell = f"RecursionError at limit {limit}" if self.peer.recursive_backward else "not run"
+            rows.append(Row(f"W2 deep chain, {blocks:,} blocks ({3 * blocks:,} op nodes deep)", "total",
+                            Stat.of(timings, unit="s"), peer_cell, "—"))
+        growth = results[large].median() / results[small].median()
+        rows.append(Row("W2 deep chain", f"time({large:,}) / time({small:,})", f"{growth:.2f}", "—",
+                        f"{large / small:.0f} would be linear"))
+        deepest = w.deepest_chain(self.peer.value, upper=large)
+        rows.append(Row("W2 deep chain", f"deepest chain at recursion limit {limit}",
+                        f"≥ {large:,} blocks (all sizes run)",
+                        f"{deepest:,} blocks ({3 * deepest:,} op nodes deep)", "—"))
+        ours, peer = self.both(w.w2_deep_chain, deepest, gc_enabled=gc_enabled)
+        rows.append(Row(f"W2 at the peer's deepest, {deepest:,} blocks", "total",
+                        Stat.of(ours), Stat.of(peer), speedup(Stat.of(peer), Stat.of(ours))))
+        if gc_enabled:
+            self.target(f"W2: {3 * large:,} op nodes deep at the default recursion limit ({limit})",
+                        float(limit <= 1000), 1.0, shown=f"completed at limit {limit}")
+            self.target(f"W2: time({large:,}) / time({small:,}) ≤ 3.6", 3.6 / growth, 1.0, shown=f"{growth:.2f}")
+        return rows
+
+    def w3(self, gc_enabled: bool) -> list[Row]:
+        ours, peer = self.both(w.w3_mlp_step, self.sizes.w3_points, gc_enabled=gc_enabled)
+        name = f"W3 MLP 2→16→16→1 step, {self.sizes.w3_points} points"
+        rows = []
+        for phase in ("forward", "backward", "update", "total"):
+            a, b = Stat.of(ours, phase), Stat.of(peer, phase)
+            rows.append(Row(name, phase, a, b, speedup(b, a)))
+        if gc_enabled:
+            self.target("W3: at least 4× faster", peer.median() / ours.median(), 4.0)
+        return rows
+
+    def w4(self, gc_enabled: bool) -> list[Row]:
+        plan = w.random_dag_plan(self.sizes.w4_ops)
+        ops = len(plan[1])
+        ours, peer = self.both(w.w4_random_dag, plan, gc_enabled=gc_enabled)
+        if gc_enabled:
+            self.target("W4: at least 4× faster", peer.median() / ours.median(), 4.0)
+            self.notes.append(f"W4's DAG: {ops:,} op nodes over {len(plan[0]):,} leaves; "
+                              f"{w.reuse_fraction(plan):.0%} of its nodes have more than one consumer.")
+        return self.phase_rows(f"W4 random DAG, {ops:,} ops", ours, peer, ("forward", "backward"), "ms", ops)
+
+    def w5_rows(self) -> list[Row]:
+        rows = []
+        back: dict[int, Timings] = {}
+        numeric: dict[int, Timings] = {}
+        value = self.ours.value
+        for n in self.sizes.w5:
+            reps = self.sizes.slow_reps if n == max(self.sizes.w5) else self.sizes.reps
+            runs = {
+                "backprop": lambda n=n: w.w5_backprop(value, n),
+                "numerical": lambda n=n: w.w5_numerical(value, n, self.numerical_grad),
+            }
+            result = alternate(runs, reps=reps, warmup=self.sizes.warmup, gc_enabled=True)
+            back[n], numeric[n] = result["backprop"], result["numerical"]
+            a, b = Stat.of(back[n]), Stat.of(numeric[n])
+            rows.append(Row(f"W5 all n partial derivatives, n = {n:,}", "backward() vs numerical_grad",
+                            a, b, speedup(b, a)))
+        largest = max(self.sizes.w5)
+        self.target(f"W5: backprop at least 500× faster than numerical at n = {largest:,}",
+                    numeric[largest].median() / back[largest].median(), 500.0)
+        self.w5 = {"backward()": back, "numerical_grad (2n forward passes)": numeric}
+        return rows
+
+    def memory(self) -> list[Row]:
+        n = self.sizes.memory
+        ours, peer = (w.memory_per_op_node(e.value, n) for e in (self.ours, self.peer))
+        self.target("Memory per op node: at most 40% of micrograd's", 0.40 / (ours / peer), 1.0,
+                    shown=f"{ours / peer:.0%} ({ours:.0f} B vs {peer:.0f} B)")
+        return [Row(f"Memory, W1 forward graph, N = {n:,}", "bytes per op node (tracemalloc)",
+                    f"{ours:.0f} B", f"{peer:.0f} B", f"{ours / peer:.0%} of the peer's")]
+
+    def chain(self) -> list[Row]:
+        n = self.sizes.chain
+        result = alternate({"ours": lambda: w.chain(self.ours.value, n)}, reps=self.sizes.slow_reps,
+                           warmup=self.sizes.warmup, gc_enabled=True)["ours"]
+        return [Row(f"Chain y = y + 1.0, {n:,} op nodes", phase, Stat.of(result, phase, "s"), "not run", "—")
+                for phase in ("forward", "backward", "total")]
+
+    def target(self, text: str, measured: float, needed: float, shown: str | None = None) -> None:
+        self.targets.append(Target(text, shown or f"{measured:.1f}×", measured >= needed))
+
+
+def numerical_grad_function() -> Callable[..., Sequence[float]]:
+    """tinygrad_ko.numerical.numerical_grad (W5's slow side), or a clear exit."""
+    try:
+        from tinygrad_ko.numerical import numerical_grad
+    except ImportError as error:
+        raise SystemExit(f"W5 needs tinygrad_ko.numerical.numerical_grad, which is not importable ({error})") from None
+    return numerical_grad  # type: ignore[no-any-return]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="reduced sizes: checks the harness in seconds")
+    parser.add_argument("--peer", choices=("micrograd", "self"), default="micrograd",
+                        help="the engine to compare against (self: tinygrad_ko against itself)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="directory for RESULTS.md and w5.svg (default: benchmarks/, not written with --quick)")
+    parser.add_argument("--no-plot", action="store_true", help="skip the W5 plot (no matplotlib needed)")
+    args = parser.parse_args(argv)
+    out = args.out or (None if args.quick else HERE)
+    if not args.no_plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            parser.error('the W5 plot needs matplotlib: pip install ".[bench]", or pass --no-plot')
+
+    ours = engines.tinygrad_ko()
+    peer = engines.micrograd() if args.peer == "micrograd" else engines.Engine(
+        "tinygrad_ko (as peer)", ours.value, ours.version, recursive_backward=False)
+    sizes = QUICK if args.quick else FULL
+    bench = Bench(ours, peer, sizes, numerical_grad_function())
+    load_before = load()
+    run_once(lambda: w.w1_wide_sum(ours.value, 100), gc_enabled=True)  # imports, caches
+
+    default_rows = [*bench.w1(True), *bench.w2(True), *bench.w3(True), *bench.w4(True),
+                    *bench.w5_rows(), *bench.memory(), *bench.chain()]
+    off_rows = [*bench.w1(False), *bench.w2(False), *bench.w3(False), *bench.w4(False)]
+    load_after = load()
+
+    versions = {ours.name: ours.version, peer.name: peer.version, "PyTorch": engines.torch_status()}
+    if not args.no_plot:
+        versions["matplotlib"] = importlib.metadata.version("matplotlib")
+    text = render(bench, default_rows, off_rows, versions, args, load_before, load_after)
+    print(text)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "RESULTS.md").write_text(text, encoding="utf-8")
+        if not args.no_plot:
+            plot_w5(bench.w5, out / "w5.svg")
+    return 0
+
+
+def render(bench: Bench, default_rows: list[Row], off_rows: list[Row], versions: dict[str, str],
+           args: argparse.Namespace, load_before: str, load_after: str) -> str:
+    ours, peer = bench.ours.name, bench.peer.name
+    columns = (ours, peer, f"{ours} speed-up ({peer} time / {ours} time)")
+    lines = [
+        f"# Benchmarks: {ours} against {peer}",
+        "",
+        "Regenerate with `pip install \".[bench]\" && python benchmarks/run.py` (a few minutes); "
+        "this file and `w5.svg` are written by that command.",
+        "",
+        *machine(versions),
+        f"- Load average (1 min): {load_before} at the start, {load_after} at the end "
+        f"(the machine has {os.cpu_count()} CPUs; other work on it makes the figures noisier)",
+        f"- Mode: {'quick (reduced sizes; targets not judged)' if args.quick else 'full'}",
+        "",
+        "Each cell is the median with min–max in parentheses, over "
+        f"{bench.sizes.reps} repetitions ({bench.sizes.slow_reps} for the slowest runs) after "
+        f"{bench.sizes.warmup} warm-up, the engines alternating A B A B in one process. "
+        "The heap is collected before every run (untimed) so that no engine pays for the other's "
+        "garbage; during the run the cyclic GC is at its default unless the table says otherwise.",
+        "",
+    ]
+    if not args.quick:
+        lines += ["## Targets (default GC, this run)", "", "| target | measured | met |", "| --- | --- | --- |"]
+        lines += [f"| {t.text} | {t.measured} | {'yes' if t.met else '**no**'} |" for t in bench.targets]
+        lines.append("")
+    lines += [
+        "## Results with the default cyclic GC", "", table(default_rows, *columns), "",
+        "## Results with the cyclic GC disabled", "",
+        "What the cyclic GC costs each engine: the same workloads with `gc.disable()` during each run.",
+        "", table(off_rows, *columns), "",
+    ]
+    if not args.no_plot:
+        lines += ["## W5: backprop against numerical differentiation", "", "![W5 log-log plot](w5.svg)", ""]
+    lines += ["## Notes", "", *(f"- {note}" for note in bench.notes), *(f"- {note}" for note in NOTES), ""]
+    return "\n".join(lines)
+
+
+NOTES = [
+    "An op is one operator or method call in the workload's code (`acc + x * y` is two). "
+    "micrograd builds some ops from others (`a - b` is `a + (-b)`, `a / b` is `a * b**-1`) and so makes "
+    "more nodes for the same code; that is part of what is measured.",
+    "micrograd 0.1.0 has no `sigmoid`, `tanh` or `exp`; the harness adds them to its Value class in "
+    "micrograd's own style (a `_backward` closure and a `set` of children per node).",
+    "micrograd's backward() recurses once per node of depth, so every workload except W2 runs with the "
+    f"recursion limit raised to {DEEP:,}; W2 runs at the interpreter's default limit, where micrograd "
+    "fails beyond the depth shown.",
+    "W5's f is `sum_i sigmoid(w_i·x_i) + sum_i x_i·x_(i+1)`: the pairwise products are of neighbours, so a "
+    "forward pass is O(n) and numerical differentiation (2n forward passes) O(n²).",
+    "Memory counts what the graph built by W1's forward pass holds (nodes, their floats and, for "
+    "micrograd, their closures and sets), divided by the 2N op nodes; the 2N leaves are made before counting.",
+]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,294 @@
+"""The workloads, each written once as a function of a Value class.
+
+Every function builds its inputs untimed (from a fixed seed, so both engines see
+the same numbers), then times its phases with ``perf_counter`` and returns them
+in seconds.  The same code runs for every engine; only the class differs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import operator
+import random
+import tracemalloc
+from collections import deque
+from collections.abc import Callable, Sequence
+from time import perf_counter
+from typing import Any
+
+Phases = dict[str, float]
+
+
+def w1_wide_sum(V: Any, n: int) -> Phases:
+    """W1: ``acc = acc + a_i * b_i`` for i < n; 2n op nodes, a chain n deep."""
+    rng = random.Random(1)
+    a = [V(rng.uniform(-1.0, 1.0)) for _ in range(n)]
+    b = [V(rng.uniform(-1.0, 1.0)) for _ in range(n)]
+    t0 = perf_counter()
+    acc = V(0.0)
+    for x, y in zip(a, b, strict=True):
+        acc = acc + x * y
+    t1 = perf_counter()
+    acc.backward()
+    t2 = perf_counter()
+    return {"forward": t1 - t0, "backward": t2 - t1}
+
+
+def w2_deep_chain(V: Any, blocks: int) -> Phases:
+    """W2: ``y = relu(y * 1.0001 + 0.5)`` repeated; three op nodes a block, all in one chain."""
+    x = V(1.0)
+    t0 = perf_counter()
+    y = x
+    for _ in range(blocks):
+        y = (y * 1.0001 + 0.5).relu()
+    t1 = perf_counter()
+    y.backward()
+    t2 = perf_counter()
+    return {"forward": t1 - t0, "backward": t2 - t1}
+
+
+def deepest_chain(V: Any, upper: int) -> int:
+    """The most W2 blocks whose backward() succeeds at the current recursion limit.
+
+    Doubling, then bisection on RecursionError.  Returns ``upper`` when even that
+    many blocks work (an engine without a recursion limit).
+    """
+
+    def works(blocks: int) -> bool:
+        try:
+            w2_deep_chain(V, blocks)
+        except RecursionError:
+            return False
+        return True
+
+    good, bad = 0, 1
+    while bad <= upper and works(bad):
+        good, bad = bad, bad * 2
+    if bad > upper:
+        return upper if works(upper) else _bisect(works, good, upper)
+    return _bisect(works, good, bad)
+
+
+def _bisect(works: Callable[[int], bool], good: int, bad: int) -> int:
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        good, bad = (mid, bad) if works(mid) else (good, mid)
+    return good
+
+
+def chain(V: Any, n: int) -> Phases:
+    """The core issue's closing figure: ``y = y + 1.0`` repeated n times, then backward."""
+    x = V(1.0)
+    t0 = perf_counter()
+    y = x
+    for _ in range(n):
+        y = y + 1.0
+    t1 = perf_counter()
+    y.backward()
+    t2 = perf_counter()
+    return {"forward": t1 - t0, "backward": t2 - t1}
+
+
+def moons(n: int, seed: int = 3) -> tuple[list[list[float]], list[float]]:
+    """Two interleaving half circles with noise, labels ±1 (the micrograd demo's data, made here)."""
+    rng = random.Random(seed)
+    xs, ys = [], []
+    for i in range(n):
+        t = math.pi * rng.random()
+        point = [math.cos(t), math.sin(t)] if i % 2 else [1.0 - math.cos(t), 0.5 - math.sin(t)]
+        xs.append([p + rng.gauss(0.0, 0.1) for p in point])
+        ys.append(1.0 if i % 2 else -1.0)
+    return xs, ys
+
+
+def w3_mlp_step(V: Any, points: int) -> Phases:
+    """W3: one SGD step of the micrograd demo network, MLP 2→16→16→1 with relu, hinge loss."""
+    rng = random.Random(2)
+    sizes = [2, 16, 16, 1]
+    # layers[k] is a list of neurons, each neuron a (weights, bias) pair.
+    layers = [
+        [([V(rng.uniform(-1.0, 1.0)) for _ in range(nin)], V(0.0)) for _ in range(nout)]
+        for nin, nout in itertools.pairwise(sizes)
+    ]
+    params = [p for layer in layers for ws, b in layer for p in (*ws, b)]
+    xs, ys = moons(points)
+    t0 = perf_counter()
+    losses = []
+    for row, label in zip(xs, ys, strict=True):
+        h = [V(x) for x in row]
+        for k, layer in enumerate(layers):
+            outs = []
+            for ws, b in layer:
+                act = b
+                for w, x in zip(ws, h, strict=True):
+                    act = act + w * x
+                outs.append(act.relu() if k < len(layers) - 1 else act)
+            h = outs
+        losses.append((1 + -label * h[0]).relu())
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = 1e-4 * sum(p * p for p in params)
+    total = data_loss + reg_loss
+    t1 = perf_counter()
+    for p in params:
+        p.grad = 0.0
+    total.backward()
+    t2 = perf_counter()
+    for p in params:
+        p.data -= 0.9 * p.grad
+    t3 = perf_counter()
+    return {"forward": t1 - t0, "backward": t2 - t1, "update": t3 - t2}
+
+
+# W4's op mix.  Binary ops are the operator functions; unary ops are looked up on
+# the engine's Value class, so a plan is engine-free and runs on any engine.
+_BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
+}
+_UNARY = ("relu", "sigmoid", "tanh", "exp")
+_FLOAT_UNARY: dict[str, Callable[[float], float]] = {
+    "relu": lambda x: max(x, 0.0),
+    "sigmoid": lambda x: 0.5 * (1.0 + math.tanh(0.5 * x)),
+    "tanh": math.tanh,
+    "exp": math.exp,
+}
+
+Plan = tuple[list[float], list[tuple[str, int, int]]]
+
+
+def random_dag_plan(ops: int, seed: int = 4, reuse: float = 0.2) -> Plan:
+    """A fixed random DAG: leaf values and ``(op, i, j)`` steps over earlier nodes (j = -1: unary).
+
+    Each operand is, with probability ``reuse``, any earlier node (so it gets a
+    second consumer), otherwise the oldest node not consumed yet.  Values are
+    simulated in floats to keep every node in [-1e6, 1e6] and every divisor away
+    from 0: an op that would leave that range becomes ``tanh``.  The remaining
+    unconsumed nodes are summed at the end, so backward reaches every node.
+
+    With half the ops binary, an op consumes 1.5·(1 - reuse) waiting nodes and
+    adds one, so ``ops // 5`` leaves keep the waiting queue from running dry
+    (a dry queue would force extra reuse).
+    """
+    rng = random.Random(seed)
+    leaves = ops // 5
+    values = [rng.uniform(-2.0, 2.0) for _ in range(leaves)]
+    leaf_values = list(values)
+    waiting = deque(range(leaves))
+    steps: list[tuple[str, int, int]] = []
+
+    def operand() -> int:
+        if waiting and rng.random() >= reuse:
+            return waiting.popleft()
+        return rng.randrange(len(values))
+
+    while len(steps) < ops:
+        name = rng.choice((*_BINARY, *_UNARY))
+        i = operand()
+        x = values[i]
+        j = operand() if name in _BINARY else -1
+        if name in _BINARY:
+            y = values[j]
+            ok = name != "div" or abs(y) > 1e-3
+            result = _BINARY[name](x, y) if ok else math.inf
+        else:
+            result = _FLOAT_UNARY[name](x) if name != "exp" or x < 14.0 else math.inf
+        if not abs(result) <= 1e6:
+            name, j, result = "tanh", -1, math.tanh(x)
+        steps.append((name, i, j))
+        values.append(result)
+        waiting.append(len(values) - 1)
+    while len(waiting) > 1:
+        i, j = waiting.popleft(), waiting.popleft()
+        steps.append(("add", i, j))
+        values.append(values[i] + values[j])
+        waiting.append(len(values) - 1)
+    return leaf_values, steps
+
+
+def reuse_fraction(plan: Plan) -> float:
+    """The share of the plan's nodes that more than one later node consumes."""
+    leaf_values, steps = plan
+    uses = [0] * (len(leaf_values) + len(steps))
+    for _, i, j in steps:
+        uses[i] += 1
+        if j >= 0:
+            uses[j] += 1
+    return sum(u > 1 for u in uses) / len(uses)
+
+
+def w4_random_dag(V: Any, plan: Plan) -> Phases:
+    """W4: run a :func:`random_dag_plan` forward, then backward from its last node."""
+    leaf_values, steps = plan
+    unary = {name: getattr(V, name) for name in _UNARY}
+    program = [(_BINARY[name], i, j) if j >= 0 else (unary[name], i, j) for name, i, j in steps]
+    nodes = [V(x) for x in leaf_values]
+    push = nodes.append
+    t0 = perf_counter()
+    for fn, i, j in program:
+        push(fn(nodes[i], nodes[j]) if j >= 0 else fn(nodes[i]))
+    t1 = perf_counter()
+    nodes[-1].backward()
+    t2 = perf_counter()
+    return {"forward": t1 - t0, "backward": t2 - t1}
+
+
+def w5_function(V: Any, n: int) -> tuple[list[Any], Callable[..., Any]]:
+    """W5's inputs and f: ``sum_i sigmoid(w_i·x_i) + sum_i x_i·x_{i+1}``.
+
+    The pairwise products are of neighbours, so one forward pass is O(n) and the
+    2n passes of numerical differentiation are O(n²) (all pairs would make each
+    pass O(n²) and the n = 1000 case hours long).
+    """
+    rng = random.Random(5)
+    ws = [rng.uniform(-1.0, 1.0) for _ in range(n)]
+    inputs = [V(rng.uniform(-1.0, 1.0)) for _ in range(n)]
+
+    def f(*xs: Any) -> Any:
+        total = (ws[0] * xs[0]).sigmoid()
+        for w, x in zip(ws[1:], xs[1:], strict=True):
+            total = total + (w * x).sigmoid()
+        for x, y in itertools.pairwise(xs):
+            total = total + x * y
+        return total
+
+    return inputs, f
+
+
+def w5_backprop(V: Any, n: int) -> Phases:
+    """W5, fast side: every partial derivative of f by one forward and one backward()."""
+    inputs, f = w5_function(V, n)
+    t0 = perf_counter()
+    f(*inputs).backward()
+    grads = [x.grad for x in inputs]
+    t1 = perf_counter()
+    assert len(grads) == n
+    return {"total": t1 - t0}
+
+
+def w5_numerical(V: Any, n: int, numerical_grad: Callable[..., Sequence[float]]) -> Phases:
+    """W5, slow side: the same derivatives by central differences (2n forward passes)."""
+    inputs, f = w5_function(V, n)
+    t0 = perf_counter()
+    grads = numerical_grad(f, inputs)
+    t1 = perf_counter()
+    assert len(grads) == n
+    return {"total": t1 - t0}
+
+
+def memory_per_op_node(V: Any, n: int) -> float:
+    """Bytes that W1's forward graph holds per op node (tracemalloc), leaves excluded."""
+    rng = random.Random(1)
+    a = [V(rng.uniform(-1.0, 1.0)) for _ in range(n)]
+    b = [V(rng.uniform(-1.0, 1.0)) for _ in range(n)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        acc = V(0.0)
+        for x, y in zip(a, b, strict=True):
+            acc = acc + x * y
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    del acc
+    return held / (2 * n)
+
