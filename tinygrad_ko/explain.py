@@ -14,9 +14,10 @@ parentheses) comes from the op table in :mod:`tinygrad_ko.ops`, so a new op
 explains itself.
 
 The gradients are recomputed here from the local derivatives, in the same order
-as :meth:`Value.backward`, and never written to the nodes: the explanation is the
-same before or after ``backward()``, and equals what one ``backward()`` from
-zero gradients leaves on the nodes.
+as :meth:`Value.backward` (:func:`~tinygrad_ko.graph.backward_order`), and never
+written to the nodes: the explanation is the same before or after
+``backward()``, and equals what one ``backward()`` from zero gradients leaves on
+the nodes.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Literal
 
 from .dot import format_number
 from .engine import Value
-from .graph import topological_order
+from .graph import backward_order, topological_order
 from .ops import OPS, Op
 
 __all__ = ["Explanation", "Step", "explain"]
@@ -161,10 +162,9 @@ def explain(root: Value, lang: Lang = "ko") -> Explanation:
     seed = Step("seed", root, None, (), 1.0, (), (),
                 words["seed"].format(name=names[root], grad=format_number(1.0)))
     backward = [seed]
-    for node in order:
-        op = _op_of(node)
-        if op is None:
-            continue
+    # The op nodes in the order Value.backward visits them (graph.backward_order).
+    for node in backward_order(root)[0]:
+        op = OPS[node.op]
         inputs = node.parents
         upstream = grads[node]
         local = _local(op, node)
