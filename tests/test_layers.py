@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tinygrad_ko import Affine, AddLayer, MulLayer, Relu, Sigmoid, SoftmaxWithLoss, Value, gradcheck
+from tinygrad_ko import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss, Value, gradcheck
 
 EPS = sys.float_info.epsilon
 

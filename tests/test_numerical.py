@@ -159,6 +159,26 @@ def test_numerical_grad_steps_a_float_array_in_place_for_closures() -> None:
     np.testing.assert_array_equal(W, before)
 
 
+def test_numerical_grad_of_a_read_only_float32_array_works_on_a_float32_copy() -> None:
+    x = np.array([1.0, 2.0], dtype=np.float32)
+    x.flags.writeable = False
+    grad = numerical_grad(lambda x: float(np.sum(x * x)), x)
+    assert grad.dtype == np.float32
+    np.testing.assert_allclose(grad, [2.0, 4.0], rtol=1e-3)  # float32 step: see the float32 test
+
+
+@pytest.mark.parametrize(
+    ("x", "pattern"),
+    [
+        (np.array([1 + 2j]), r"x must be an array of real numbers, got dtype complex128$"),
+        (np.array([Value(1.0)], dtype=object), r"got dtype object; for Values pass a list"),
+    ],
+)
+def test_numerical_grad_rejects_arrays_that_are_not_real_numbers(x: np.ndarray, pattern: str) -> None:
+    with pytest.raises(TypeError, match=pattern):
+        numerical_grad(lambda x: 0.0, x)
+
+
 def test_numerical_grad_restores_an_array_when_f_raises() -> None:
     x = np.array([0.1, 0.2, 0.3])
     calls = 0
@@ -231,13 +251,13 @@ def test_gradcheck_catches_a_wrong_hand_derived_gradient() -> None:
     assert right
 
 
-def test_gradcheck_applies_atol_plus_rtol_times_numerical() -> None:
+@pytest.mark.parametrize(("factor", "passes"), [(0.99, True), (1.01, False)])
+def test_gradcheck_applies_atol_plus_rtol_times_numerical(factor: float, passes: bool) -> None:
     # f = 3x: the numerical gradient is 3 to about 1e-10, so the allowed error is
     # 1e-5 + 3e-3; 1% inside it must pass and 1% outside must fail.
     allowed = 1e-5 + 1e-3 * 3.0
-    for factor, passes in ((0.99, True), (1.01, False)):
-        result = gradcheck(lambda x: 3 * x, [Value(0.4)], analytical=lambda x: [3.0 + factor * allowed])
-        assert bool(result) is passes
+    result = gradcheck(lambda x: 3 * x, [Value(0.4)], analytical=lambda x: [3.0 + factor * allowed])
+    assert bool(result) is passes
 
 
 def test_gradcheck_can_raise_with_the_report() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import sys
 
-from hypothesis import example, given, note
+from hypothesis import example, given, note, target
 from hypothesis import strategies as st
 
 from tinygrad_ko import Value, gradcheck
@@ -31,9 +31,11 @@ def gradients(expression: Expression, xs: tuple[float, ...], seed: float = 1.0) 
 def test_backward_agrees_with_numerical_gradient_on_random_dags(sample, gradient_errors) -> None:  # type: ignore[no-untyped-def]
     # gradient_errors (tests/conftest.py) collects the largest errors for the run's summary.
     expression, xs = sample
+    # Hypothesis favours small examples; this steers half of the run toward larger graphs.
+    target(float(expression.size), label="expression size")
     note(str(expression))
     result = gradcheck(expression, [Value(x) for x in xs])
-    gradient_errors.record(result)
+    gradient_errors.record(result, expression.size)
     assert result, f"{expression}\n{result}"
 
 
@@ -68,6 +70,7 @@ def test_backward_scales_exactly_with_a_power_of_two_seed(sample, k: int, negati
     # exception is digits the seed-1 pass lost to subnormal underflow (below 2.2e-308),
     # which the tolerance of |seed|·1e-300 covers and no wrong rule could hide in.
     expression, xs = sample
+    target(float(expression.size), label="expression size")
     seed = (-1.0 if negative else 1.0) * 2.0**k
     for scaled, unit in zip(gradients(expression, xs, seed), gradients(expression, xs), strict=True):
         assert scaled == seed * unit or abs(scaled - seed * unit) <= abs(seed) * 1e-300

@@ -12,7 +12,7 @@ learning backpropagation (오차역전파법).
 from .dot import to_dot
 from .engine import Value, is_grad_enabled, no_grad
 from .graph import reachable, topological_order, zero_grad
-from .layers import Affine, AddLayer, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
+from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
 from .numerical import gradcheck, numerical_diff, numerical_grad
 from .ops import OPS, Op
 from .render import render

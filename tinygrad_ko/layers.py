@@ -43,7 +43,7 @@ import numpy.typing as npt
 
 from . import ops
 
-__all__ = ["Affine", "AddLayer", "MulLayer", "Relu", "Sigmoid", "SoftmaxWithLoss"]
+__all__ = ["AddLayer", "Affine", "MulLayer", "Relu", "Sigmoid", "SoftmaxWithLoss"]
 
 #: What a layer accepts: a Python number, a numpy scalar or an array of any shape.
 ArrayLike = npt.ArrayLike
@@ -318,7 +318,8 @@ class SoftmaxWithLoss:
                 f"SoftmaxWithLoss.forward(x, t): class indices must be in 0..{n_classes - 1}, "
                 f"got {t.min()}..{t.max()}"
             )
-        return np.eye(n_classes)[t]
+        one_hot: npt.NDArray[np.float64] = np.eye(n_classes)[t]
+        return one_hot
 
     def backward(self, dout: float = 1) -> Array:
         """Return ``dout * (y - t) / N``, the gradient of the loss with respect to ``x``."""

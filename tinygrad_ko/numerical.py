@@ -62,7 +62,7 @@ def default_step(dtype: npt.DTypeLike = np.float64) -> float:
     >>> round(default_step(), 8), round(default_step(np.float32), 5)
     (6.06e-06, 0.00492)
     """
-    return float(np.finfo(dtype).eps) ** (1 / 3)
+    return float(np.cbrt(np.finfo(dtype).eps))
 
 
 def _check_step(h: float, where: str) -> None:
@@ -71,15 +71,16 @@ def _check_step(h: float, where: str) -> None:
 
 
 def _number(result: object, where: str) -> float:
-    """``f``'s result as a float: a Value, a number or a one-element array; else TypeError."""
+    """``f``'s result as a float: a Value, a real number or a 0-d array; else TypeError."""
     if isinstance(result, Value):
         return result.data
-    if np.ndim(result) == 0 and isinstance(result, (int, float, np.number, np.ndarray)) and not isinstance(
-            result, (bool, np.bool_)):
-        return float(result)  # type: ignore[arg-type]
+    if isinstance(result, (int, float, np.integer, np.floating)) and not isinstance(result, bool):
+        return float(result)
+    if isinstance(result, np.ndarray) and result.ndim == 0 and result.dtype.kind in "iuf":
+        return float(result)
+    shape = f" of shape {result.shape}" if isinstance(result, np.ndarray) else ""
     raise TypeError(
-        f"{where}: f must return one number (a Value or a float, e.g. the loss), "
-        f"got {type(result).__name__}{f' of shape {np.shape(result)}' if np.ndim(result) else ''}"
+        f"{where}: f must return one number (a Value or a float, e.g. the loss), got {type(result).__name__}{shape}"
     )
 
 
@@ -127,7 +128,8 @@ def numerical_grad(
       ``f`` then receives a float64 copy, so ``f`` must use its argument.
 
     The step for input ``x_i`` is ``h·max(1, |x_i|)``: relative for large inputs
-    (a fixed 1e-4 vanishes next to 1e12), absolute near zero.  ``h`` defaults
+    (a fixed 1e-4 is lost to rounding next to 1e12, where floats are 1.2e-4
+    apart), absolute near zero.  ``h`` defaults
     to :func:`default_step` for the inputs' float type.  Inputs are restored
     bit for bit afterwards, even if ``f`` raises.
 
@@ -175,10 +177,15 @@ def _values_grad(f: Callable[..., Any], inputs: list[Value], h: float) -> list[f
 
 
 def _array_grad(f: Callable[..., Any], x: npt.NDArray[Any], h: float | None) -> npt.NDArray[np.floating[Any]]:
+    if x.dtype.kind not in "biuf":
+        raise TypeError(
+            f"numerical_grad(f, x): x must be an array of real numbers, got dtype {x.dtype}"
+            + ("; for Values pass a list: numerical_grad(f, list(x))" if x.dtype.kind == "O" else "")
+        )
     # Steps must be stored in the array itself (closures read it); an integer or
     # read-only array cannot hold them, so f gets a float copy instead.
     if x.dtype.kind != "f" or not x.flags.writeable:
-        x = x.astype(np.float64)
+        x = x.astype(x.dtype if x.dtype.kind == "f" else np.float64)
     h = _step(h, x.dtype)
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):

@@ -174,14 +174,17 @@ class Expression:
         """
         return self.build(values)
 
+    def _floats(self, xs: Sequence[float]) -> list[float]:
+        """Every node's value for float inputs, by the op table's forward rules (no graph)."""
+        return self._run([float(x) for x in xs], lambda name, args: OPS[name].forward(*args))
+
     def evaluate(self, xs: Sequence[float]) -> float:
         """The output for float inputs, computed with the op table's forward rules (no graph)."""
-        out: float = self._run([float(x) for x in xs], lambda name, args: OPS[name].forward(*args))[-1]
-        return out
+        return self._floats(xs)[-1]
 
     def _edges(self, xs: Sequence[float]) -> list[tuple[float, bool]]:
         """Every guarded node's (signed distance, must be positive), in node order."""
-        results = self._run([float(x) for x in xs], lambda name, args: OPS[name].forward(*args))
+        results = self._floats(xs)
         edges = []
         for name, args in self.nodes:
             edge = _edge(name, [results[a] if isinstance(a, int) else a for a in args],
@@ -219,11 +222,34 @@ class Expression:
                         return False
         return True
 
+    def _live(self) -> list[bool]:
+        """For every node (inputs first): does the output depend on it?"""
+        live = [False] * (self.n_inputs + len(self.nodes))
+        live[-1] = True
+        for k in range(len(live) - 1, self.n_inputs - 1, -1):
+            if live[k]:
+                for a in self.nodes[k - self.n_inputs][1]:
+                    if isinstance(a, int):
+                        live[a] = True
+        return live
+
+    def _without_dead_nodes(self) -> Expression:
+        """The same expression without the op nodes the output does not depend on (inputs stay)."""
+        live = self._live()
+        number = list(range(self.n_inputs))  # old node number -> new
+        kept: list[NodeSpec] = []
+        for k, (name, args) in enumerate(self.nodes, start=self.n_inputs):
+            number.append(self.n_inputs + len(kept))
+            if live[k]:
+                kept.append((name, *(number[a] if isinstance(a, int) else a for a in args)))
+        return Expression(self.n_inputs, kept)
+
     def _text(self) -> list[str]:
-        uses = [0] * (self.n_inputs + len(self.nodes))
-        for _, args in self.nodes:
+        live = self._live()
+        uses = [0] * len(live)
+        for k, (_, args) in enumerate(self.nodes, start=self.n_inputs):
             for a in args:
-                if isinstance(a, int):
+                if isinstance(a, int) and live[k]:
                     uses[a] += 1
         texts: list[str] = [f"x{i}" for i in range(self.n_inputs)]
         atoms = [True] * self.n_inputs
@@ -236,6 +262,10 @@ class Expression:
 
         for k, (name, args) in enumerate(self.nodes, start=self.n_inputs):
             op = OPS[name]
+            if not live[k]:  # nothing to show: the output does not depend on it
+                texts.append("")
+                atoms.append(True)
+                continue
             if op.arity == 2:
                 text = f"{operand(args[0])} {op.symbol} {operand(args[1])}"
             elif name == "neg":
@@ -298,10 +328,10 @@ def expressions(
       of :func:`~tinygrad_ko.numerical_grad`, so central differences never
       straddle a kink.
 
-    >>> from hypothesis import find
-    >>> sample = find(expressions(ops=["log"]), lambda s: True)
-    >>> sample.expression.size >= 1 and sample.expression.distance_to_edges(sample.inputs) >= 0.1
-    True
+    Hypothesis favours small examples (about half are a single op); calling
+    ``hypothesis.target(float(sample.expression.size))`` in your test steers
+    the rest of the run toward larger graphs.  The module docstring shows a
+    complete property test.
     """
     names = list(OPS) if ops is None else list(ops)
     unknown = [name for name in names if name not in OPS or not _supported(name)]
@@ -310,7 +340,7 @@ def expressions(
     if not (isinstance(max_inputs, int) and max_inputs >= 1 and isinstance(max_ops, int) and max_ops >= 1
             and isinstance(max_depth, int) and max_depth >= 1):
         raise ValueError("expressions(): max_inputs, max_ops and max_depth must be ints >= 1")
-    if not (0 < margin and 0 < max_abs_input and 0 < max_magnitude):
+    if not (margin > 0 and max_abs_input > 0 and max_magnitude > 0):
         raise ValueError("expressions(): margin, max_abs_input and max_magnitude must be positive")
     inputs = st.floats(-max_abs_input, max_abs_input, allow_nan=False, allow_subnormal=False)
 
@@ -320,39 +350,41 @@ def expressions(
         xs = tuple(draw(st.lists(inputs, min_size=n, max_size=n)))
         values: list[float] = list(xs)
         depths = [0] * n
+        used: set[int] = set()
         nodes: list[NodeSpec] = []
         for _ in range(draw(st.integers(1, max_ops))):
             # A few tries per node; an op that would leave the smooth region is
             # redrawn, which rejects far fewer examples than filtering at the end.
             for _attempt in range(5):
-                node = _draw_node(draw, names, depths, max_depth)
+                node = _draw_node(draw, names, depths, used, max_depth)
                 value = _checked_value(node, values, margin, max_magnitude)
                 if value is not None:
+                    operands = [a for a in node[1:] if isinstance(a, int)]
                     nodes.append(node)
                     values.append(value)
-                    depths.append(1 + max(depths[a] for a in node[1:] if isinstance(a, int)))
+                    depths.append(1 + max(depths[a] for a in operands))
+                    used.update(operands)
                     break
         assume(nodes)
-        expression = Expression(n, nodes)
+        expression = Expression(n, nodes)._without_dead_nodes()
         assume(expression._smooth_near(xs, margin, 1e-3, max_magnitude))
         return Sample(expression, xs)
 
     return draw_sample()
 
 
-def _draw_node(draw: st.DrawFn, names: list[str], depths: list[int], max_depth: int) -> NodeSpec:
+def _draw_node(draw: st.DrawFn, names: list[str], depths: list[int], used: set[int], max_depth: int) -> NodeSpec:
     name = draw(st.sampled_from(names))
     eligible = [k for k, d in enumerate(depths) if d < max_depth]
-    latest = max(eligible)
-    # The first operand prefers the newest node, so the output tends to use most of
-    # the graph; the others pick any node, which is what makes nodes shared.
-    first = draw(st.one_of(st.just(latest), st.sampled_from(eligible), st.sampled_from(_CONSTANTS)))
+    unused = [k for k in eligible if k not in used] or eligible
+    # Operands favour the newest node and nodes nothing uses yet, so the output tends
+    # to depend on the whole graph; drawing from every node is what makes nodes shared.
+    nodes = st.one_of(st.just(eligible[-1]), st.sampled_from(unused), st.sampled_from(eligible))
+    first = draw(nodes)
     if OPS[name].arity == 1:
-        return (name, latest if isinstance(first, float) else first)
-    second = draw(st.one_of(st.sampled_from(eligible), st.sampled_from(_CONSTANTS)))
-    if isinstance(first, float) and isinstance(second, float):
-        second = latest
-    return (name, first, second)
+        return (name, first)
+    second = draw(st.one_of(nodes, st.sampled_from(_CONSTANTS)))
+    return (name, second, first) if draw(st.booleans()) else (name, first, second)
 
 
 def _checked_value(node: NodeSpec, values: list[float], margin: float, max_magnitude: float) -> float | None:
