@@ -60,32 +60,28 @@ def test_apple_orange_with_layers_gives_exactly_the_engines_numbers() -> None:
 
 
 @pytest.mark.parametrize("shape", [(), (7,), (3, 4), (2, 3, 4)])
-def test_relu_layer_agrees_with_value_relu_elementwise(shape: tuple[int, ...]) -> None:
-    rng = np.random.default_rng(1)
-    x, dout = 3 * rng.standard_normal(shape), rng.standard_normal(shape)
-    layer = Relu()
-    out, dx = layer.forward(x), layer.backward(dout)
-    for idx in np.ndindex(shape):
-        v = Value(x[idx])
-        node = v.relu()
-        node.backward(dout[idx])
-        assert (out[idx], dx[idx]) == (node.data, v.grad)  # no arithmetic to round: exact
-
-
-@pytest.mark.parametrize("shape", [(), (7,), (3, 4), (2, 3, 4)])
-def test_sigmoid_layer_agrees_with_value_sigmoid_elementwise(shape: tuple[int, ...]) -> None:
-    rng = np.random.default_rng(2)
-    x, dout = 5 * rng.standard_normal(shape), rng.standard_normal(shape)
-    layer = Sigmoid()
-    out, dx = layer.forward(x), layer.backward(dout)
-    for idx in np.ndindex(shape):
-        v = Value(x[idx])
-        node = v.sigmoid()
-        node.backward(dout[idx])
+@pytest.mark.parametrize(
+    ("layer_class", "method", "rel_tol"),
+    [
+        (Relu, "relu", 0.0),  # no arithmetic to round: exact
         # Same formulas; numpy's exp and math.exp may differ in the last bit, and the
         # division and the gradient's two products carry that through: a few ulps.
-        assert math.isclose(out[idx], node.data, rel_tol=8 * EPS)
-        assert math.isclose(dx[idx], v.grad, rel_tol=8 * EPS)
+        (Sigmoid, "sigmoid", 8 * EPS),
+    ],
+)
+def test_activation_layer_agrees_with_the_value_op_elementwise(
+    shape: tuple[int, ...], layer_class: type[Relu | Sigmoid], method: str, rel_tol: float
+) -> None:
+    rng = np.random.default_rng(len(shape))
+    x, dout = 5 * rng.standard_normal(shape), rng.standard_normal(shape)
+    layer = layer_class()
+    out, dx = layer.forward(x), layer.backward(dout)
+    for idx in np.ndindex(shape):
+        v = Value(x[idx])
+        node = getattr(v, method)()
+        node.backward(dout[idx])
+        assert math.isclose(out[idx], node.data, rel_tol=rel_tol)
+        assert math.isclose(dx[idx], v.grad, rel_tol=rel_tol)
 
 
 def test_layers_accept_python_floats_and_return_floats() -> None:

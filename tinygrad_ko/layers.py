@@ -76,8 +76,34 @@ def _unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     return np.sum(grad, axis=tuple(range(extra)) + stretched).reshape(shape)
 
 
-class MulLayer:
-    """The multiply node as a layer (곱셈 계층): ``forward(x, y) = x * y``.
+class _BinaryLayer:
+    """A two-input layer whose rule is an op of :mod:`tinygrad_ko.ops` (``op``)."""
+
+    op: ops.Op
+
+    def __init__(self) -> None:
+        self.x: ArrayLike | None = None
+        self.y: ArrayLike | None = None
+        self.out: Array | None = None
+
+    def forward(self, x: ArrayLike, y: ArrayLike) -> Array:
+        """Store ``x`` and ``y`` and return the op's output (numpy broadcasting applies)."""
+        self.x, self.y = x, y
+        self.out = self.op.forward(x, y)
+        return self.out
+
+    def backward(self, dout: ArrayLike) -> tuple[Array, Array]:
+        """Return ``(dout * ∂out/∂x, dout * ∂out/∂y)``, each summed to its input's shape."""
+        x, y, out = self.x, self.y, self.out
+        if x is None or y is None or out is None:
+            raise _not_yet(self)
+        _check_dout(self, dout, np.shape(out))
+        dx, dy = self.op.local(x, y, out)
+        return _unbroadcast(dx * dout, np.shape(x)), _unbroadcast(dy * dout, np.shape(y))
+
+
+class MulLayer(_BinaryLayer):
+    """The multiply node as a layer (곱셈 계층): ``forward(x, y) = x * y``; backward gives ``(dout * y, dout * x)``.
 
     >>> layer = MulLayer()
     >>> layer.forward(3.0, 4.0)
@@ -86,27 +112,11 @@ class MulLayer:
     (4.0, 3.0)
     """
 
-    def __init__(self) -> None:
-        self.x: ArrayLike | None = None
-        self.y: ArrayLike | None = None
-
-    def forward(self, x: ArrayLike, y: ArrayLike) -> Array:
-        """Store ``x`` and ``y`` and return ``x * y`` (numpy broadcasting applies)."""
-        self.x, self.y = x, y
-        return ops.MUL.forward(x, y)
-
-    def backward(self, dout: ArrayLike) -> tuple[Array, Array]:
-        """Return ``(dout * y, dout * x)``, each summed to its input's shape."""
-        if self.x is None or self.y is None:
-            raise _not_yet(self)
-        x, y = self.x, self.y
-        _check_dout(self, dout, np.broadcast_shapes(np.shape(x), np.shape(y)))
-        dx, dy = ops.MUL.local(x, y, None)  # (y, x); the rule never reads the output
-        return _unbroadcast(dx * dout, np.shape(x)), _unbroadcast(dy * dout, np.shape(y))
+    op = ops.MUL
 
 
-class AddLayer:
-    """The add node as a layer (덧셈 계층): ``forward(x, y) = x + y``.
+class AddLayer(_BinaryLayer):
+    """The add node as a layer (덧셈 계층): ``forward(x, y) = x + y``; backward passes ``dout`` to both.
 
     >>> layer = AddLayer()
     >>> layer.forward(3.0, 4.0)
@@ -115,23 +125,7 @@ class AddLayer:
     (2.0, 2.0)
     """
 
-    def __init__(self) -> None:
-        self.x: ArrayLike | None = None
-        self.y: ArrayLike | None = None
-
-    def forward(self, x: ArrayLike, y: ArrayLike) -> Array:
-        """Return ``x + y`` (numpy broadcasting applies); the shapes are kept for backward."""
-        self.x, self.y = x, y
-        return ops.ADD.forward(x, y)
-
-    def backward(self, dout: ArrayLike) -> tuple[Array, Array]:
-        """Pass ``dout`` on to both inputs (the local derivatives are 1), summed to each input's shape."""
-        if self.x is None or self.y is None:
-            raise _not_yet(self)
-        x, y = self.x, self.y
-        _check_dout(self, dout, np.broadcast_shapes(np.shape(x), np.shape(y)))
-        dx, dy = ops.ADD.local(x, y, None)  # (1.0, 1.0)
-        return _unbroadcast(dx * dout, np.shape(x)), _unbroadcast(dy * dout, np.shape(y))
+    op = ops.ADD
 
 
 class Relu:
