@@ -27,7 +27,8 @@ def expected_prints(block: str) -> list[str]:
 
 
 @pytest.mark.parametrize("block", python_blocks())
-def test_readme_example_prints_what_it_says(block: str) -> None:
+def test_readme_example_prints_what_it_says(block: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # examples that write drawings write them here
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(block, str(README), "exec"), {})

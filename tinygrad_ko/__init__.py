@@ -9,17 +9,32 @@ learning backpropagation (오차역전파법).
 (715.0000000000001, 2.2, 110.00000000000001, 650.0)
 """
 
+from .dot import to_dot
 from .engine import Value, is_grad_enabled, no_grad
 from .graph import reachable, topological_order, zero_grad
+from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
+from .numerical import gradcheck, numerical_diff, numerical_grad
 from .ops import OPS, Op
+from .render import render
 
 __all__ = [
     "OPS",
+    "AddLayer",
+    "Affine",
+    "MulLayer",
     "Op",
+    "Relu",
+    "Sigmoid",
+    "SoftmaxWithLoss",
     "Value",
+    "gradcheck",
     "is_grad_enabled",
     "no_grad",
+    "numerical_diff",
+    "numerical_grad",
     "reachable",
+    "render",
+    "to_dot",
     "topological_order",
     "zero_grad",
 ]

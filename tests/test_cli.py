@@ -1,0 +1,174 @@
+"""The installed ``tinygrad-ko`` command, run as a user runs it: in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+# The console script pip installed next to this Python (the venv's bin directory).
+COMMAND = Path(sys.executable).with_name("tinygrad-ko")
+
+APPLE_VALUES = ["사과=100", "사과_개수=2", "귤=150", "귤_개수=3", "소비세=1.1"]
+APPLE_EXPR = "(사과*사과_개수 + 귤*귤_개수)*소비세"
+
+
+def run(*args: str, cwd: Path, engine: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if key != "TINYGRAD_KO_DOT"}
+    if engine is not None:
+        env["TINYGRAD_KO_DOT"] = engine
+    return subprocess.run([str(COMMAND), *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          encoding="utf-8", timeout=60, check=False)
+
+
+def table_rows(stdout: str) -> dict[str, list[str]]:
+    """The printed table's rows with a label, by label: the other cells split on runs of spaces."""
+    rows = {}
+    for line in stdout.splitlines()[1:]:
+        cells = [cell for cell in line.split("  ") if cell.strip()]
+        if line and not line.startswith(" ") and len(cells) >= 3:
+            rows[cells[0].strip()] = [cell.strip() for cell in cells[1:]]
+    return rows
+
+
+def test_the_command_is_installed() -> None:
+    assert COMMAND.is_file() and os.access(COMMAND, os.X_OK)
+
+
+def test_demo_prints_every_node_and_writes_a_png(tmp_path: Path) -> None:
+    done = run("demo", "-o", "apple.png", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    png = (tmp_path / "apple.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    assert width > height > 100
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["label", "op", "data", "grad"]
+    assert len(lines) == 1 + 9 + 1  # header, nine nodes, the "wrote" line
+    rows = table_rows(done.stdout)
+    # Full precision in the table: the exact IEEE results, as in the README.
+    assert rows["apple"] == ["100.0", "2.2"]
+    assert rows["apple count"] == ["2.0", "110.00000000000001"]
+    assert rows["orange"] == ["150.0", "3.3000000000000003"]
+    assert rows["tax"] == ["1.1", "650.0"]
+    assert rows["price"] == ["*", "715.0000000000001", "1.0"]
+    assert lines[-1].startswith("wrote apple.png")
+
+
+def test_demo_in_korean_labels_the_drawing_in_hangul(
+    tmp_path: Path, read_svg_nodes: Callable[[bytes], list[list[str]]]
+) -> None:
+    done = run("demo", "--lang", "ko", "-o", "사과.svg", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].split() == ["이름", "연산", "값", "기울기"]
+    rows = table_rows(done.stdout)
+    assert {name: rows[name][-1] for name in ("사과", "사과 개수", "귤", "귤 개수", "소비세")} == {
+        "사과": "2.2", "사과 개수": "110.00000000000001", "귤": "3.3000000000000003", "귤 개수": "165.0",
+        "소비세": "650.0"}
+    labels = {texts[0] for texts in read_svg_nodes((tmp_path / "사과.svg").read_bytes())}
+    assert {"사과", "사과 개수", "귤", "귤 개수", "소비세", "지불 금액"} <= labels
+
+
+def test_demo_writes_apple_svg_by_default(tmp_path: Path) -> None:
+    assert run("demo", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "apple.svg").read_bytes().startswith(b"<?xml")
+
+
+def test_python_dash_m_runs_the_same_command(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "tinygrad_ko", "demo", "-o", "m.svg"], cwd=tmp_path,
+                          capture_output=True, text=True, encoding="utf-8", check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == run("demo", "-o", "m.svg", cwd=tmp_path).stdout
+
+
+def test_graph_of_a_hangul_expression(tmp_path: Path, read_svg_nodes: Callable[[bytes], list[list[str]]]) -> None:
+    done = run("graph", APPLE_EXPR, *APPLE_VALUES, "-o", "g.svg", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = table_rows(done.stdout)
+    assert rows["사과"] == ["100.0", "2.2"] and rows["귤_개수"] == ["3.0", "165.0"]
+    assert done.stdout.splitlines()[-2].split() == ["*", "715.0000000000001", "1.0"]  # the output, last
+    nodes = read_svg_nodes((tmp_path / "g.svg").read_bytes())
+    assert ["소비세", "data 1.1", "grad 650"] in nodes
+
+
+def test_embedded_engine_warns_once_in_one_line_about_hangul(tmp_path: Path) -> None:
+    done = run("graph", APPLE_EXPR, *APPLE_VALUES, "-o", "g.png", cwd=tmp_path, engine="graphviz-pure")
+    assert done.returncode == 0, done.stderr
+    (warning,) = done.stderr.splitlines()
+    assert warning.startswith("tinygrad-ko: warning: ") and "fonts-noto-cjk" in warning
+    assert done.stdout.splitlines()[-1].endswith("graphviz-pure)")
+    assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess[str], *phrases: str) -> None:
+    assert done.returncode == 2
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()  # one line, no traceback
+    assert line.startswith("tinygrad-ko: error: ")
+    for phrase in phrases:
+        assert phrase in line
+
+
+@pytest.mark.parametrize(
+    ("payload", "phrase"),
+    [
+        ("__import__('os').system('touch {marker}')", "attribute access"),
+        ("__import__('os').system", "attribute access"),
+        ("open('{marker}', 'w')", "unknown function 'open'"),
+        ("exec(\"open('{marker}', 'w')\")", "unknown function 'exec'"),
+        ("eval(\"open('{marker}', 'w')\")", "unknown function 'eval'"),
+        ("[open('{marker}', 'w') for _ in (1,)]", "comprehensions"),
+        ("(lambda: open('{marker}', 'w'))()", "lambda"),
+        ("relu(x=open('{marker}', 'w'))", "keyword arguments"),
+        ("().__class__.__base__.__subclasses__()", "attribute access"),
+        ("x[open('{marker}', 'w')]", "subscripts"),
+    ],
+)
+def test_code_in_an_expression_never_runs(tmp_path: Path, payload: str, phrase: str) -> None:
+    marker = tmp_path / "pwned"  # each payload would create this file if it ran
+    done = run("graph", payload.format(marker=marker), "x=1", cwd=tmp_path)
+    assert_one_line_error(done, phrase)
+    assert not marker.exists()
+    assert not (tmp_path / "graph.svg").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["graph", "x * y", "x=2"], "no value given for y"),
+        (["graph", "x", "x=two"], "the value of x is not a number"),
+        (["graph", "x", "x"], "'x' is not NAME=VALUE"),
+        (["graph", "x", "x=1", "x=2"], "x is given a value twice"),
+        (["graph", "log(x)", "x=0"], "log: input must be greater than 0"),
+        (["graph", "x", "x=1", "-o", "out.gif"], "cannot write 'gif' files"),
+        (["graph", "x" * 1001, "x=1"], "the limit is 1,000"),
+        (["demo", "--lang", "jp"], "invalid choice: 'jp'"),
+        ([], "the following arguments are required"),
+        (["draw"], "invalid choice: 'draw'"),
+    ],
+)
+def test_user_mistakes_are_one_line_with_exit_code_2(tmp_path: Path, args: list[str], phrase: str) -> None:
+    assert_one_line_error(run(*args, cwd=tmp_path), phrase)
+
+
+def test_expression_starting_with_minus_goes_after_double_dash(tmp_path: Path) -> None:
+    assert_one_line_error(run("graph", "-x*2", "x=3", cwd=tmp_path), "goes after --")
+    done = run("graph", "-o", "neg.svg", "--", "-x*2", "x=3", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert table_rows(done.stdout)["x"] == ["3.0", "-2.0"]
+
+
+def test_unwritable_output_names_the_path(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    target = tmp_path / "a-file" / "apple.png"
+    assert_one_line_error(run("demo", "-o", str(target), cwd=tmp_path), str(target))
+
+
+def test_help_exits_0(tmp_path: Path) -> None:
+    done = run("graph", "--help", cwd=tmp_path)
+    assert done.returncode == 0 and "NAME=VALUE" in done.stdout

@@ -1,0 +1,299 @@
+"""render, run_engine and find_engine: real files from both real Graphviz engines."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import stat
+import struct
+import sys
+import sysconfig
+import warnings
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tinygrad_ko import Value, render, to_dot
+from tinygrad_ko.examples import apple_orange
+from tinygrad_ko.render import ENGINE_ENV_VAR, EngineError, EngineNotFoundError, find_engine, run_engine
+
+# The module, not the function tinygrad_ko.render that shares its name.
+render_module = importlib.import_module("tinygrad_ko.render")
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+# The book's numbers for the apple/orange example (label: data, grad), as a
+# reader sees them: the drawing's default precision hides float noise.
+BOOK = {
+    "en": {"apple": ("100", "2.2"), "apple count": ("2", "110"), "orange": ("150", "3.3"),
+           "orange count": ("3", "165"), "tax": ("1.1", "650"), "price": ("715", "1")},
+    "ko": {"사과": ("100", "2.2"), "사과 개수": ("2", "110"), "귤": ("150", "3.3"),
+           "귤 개수": ("3", "165"), "소비세": ("1.1", "650"), "지불 금액": ("715", "1")},
+}
+
+
+def apple_price(lang: str = "en") -> Value:
+    price = apple_orange(lang).price
+    price.backward()
+    return price
+
+
+@pytest.fixture(autouse=True)
+def no_engine_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests choose their engine explicitly; a TINYGRAD_KO_DOT in the caller's shell must not leak in."""
+    monkeypatch.delenv(ENGINE_ENV_VAR, raising=False)
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget which engines already warned about Hangul, so this test sees the first warning."""
+    monkeypatch.setattr(render_module, "_warned_programs", set())
+
+
+@pytest.mark.filterwarnings("ignore:the embedded Graphviz engine")
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_svg_shows_every_node_with_its_value_and_gradient(
+    engine: str, lang: str, tmp_path: Path, read_svg_nodes: Callable[[bytes], list[list[str]]]
+) -> None:
+    out = render(apple_price(lang), tmp_path / "apple.svg", engine=engine)
+    nodes = read_svg_nodes(out.read_bytes())  # parses the file as XML
+    labelled = {texts[0]: texts[1:] for texts in nodes if len(texts) == 3}
+    assert labelled == {label: [f"data {data}", f"grad {grad}"] for label, (data, grad) in BOOK[lang].items()}
+    # The three unlabelled intermediate values (200, 450, 650; each passes grad 1.1 back)
+    # and the four op nodes (*, *, +, *).
+    assert sorted(texts for texts in nodes if len(texts) == 2) == [
+        ["data 200", "grad 1.1"], ["data 450", "grad 1.1"], ["data 650", "grad 1.1"]]
+    assert sorted(texts[0] for texts in nodes if len(texts) == 1) == ["*", "*", "*", "+"]
+
+
+def svg_size_pt(svg: bytes) -> tuple[float, float]:
+    root = ET.fromstring(svg)
+    return float(root.get("width", "").removesuffix("pt")), float(root.get("height", "").removesuffix("pt"))
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == PNG_SIGNATURE
+    assert png[12:16] == b"IHDR"  # the first chunk, as the PNG spec requires
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
+def test_png_is_a_png_of_the_laid_out_size(engine: str, tmp_path: Path) -> None:
+    price = apple_price()
+    png = render(price, tmp_path / "apple.png", engine=engine).read_bytes()
+    width_pt, height_pt = svg_size_pt(render(price, tmp_path / "apple.svg", engine=engine).read_bytes())
+    width, height = png_size(png)
+    # Both engines rasterise at 96 dpi: pixels = points * 96/72, rounded (±1 px).
+    assert abs(width - width_pt * 96 / 72) <= 1
+    assert abs(height - height_pt * 96 / 72) <= 1
+    assert width > height > 100  # left-to-right layout of nine boxes and four ops
+
+
+def test_system_graphviz_writes_pdf(tmp_path: Path) -> None:
+    out = render(apple_price(), tmp_path / "apple.pdf", engine="dot")
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]
+
+
+def test_embedded_engine_refuses_pdf_with_the_fix_and_writes_nothing(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"cannot write 'pdf'.*install the system Graphviz for pdf"):
+        render(apple_price(), tmp_path / "apple.pdf", engine="graphviz-pure")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_format_comes_from_the_suffix_or_the_argument(tmp_path: Path) -> None:
+    price = apple_price()
+    assert render(price, tmp_path / "a.PNG").read_bytes()[:8] == PNG_SIGNATURE
+    assert render(price, tmp_path / "drawing", format="svg").read_bytes().startswith(b"<?xml")
+    assert render(price, str(tmp_path / "b.svg"), format="svg") == tmp_path / "b.svg"
+
+
+@pytest.mark.parametrize(
+    ("name", "format", "message"),
+    [
+        ("a.png", "svg", r"ends in \.png but format='svg'"),
+        ("a.gif", None, "cannot write 'gif' files; the formats are svg, png, pdf"),
+        ("drawing", None, "cannot tell the format"),
+        ("drawing", "bmp", "cannot write 'bmp'"),
+    ],
+)
+def test_bad_format_is_a_value_error_and_writes_nothing(
+    tmp_path: Path, name: str, format: str | None, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        render(apple_price(), tmp_path / name, format=format)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_path_raises_oserror_naming_the_path(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    target = blocker / "apple.svg"  # works as root too, unlike chmod
+    with pytest.raises(NotADirectoryError) as caught:
+        render(apple_price(), target)
+    assert str(target) in str(caught.value)
+
+
+def test_path_that_is_a_directory_raises_oserror_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    target = tmp_path / "apple.svg"
+    target.mkdir()
+    with pytest.raises(OSError, match="cannot write the drawing") as caught:
+        render(apple_price(), target)
+    assert caught.value.filename == str(target)
+    assert [p.name for p in tmp_path.iterdir()] == ["apple.svg"]
+
+
+def crashing_engine(tmp_path: Path) -> Path:
+    """A Graphviz that answers -V and -T? like dot but crashes halfway through a drawing.
+
+    It stands in for an engine dying mid-write (out of memory, killed): the unit
+    under test is render's file handling, which must not leave half a file.
+    """
+    script = tmp_path / "crashing-dot"
+    script.write_text(
+        "#!/bin/sh\n"
+        'case "$1" in -V|-T\\?) exec dot "$@";; esac\n'
+        "printf '<?xml version=\"1.0\"?><svg'\n"  # half a drawing on stdout
+        "echo 'dot: out of memory in gvLayoutJobs' >&2\n"
+        "exit 3\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script
+
+
+def test_failed_render_keeps_the_old_file_and_surfaces_the_engine_stderr(tmp_path: Path) -> None:
+    engine = crashing_engine(tmp_path)
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "apple.svg"
+    target.write_text("the previous drawing")
+    with pytest.raises(EngineError, match=r"failed \(exit code 3\): dot: out of memory in gvLayoutJobs"):
+        render(apple_price(), target, engine=str(engine))
+    assert target.read_text() == "the previous drawing"
+    assert [p.name for p in target.parent.iterdir()] == ["apple.svg"]
+
+
+def test_engine_error_carries_the_real_engine_stderr(engine: str) -> None:
+    with pytest.raises(EngineError, match="syntax error"):
+        run_engine("digraph { a -> }", "svg", engine)
+
+
+# -- engine lookup ----------------------------------------------------------------
+
+def generator(svg: bytes) -> str:
+    """Which Graphviz wrote this SVG, from its "Generated by" comment."""
+    header = svg[:400].decode()
+    return "graphviz-pure" if "(graphviz-pure)" in header else "dot" if "Generated by graphviz" in header else "?"
+
+
+def test_system_dot_is_preferred_when_on_path() -> None:
+    assert Path(find_engine()).name == "dot"
+    assert generator(run_engine("digraph { a }", "svg")) == "dot"
+
+
+def test_environment_variable_chooses_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENGINE_ENV_VAR, "graphviz-pure")
+    assert generator(run_engine("digraph { a }", "svg")) == "graphviz-pure"
+
+
+def test_engine_argument_overrides_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENGINE_ENV_VAR, "graphviz-pure")
+    assert generator(run_engine("digraph { a }", "svg", engine="dot")) == "dot"
+
+
+def test_engine_can_be_a_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENGINE_ENV_VAR, "/usr/bin/dot")
+    assert find_engine() == "/usr/bin/dot"
+
+
+def test_without_system_graphviz_the_embedded_engine_is_used(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot, no graphviz-pure on PATH
+    # Found next to this Python: where pip puts graphviz-pure, even in a venv that is not activated.
+    assert Path(find_engine()).name == "graphviz-pure"
+    assert generator(run_engine("digraph { a }", "svg")) == "graphviz-pure"
+
+
+def test_no_engine_at_all_names_both_ways_to_install_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    # A Python whose script directories hold no graphviz-pure either.
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setattr(sysconfig, "get_path", lambda name, *args, **kwargs: str(tmp_path))
+    with pytest.raises(EngineNotFoundError, match=r"apt install graphviz.*pip install graphviz-pure"):
+        find_engine()
+
+
+def test_missing_forced_engine_names_where_it_came_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENGINE_ENV_VAR, "no-such-dot")
+    with pytest.raises(EngineNotFoundError, match=f"'no-such-dot' \\(from the {ENGINE_ENV_VAR} environment"):
+        find_engine()
+    with pytest.raises(EngineNotFoundError, match=r"'nope' \(from engine=\)"):
+        find_engine("nope")
+
+
+# -- Hangul ------------------------------------------------------------------------
+
+def test_hangul_with_system_graphviz_uses_a_cjk_font_and_does_not_warn(
+    tmp_path: Path, read_svg_nodes: Callable[[bytes], list[list[str]]]
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        svg = render(apple_price("ko"), tmp_path / "ko.svg", engine="dot").read_bytes()
+    root = ET.fromstring(svg)
+    fonts = {t.get("font-family") for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    assert fonts == {"Noto Sans CJK KR,Noto Sans KR,NanumGothic,sans-serif"}
+    assert ["사과", "data 100", "grad 2.2"] in read_svg_nodes(svg)
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+def test_hangul_with_the_embedded_engine_warns_once_naming_the_fix(tmp_path: Path) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # so a second warning would be recorded, not deduplicated
+        render(apple_price("ko"), tmp_path / "1.png", engine="graphviz-pure")
+        render(apple_price("ko"), tmp_path / "2.svg", engine="graphviz-pure")
+    assert [str(w.message) for w in caught if w.category is UserWarning] == [str(caught[0].message)]
+    assert re.search(r"no Hangul.*apt install graphviz fonts-noto-cjk", str(caught[0].message))
+    assert png_size((tmp_path / "1.png").read_bytes())[0] > 100  # still drawn
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+def test_ascii_labels_with_the_embedded_engine_do_not_warn(tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        render(apple_price("en"), tmp_path / "en.svg", engine="graphviz-pure")
+
+
+# -- Jupyter -----------------------------------------------------------------------
+
+def test_jupyter_shows_svg_through_the_engine_lookup_without_system_graphviz(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # the graphviz package itself would find no dot now
+    bundle = to_dot(apple_price())._repr_mimebundle_()
+    assert list(bundle) == ["image/svg+xml"]
+    svg = bundle["image/svg+xml"]
+    assert generator(svg.encode()) == "graphviz-pure"
+    assert "data 715" in svg
+
+
+def test_jupyter_png_bundle_is_a_png() -> None:
+    bundle = to_dot(apple_price())._repr_mimebundle_(include=["image/png"])
+    png_size(bundle["image/png"])
+
+
+def test_rendered_file_gets_the_usual_permissions(tmp_path: Path) -> None:
+    umask = os.umask(0o022)  # the common default, set so the expected mode is known
+    try:
+        out = render(Value(1.0), tmp_path / "one.svg")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644  # 0o666 minus the umask, like any new file
+
+
+def test_render_returns_the_path_it_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert render(Value(1.0), "one.svg") == Path("one.svg")
+    assert (tmp_path / "one.svg").is_file()

@@ -1,0 +1,381 @@
+"""Numerical differentiation (수치 미분) and the gradient check (기울기 확인).
+
+The chapter opens with "numerical differentiation is easy to implement but
+slow"; here the slow, trustworthy method judges the fast one.
+
+* :func:`numerical_diff` is the book's central difference (중심 차분) of a
+  one-variable function, exactly as written there.
+* :func:`numerical_grad` is the gradient of a function of several Values, or of
+  a numpy array like the book's ``numerical_gradient``, by central differences
+  with a step scaled to each input's magnitude.
+* :func:`gradcheck` compares ``backward()`` (or any gradient you derived) with
+  :func:`numerical_grad` under ``|analytical - numerical| <= atol + rtol·|numerical|``.
+
+>>> from tinygrad_ko import Value
+>>> x, y = Value(2.0, label="x"), Value(3.0, label="y")
+>>> bool(gradcheck(lambda x, y: (x * y + x).tanh(), [x, y]))
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
+
+from .engine import Value, no_grad
+from .graph import reachable
+
+__all__ = ["GradcheckEntry", "GradcheckError", "GradcheckResult", "default_step", "gradcheck",
+           "numerical_diff", "numerical_grad"]
+
+
+def numerical_diff(f: Callable[[float], Any], x: float, h: float = 1e-4) -> float:
+    """The book's central difference ``(f(x + h) - f(x - h)) / (2h)``.
+
+    ``h = 1e-4`` is the book's choice: its error is about ``h²/6 · f'''(x)``
+    (the truncation error of the central difference) plus ``ε·|f|/h`` from
+    rounding, about 1e-9 relative for ordinary functions.
+
+    >>> def function_1(x):
+    ...     return 0.01 * x**2 + 0.1 * x
+    >>> numerical_diff(function_1, 5), numerical_diff(function_1, 10)
+    (0.1999999999990898, 0.2999999999986347)
+    """
+    _check_step(h, "numerical_diff")
+    return (_number(f(x + h), "numerical_diff") - _number(f(x - h), "numerical_diff")) / (2 * h)
+
+
+def default_step(dtype: npt.DTypeLike = np.float64) -> float:
+    """The default relative step of :func:`numerical_grad`: the cube root of the machine epsilon.
+
+    A central difference with step ``h`` has truncation error ``h²/6·|f'''|`` and
+    rounding error about ``ε·|f|/h``; the sum is smallest near ``h = ε^(1/3)``
+    (6.1e-6 for float64), where the error is about ``ε^(2/3)`` (4e-11) relative,
+    for functions whose value and derivatives have the same scale.
+    The book's ``h = 1e-4`` gives about 2e-9 at that scale.
+
+    >>> round(default_step(), 8), round(default_step(np.float32), 5)
+    (6.06e-06, 0.00492)
+    """
+    return float(np.cbrt(np.finfo(dtype).eps))
+
+
+def _check_step(h: float, where: str) -> None:
+    if not (isinstance(h, (int, float)) and not isinstance(h, bool) and 0 < h < math.inf):
+        raise ValueError(f"{where}: the step h must be a positive finite number, got {h!r}")
+
+
+def _number(result: object, where: str) -> float:
+    """``f``'s result as a float: a Value, a real number or a 0-d array; else TypeError."""
+    if isinstance(result, Value):
+        return result.data
+    if isinstance(result, (int, float, np.integer, np.floating)) and not isinstance(result, bool):
+        return float(result)
+    if isinstance(result, np.ndarray) and result.ndim == 0 and result.dtype.kind in "iuf":
+        return float(result)
+    shape = f" of shape {result.shape}" if isinstance(result, np.ndarray) else ""
+    raise TypeError(
+        f"{where}: f must return one number (a Value or a float, e.g. the loss), got {type(result).__name__}{shape}"
+    )
+
+
+def _slope(f: Callable[[float], float], x: float, h: float, where: str,
+           representable: Callable[[float], float] = float) -> float:
+    """Central difference of ``f`` at ``x`` with a step of ``h·max(1, |x|)``.
+
+    The quotient divides by the distance between the two points actually
+    evaluated (``representable`` rounds them to the input's precision), not
+    by ``2·step``: that removes the error of representing the step itself.
+    """
+    if not math.isfinite(x):
+        raise ValueError(f"{where}: central differences need finite inputs, got {x!r}")
+    step = h * max(1.0, abs(x))
+    up, down = representable(x + step), representable(x - step)
+    if up == down:
+        raise ValueError(f"{where}: the step h={h!r} is too small to change an input of {x!r}; use a larger h")
+    return (f(up) - f(down)) / (up - down)
+
+
+@overload
+def numerical_grad(f: Callable[..., Any], inputs: Sequence[Value], *, h: float | None = None) -> list[float]: ...
+@overload
+def numerical_grad(
+    f: Callable[..., Any], inputs: npt.NDArray[Any], *, h: float | None = None
+) -> npt.NDArray[np.floating[Any]]: ...
+
+
+def numerical_grad(
+    f: Callable[..., Any], inputs: Sequence[Value] | npt.NDArray[Any], *, h: float | None = None
+) -> list[float] | npt.NDArray[np.floating[Any]]:
+    """The gradient of ``f`` by central differences, one input at a time.
+
+    Two forms:
+
+    * ``inputs`` a list of Values: ``f(*inputs)`` must return a Value (or a
+      number); each ``inputs[i].data`` is stepped in place.  Returns a list of
+      floats, one per input.  ``f`` runs under :func:`~tinygrad_ko.no_grad`
+      (only values are needed, not graphs).
+    * ``inputs`` a numpy array ``x`` (the book's ``numerical_gradient(f, x)``):
+      ``f(x)`` must return one number; each element of ``x`` is stepped in place,
+      so ``f`` may also ignore its argument and read ``x`` through a closure, as
+      in the book's ``lambda W: net.loss(x, t)``.  Returns an array of ``x``'s
+      shape.  A non-float (e.g. integer) or read-only array cannot hold the steps:
+      ``f`` then receives a float64 copy, so ``f`` must use its argument.
+
+    The step for input ``x_i`` is ``h·max(1, |x_i|)``: relative for large inputs
+    (a fixed 1e-4 is lost to rounding next to 1e12, where floats are 1.2e-4
+    apart), absolute near zero.  ``h`` defaults
+    to :func:`default_step` for the inputs' float type.  Inputs are restored
+    bit for bit afterwards, even if ``f`` raises.
+
+    >>> from tinygrad_ko import Value
+    >>> x, y = Value(3.0), Value(4.0)
+    >>> [round(g, 6) for g in numerical_grad(lambda x, y: x * y + y, [x, y])]
+    [4.0, 4.0]
+    >>> numerical_grad(lambda x: x[0] ** 2 + x[1] ** 2, np.array([3, 4])).round(6)
+    array([6., 8.])
+    """
+    if isinstance(inputs, np.ndarray):
+        return _array_grad(f, inputs, h)
+    if isinstance(inputs, Value) or not all(isinstance(v, Value) for v in inputs):
+        raise TypeError(
+            "numerical_grad(f, inputs): inputs must be a list of Values (f is called as f(*inputs)) "
+            f"or a numpy array, got {type(inputs).__name__}"
+            + (": put the Value in a list, e.g. numerical_grad(f, [x])" if isinstance(inputs, Value) else "")
+        )
+    return _values_grad(f, list(inputs), _step(h, np.float64))
+
+
+def _step(h: float | None, dtype: npt.DTypeLike) -> float:
+    """``h``, checked, or the default step for ``dtype`` (a non-float array is stepped as float64)."""
+    if h is None:
+        return default_step(dtype if np.dtype(dtype).kind == "f" else np.float64)
+    _check_step(h, "numerical_grad")
+    return h
+
+
+def _values_grad(f: Callable[..., Any], inputs: list[Value], h: float) -> list[float]:
+    grads = []
+    for i, v in enumerate(inputs):
+        original = v.data
+
+        def at(x: float, v: Value = v) -> float:
+            v.data = x
+            with no_grad():
+                return _number(f(*inputs), "numerical_grad")
+
+        try:
+            grads.append(_slope(at, original, h, f"numerical_grad (input {i})"))
+        finally:
+            v.data = original
+    return grads
+
+
+def _array_grad(f: Callable[..., Any], x: npt.NDArray[Any], h: float | None) -> npt.NDArray[np.floating[Any]]:
+    if x.dtype.kind not in "biuf":
+        raise TypeError(
+            f"numerical_grad(f, x): x must be an array of real numbers, got dtype {x.dtype}"
+            + ("; for Values pass a list: numerical_grad(f, list(x))" if x.dtype.kind == "O" else "")
+        )
+    # Steps must be stored in the array itself (closures read it); an integer or
+    # read-only array cannot hold them, so f gets a float copy instead.
+    if x.dtype.kind != "f" or not x.flags.writeable:
+        x = x.astype(x.dtype if x.dtype.kind == "f" else np.float64)
+    h = _step(h, x.dtype)
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        original = x[idx]
+
+        def at(value: float, idx: tuple[int, ...] = idx) -> float:
+            x[idx] = value
+            return _number(f(x), "numerical_grad")
+
+        try:
+            grad[idx] = _slope(at, float(original), h, f"numerical_grad (x[{', '.join(map(str, idx))}])",
+                               lambda v: float(x.dtype.type(v)))
+        finally:
+            x[idx] = original
+    return grad
+
+
+@dataclass(frozen=True)
+class GradcheckEntry:
+    """One input's line of a gradient check: both gradients, the error and what was allowed."""
+
+    name: str
+    analytical: float
+    numerical: float
+    error: float
+    allowed: float
+
+    @property
+    def ok(self) -> bool:
+        """``error <= allowed`` (False when either gradient is NaN)."""
+        return self.error <= self.allowed
+
+
+#: How many inputs ``str(GradcheckResult)`` lists before summarising the rest.
+_SHOWN = 20
+
+
+class GradcheckError(RuntimeError):
+    """Raised by ``gradcheck(..., raise_exception=True)`` on failure; the message is the report."""
+
+
+@dataclass(frozen=True)
+class GradcheckResult:
+    """What :func:`gradcheck` found: truthy if every input passed.
+
+    ``str(result)`` is a table with, per input, the analytical and numerical
+    gradients, ``|analytical - numerical|`` and the allowed ``atol + rtol·|numerical|``.
+    """
+
+    entries: tuple[GradcheckEntry, ...]
+    atol: float
+    rtol: float
+    h: float
+
+    @property
+    def ok(self) -> bool:
+        """True if every entry passed."""
+        return all(entry.ok for entry in self.entries)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def failures(self) -> tuple[GradcheckEntry, ...]:
+        """The entries that did not pass."""
+        return tuple(entry for entry in self.entries if not entry.ok)
+
+    @property
+    def max_error(self) -> float:
+        """The largest ``|analytical - numerical|`` (0.0 for no inputs)."""
+        return max((entry.error for entry in self.entries), default=0.0)
+
+    def __str__(self) -> str:
+        failed = self.failures
+        verdict = "passed" if not failed else f"FAILED for {len(failed)} of {len(self.entries)} inputs"
+        lines = [
+            f"gradcheck {verdict}: |analytical - numerical| <= atol + rtol·|numerical| "
+            f"with atol={self.atol:g}, rtol={self.rtol:g}, step h={self.h:.3g}·max(1, |x|)",
+            f"{'input':<12} {'analytical':>23} {'numerical':>23} {'|difference|':>12} {'allowed':>9}  ok",
+        ]
+        # Failures first, then the rest in input order, up to `shown` lines.
+        ordered = [*failed, *(entry for entry in self.entries if entry.ok)]
+        for entry in ordered[:_SHOWN]:
+            lines.append(
+                f"{entry.name:<12} {entry.analytical!r:>23} {entry.numerical!r:>23} "
+                f"{entry.error:>12.3g} {entry.allowed:>9.3g}  {'yes' if entry.ok else 'NO'}"
+            )
+        rest = ordered[_SHOWN:]
+        if rest:
+            rest_failed = sum(not entry.ok for entry in rest)
+            lines.append(f"... and {len(rest)} more inputs, " + (f"{rest_failed} of them failed" if rest_failed
+                                                                  else "all passed"))
+        return "\n".join(lines)
+
+
+def gradcheck(
+    f: Callable[..., Any],
+    inputs: Sequence[Value] | npt.NDArray[Any],
+    *,
+    analytical: Callable[..., Any] | None = None,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    h: float | None = None,
+    raise_exception: bool = False,
+) -> GradcheckResult:
+    """Compare an analytical gradient with :func:`numerical_grad`, input by input.
+
+    Each input passes if ``|analytical - numerical| <= atol + rtol·|numerical|``,
+    the rule of ``torch.autograd.gradcheck``, with its defaults:
+
+    * ``rtol = 1e-3``: with the default step the central difference is good to
+      about 1e-10 relative for ordinary functions; 1e-3 leaves room for
+      strongly curved ones (truncation error ``h²/6·|f'''|`` stays below
+      ``1e-3·|f'|`` while ``|f'''/f'| < 1.6e8``) yet catches every wrong rule,
+      which is off by far more than 0.1%.
+    * ``atol = 1e-5``: relative error means nothing for gradients near zero;
+      rounding contributes about ``ε·|f|/h`` ≈ ``4e-11·|f|``, so 1e-5 suffices
+      for outputs up to about 1e5 in size.
+
+    The analytical gradient is, by default, ``backward()`` on a fresh graph
+    ``f(*inputs)``: every node of that graph starts at ``grad = 0`` and gets its
+    old ``grad`` back afterwards, so gradients accumulated before do not corrupt
+    the check and the check leaves no gradient behind.  ``analytical`` replaces
+    it with your own gradient: ``analytical(*inputs)`` returning one number per
+    Value, or, for a numpy array ``x`` (where it is required), ``analytical(x)``
+    returning an array of ``x``'s shape.
+
+    Returns a :class:`GradcheckResult` (truthy on success; ``print`` it for the
+    table).  ``raise_exception=True`` raises :class:`GradcheckError` with the
+    table instead of returning a falsy result.
+
+    >>> from tinygrad_ko import Value
+    >>> bool(gradcheck(lambda x: x.relu(), [Value(0.0)]))  # relu's kink at 0
+    False
+    """
+    if isinstance(inputs, np.ndarray):
+        if analytical is None:
+            raise TypeError(
+                "gradcheck(f, x) on a numpy array needs analytical=...: a function returning the gradient "
+                "you want checked, e.g. analytical=lambda x: layer.backward(dout)"
+            )
+        numerical = numerical_grad(f, inputs, h=h)
+        claimed = np.asarray(analytical(inputs), dtype=np.float64)
+        if claimed.shape != inputs.shape:
+            raise ValueError(
+                f"gradcheck: analytical(x) must return an array of x's shape {inputs.shape}, got {claimed.shape}"
+            )
+        names = [f"x[{','.join(map(str, idx))}]" for idx in np.ndindex(inputs.shape)]
+        pairs = list(zip(claimed.ravel().tolist(), numerical.ravel().tolist(), strict=True))
+        step = _step(h, inputs.dtype)
+    else:
+        values = list(inputs)
+        numerical_list = numerical_grad(f, values, h=h)
+        if analytical is None:
+            claimed_list = _backward_grads(f, values)
+        else:
+            claimed_list = [float(g) for g in analytical(*values)]
+            if len(claimed_list) != len(values):
+                raise ValueError(
+                    f"gradcheck: analytical(*inputs) must return one gradient per input ({len(values)}), "
+                    f"got {len(claimed_list)}"
+                )
+        names = [v.label or f"inputs[{i}]" for i, v in enumerate(values)]
+        pairs = list(zip(claimed_list, numerical_list, strict=True))
+        step = _step(h, np.float64)
+    entries = tuple(
+        GradcheckEntry(name, a, n, abs(a - n), atol + rtol * abs(n)) for name, (a, n) in zip(names, pairs, strict=True)
+    )
+    result = GradcheckResult(entries, atol, rtol, step)
+    if raise_exception and not result:
+        raise GradcheckError(str(result))
+    return result
+
+
+def _backward_grads(f: Callable[..., Value], inputs: list[Value]) -> list[float]:
+    """d f(*inputs) / d inputs[i] by backward() on a fresh graph, leaving every grad as it was."""
+    out = f(*inputs)
+    if not isinstance(out, Value):
+        raise TypeError(
+            f"gradcheck: f(*inputs) must return a Value built from its inputs, got {type(out).__name__}; "
+            "to check a gradient you derived yourself, pass analytical=..."
+        )
+    nodes = reachable(out)
+    saved = {node: node.grad for node in nodes}
+    for node in nodes:
+        node.grad = 0.0
+    try:
+        out.backward()
+        # An input f does not use is not in the graph: its derivative is 0.
+        return [v.grad if v in saved else 0.0 for v in inputs]
+    finally:
+        for node, grad in saved.items():
+            node.grad = grad
