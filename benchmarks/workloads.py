@@ -162,8 +162,9 @@ def random_dag_plan(ops: int, seed: int = 4, reuse: float = 0.2) -> Plan:
     Each operand is, with probability ``reuse``, any earlier node (so it gets a
     second consumer), otherwise the oldest node not consumed yet.  Values are
     simulated in floats to keep every node in [-1e6, 1e6] and every divisor away
-    from 0: an op that would leave that range becomes ``tanh``.  The remaining
-    unconsumed nodes are summed at the end, so backward reaches every node.
+    from 0: a unary op that would leave that range becomes ``tanh``, a binary one
+    ``add`` or ``sub``.  The remaining unconsumed nodes are summed at the end, so
+    backward from the last node reaches every node.
 
     With half the ops binary, an op consumes 1.5·(1 - reuse) waiting nodes and
     adds one, so ``ops // 5`` leaves keep the waiting queue from running dry
@@ -193,7 +194,14 @@ def random_dag_plan(ops: int, seed: int = 4, reuse: float = 0.2) -> Plan:
         else:
             result = _FLOAT_UNARY[name](x) if name != "exp" or x < 14.0 else math.inf
         if not abs(result) <= 1e6:
-            name, j, result = "tanh", -1, math.tanh(x)
+            # Keep the operands (each consumed node must stay consumed, or the
+            # output would not reach it): for |x|, |y| <= 1e6 one of x + y, x - y
+            # stays in range.
+            if j < 0:
+                name, result = "tanh", math.tanh(x)
+            else:
+                name = "sub" if abs(x - y) <= 1e6 else "add"
+                result = _BINARY[name](x, y)
         steps.append((name, i, j))
         values.append(result)
         waiting.append(len(values) - 1)

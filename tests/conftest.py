@@ -1,13 +1,5 @@
-"""Shared test settings and helpers: hypothesis profiles, both Graphviz engines, SVG
-reading, and the gradient-error figure printed at the end of a run.
-
-Profiles (choose with HYPOTHESIS_PROFILE=...):
-
-* ``ci`` (default): derandomized, so every run tries the same examples and a
-  failure reproduces exactly; 300 examples per property test.
-* ``dev``: new random examples each run, the usual number.
-* ``thorough``: 5,000 fresh random examples per property test, for hunting.
-"""
+"""Shared test settings and helpers: hypothesis profiles, both Graphviz engines, SVG reading,
+and the gradient-error figure printed at the end of a run."""
 
 from __future__ import annotations
 
@@ -20,7 +12,11 @@ from hypothesis import settings
 
 from tinygrad_ko.numerical import GradcheckResult
 
-settings.register_profile("ci", max_examples=300, derandomize=True, database=None, deadline=None, print_blob=True)
+# "ci" (the default) is derandomized, so every run tries the same examples and a
+# failure reproduces; 300 examples per property test unless a test sets its own.
+# HYPOTHESIS_PROFILE=dev explores new examples each run; HYPOTHESIS_PROFILE=thorough
+# explores 5,000 per property test, for hunting.
+settings.register_profile("ci", max_examples=300, derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.register_profile("thorough", max_examples=5000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -99,11 +99,26 @@ def _as_float(obj: object, where: str) -> float:
     raise TypeError(f"{where} needs a real number, got {_describe(obj)}: {hint}")
 
 
+def _constant(data: float) -> Value:
+    """A leaf for a float operand (``2.0 * x``), made without ``__init__``'s checks.
+
+    W2-style code (``y * 1.0001 + 0.5``) makes one of these per op, so they take
+    the same direct path as op nodes.
+    """
+    leaf = _new(Value)
+    leaf.data = data
+    leaf.grad = 0.0
+    leaf.label = ""
+    leaf._mark = None
+    leaf._op = leaf._a = leaf._b = None
+    return leaf
+
+
 def _operand(other: object, symbol: str) -> Value:
     """The Value for the non-Value side of an operator (a number becomes a leaf)."""
     if isinstance(other, Value):
         return other
-    return Value(_as_float(other, f"Value {symbol} ..."))
+    return _constant(_as_float(other, f"Value {symbol} ..."))
 
 
 def _defers_to_other(other: object) -> bool:
@@ -124,12 +139,19 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Operand]
     def method(self: Value, other: Operand) -> Value:
         if type(other) is not Value:
             if type(other) is float:  # the common case (2.0 * x): skip the checks below
-                other = Value(other)
+                other = _constant(other)
             elif _defers_to_other(other):
                 return NotImplemented  # type: ignore[no-any-return]
             else:
                 other = _operand(other, op.symbol)
-        x, y = (other, self) if reflected else (self, other)
+        # Two plain assignments, not `x, y = (..) if .. else (..)`: that form
+        # builds a tuple on every op.
+        if reflected:
+            x = other
+            y = self
+        else:
+            x = self
+            y = other
         out = _new(Value)
         out.data = forward(x.data, y.data)  # computed first: a failed op leaves no node behind
         out.grad = 0.0
