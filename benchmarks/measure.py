@@ -6,11 +6,13 @@ import contextlib
 import gc
 import statistics
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from time import perf_counter
+from typing import TypeVar
 
 Phases = dict[str, float]
+K = TypeVar("K")
 
 
 @dataclass
@@ -33,8 +35,8 @@ class Timings:
         return min(self.phases[phase]), max(self.phases[phase])
 
 
-def alternate(runs: dict[str, Callable[[], Phases]], *, reps: int, warmup: int,
-              gc_enabled: bool) -> dict[str, Timings]:
+def alternate(runs: Mapping[K, Callable[[], Phases]], *, reps: int, warmup: int,
+              gc_enabled: bool) -> dict[K, Timings]:
     """Run each callable ``warmup + reps`` times, interleaved A B A B, keeping the last ``reps``.
 
     The heap is collected (untimed) before every run, so no engine pays for the
