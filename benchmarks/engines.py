@@ -38,7 +38,7 @@ def tinygrad_ko() -> Engine:
 def micrograd() -> Engine:
     """micrograd from the ``bench`` extra, with the three ops it lacks added in its own style."""
     try:
-        from micrograd.engine import Value
+        from micrograd.engine import Value  # type: ignore[import-untyped]
     except ImportError:
         raise SystemExit(
             "micrograd is not installed; install the peer with: pip install \".[bench]\" "

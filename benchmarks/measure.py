@@ -6,10 +6,13 @@ import contextlib
 import gc
 import statistics
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from time import perf_counter
+from typing import TypeVar
 
 Phases = dict[str, float]
+K = TypeVar("K")
 
 
 @dataclass
@@ -18,10 +21,11 @@ class Timings:
 
     phases: dict[str, list[float]] = field(default_factory=dict)
 
-    def add(self, sample: Phases) -> None:
+    def add(self, sample: Phases, in_gc: float) -> None:
+        """Record one run's phases (their sum is ``total``) and its seconds in cyclic GC (``gc``)."""
         if len(sample) > 1:
             sample = {**sample, "total": sum(sample.values())}
-        for name, seconds in sample.items():
+        for name, seconds in {**sample, "gc": in_gc}.items():
             self.phases.setdefault(name, []).append(seconds)
 
     def median(self, phase: str = "total") -> float:
@@ -31,8 +35,8 @@ class Timings:
         return min(self.phases[phase]), max(self.phases[phase])
 
 
-def alternate(runs: dict[str, Callable[[], Phases]], *, reps: int, warmup: int,
-              gc_enabled: bool) -> dict[str, Timings]:
+def alternate(runs: Mapping[K, Callable[[], Phases]], *, reps: int, warmup: int,
+              gc_enabled: bool) -> dict[K, Timings]:
     """Run each callable ``warmup + reps`` times, interleaved A B A B, keeping the last ``reps``.
 
     The heap is collected (untimed) before every run, so no engine pays for the
@@ -43,22 +47,38 @@ def alternate(runs: dict[str, Callable[[], Phases]], *, reps: int, warmup: int,
     results = {name: Timings() for name in runs}
     for rep in range(warmup + reps):
         for name, run in runs.items():
-            sample = run_once(run, gc_enabled=gc_enabled)
+            sample, in_gc = run_once(run, gc_enabled=gc_enabled)
             if rep >= warmup:
-                results[name].add(sample)
+                results[name].add(sample, in_gc)
     return results
 
 
-def run_once(run: Callable[[], Phases], *, gc_enabled: bool) -> Phases:
-    """One run on a freshly collected heap, with the cyclic GC on (default) or off."""
+def run_once(run: Callable[[], Phases], *, gc_enabled: bool) -> tuple[Phases, float]:
+    """One run on a freshly collected heap, with the cyclic GC on (default) or off.
+
+    Returns the run's phases and the seconds the cyclic GC's collections took
+    during it (timed with ``gc.callbacks``), which shows what GC costs each engine.
+    """
     gc.collect()
-    if gc_enabled:
-        return run()
-    gc.disable()
+    in_gc = 0.0
+    started = 0.0
+
+    def clock(phase: str, info: dict[str, int]) -> None:
+        nonlocal in_gc, started
+        if phase == "start":
+            started = perf_counter()
+        else:
+            in_gc += perf_counter() - started
+
+    gc.callbacks.append(clock)
+    if not gc_enabled:
+        gc.disable()
     try:
-        return run()
+        sample = run()
     finally:
         gc.enable()
+        gc.callbacks.remove(clock)
+    return sample, in_gc
 
 
 @contextlib.contextmanager

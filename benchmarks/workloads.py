@@ -228,7 +228,9 @@ def w4_random_dag(V: Any, plan: Plan) -> Phases:
     """W4: run a :func:`random_dag_plan` forward, then backward from its last node."""
     leaf_values, steps = plan
     unary = {name: getattr(V, name) for name in _UNARY}
-    program = [(_BINARY[name], i, j) if j >= 0 else (unary[name], i, j) for name, i, j in steps]
+    program: list[tuple[Callable[..., Any], int, int]] = [
+        (_BINARY[name], i, j) if j >= 0 else (unary[name], i, j) for name, i, j in steps
+    ]
     nodes = [V(x) for x in leaf_values]
     push = nodes.append
     t0 = perf_counter()

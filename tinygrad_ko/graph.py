@@ -4,7 +4,8 @@ nodes, the order backpropagation uses, and zero_grad.
 Every walk here uses an explicit stack, never recursion, so a chain a million
 nodes deep works at Python's default recursion limit.  The walks read only a
 node's two parent slots (``_a``, ``_b``) and its op, so they serve the engine,
-the DOT exporter and the explainer alike.
+the DOT exporter and the explainer alike; :func:`backward_order`, the one that
+runs on every ``backward()``, also marks the nodes it has seen (``_mark``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,49 @@
+"""The benchmark harness runs end to end (its timings are not judged here).
+
+CI installs only the ``test`` extra, without micrograd or matplotlib, so the
+harness runs in quick mode with tinygrad_ko in the peer's place (``--peer self``)
+and without the plot: every workload, the alternation, the statistics and the
+report are exercised; the micrograd adapter and the plot run with the full
+command (``python benchmarks/run.py``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_benchmark_writes_a_report_with_every_workload(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--peer", "self", "--no-plot",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
+    assert result.stdout.strip() == report.strip()
+    for heading in ("W1 wide sum, N = 1,000", "W2 deep chain, 3,000 blocks", "W3 MLP 2→16→16→1 step",
+                    "W4 random DAG", "W5 all n partial derivatives, n = 20", "Memory, W1 forward graph",
+                    "Chain y = y + 1.0, 10,000 op nodes", "- Python: ", "- Machine: "):
+        assert heading in report
+    assert "## Results with the cyclic GC disabled" in report
+    assert not (tmp_path / "w5.svg").exists()  # --no-plot
+
+
+def test_benchmark_refuses_to_plot_without_matplotlib_or_runs_with_it(tmp_path: Path) -> None:
+    """Without --no-plot the harness either plots (matplotlib present) or says how to get it."""
+    code = "import matplotlib"
+    has_matplotlib = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False).returncode == 0
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--peer", "self", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    if has_matplotlib:
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "w5.svg").read_bytes().startswith(b"<?xml")
+    else:
+        assert result.returncode == 2
+        assert 'pip install ".[bench]"' in result.stderr
