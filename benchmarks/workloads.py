@@ -19,6 +19,14 @@ from typing import Any
 from measure import Clock
 
 
+def backward_after_forward(clock: Clock, output: Any) -> Clock:
+    """End the forward phase at ``output``, then time ``output.backward()`` as the backward phase."""
+    clock.lap("forward")
+    output.backward()
+    clock.lap("backward")
+    return clock
+
+
 def w1_wide_sum(V: Any, n: int) -> Clock:
     """W1: ``acc = acc + a_i * b_i`` for i < n; 2n op nodes, a chain n deep."""
     rng = random.Random(1)
@@ -28,10 +36,7 @@ def w1_wide_sum(V: Any, n: int) -> Clock:
     acc = V(0.0)
     for x, y in zip(a, b, strict=True):
         acc = acc + x * y
-    clock.lap("forward")
-    acc.backward()
-    clock.lap("backward")
-    return clock
+    return backward_after_forward(clock, acc)
 
 
 def w2_deep_chain(V: Any, blocks: int) -> Clock:
@@ -41,10 +46,7 @@ def w2_deep_chain(V: Any, blocks: int) -> Clock:
     y = x
     for _ in range(blocks):
         y = (y * 1.0001 + 0.5).relu()
-    clock.lap("forward")
-    y.backward()
-    clock.lap("backward")
-    return clock
+    return backward_after_forward(clock, y)
 
 
 def deepest_chain(V: Any, upper: int) -> int:
@@ -83,10 +85,7 @@ def chain(V: Any, n: int) -> Clock:
     y = x
     for _ in range(n):
         y = y + 1.0
-    clock.lap("forward")
-    y.backward()
-    clock.lap("backward")
-    return clock
+    return backward_after_forward(clock, y)
 
 
 def moons(n: int, seed: int = 3) -> tuple[list[list[float]], list[float]]:
@@ -235,10 +234,7 @@ def w4_random_dag(V: Any, plan: Plan) -> Clock:
     clock = Clock()
     for fn, i, j in program:
         push(fn(nodes[i], nodes[j]) if j >= 0 else fn(nodes[i]))
-    clock.lap("forward")
-    nodes[-1].backward()
-    clock.lap("backward")
-    return clock
+    return backward_after_forward(clock, nodes[-1])
 
 
 def w5_function(V: Any, n: int) -> tuple[list[Any], Callable[..., Any]]:
