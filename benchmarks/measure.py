@@ -15,6 +15,19 @@ Phases = dict[str, float]
 K = TypeVar("K")
 
 
+class Clock:
+    """Times a workload's phases: made at the start of the timed part, ``lap`` at the end of each phase."""
+
+    def __init__(self) -> None:
+        self.started = self.last = perf_counter()
+        self.phases: Phases = {}
+
+    def lap(self, phase: str) -> None:
+        now = perf_counter()
+        self.phases[phase] = now - self.last
+        self.last = now
+
+
 @dataclass
 class Timings:
     """Every measured repetition of one run, phase by phase (seconds)."""
@@ -35,7 +48,7 @@ class Timings:
         return min(self.phases[phase]), max(self.phases[phase])
 
 
-def alternate(runs: Mapping[K, Callable[[], Phases]], *, reps: int, warmup: int,
+def alternate(runs: Mapping[K, Callable[[], Clock]], *, reps: int, warmup: int,
               gc_enabled: bool) -> dict[K, Timings]:
     """Run each callable ``warmup + reps`` times, interleaved A B A B, keeping the last ``reps``.
 
@@ -47,38 +60,40 @@ def alternate(runs: Mapping[K, Callable[[], Phases]], *, reps: int, warmup: int,
     results = {name: Timings() for name in runs}
     for rep in range(warmup + reps):
         for name, run in runs.items():
-            sample, in_gc = run_once(run, gc_enabled=gc_enabled)
+            phases, in_gc = run_once(run, gc_enabled=gc_enabled)
             if rep >= warmup:
-                results[name].add(sample, in_gc)
+                results[name].add(phases, in_gc)
     return results
 
 
-def run_once(run: Callable[[], Phases], *, gc_enabled: bool) -> tuple[Phases, float]:
+def run_once(run: Callable[[], Clock], *, gc_enabled: bool) -> tuple[Phases, float]:
     """One run on a freshly collected heap, with the cyclic GC on (default) or off.
 
-    Returns the run's phases and the seconds the cyclic GC's collections took
-    during it (timed with ``gc.callbacks``), which shows what GC costs each engine.
+    Returns the run's phases and the seconds that cyclic GC collections took
+    inside its timed phases (from ``gc.callbacks``; the untimed set-up, which
+    also collects, is left out), which shows what the GC costs each engine.
     """
     gc.collect()
-    in_gc = 0.0
+    collections: list[tuple[float, float]] = []
     started = 0.0
 
-    def clock(phase: str, info: dict[str, int]) -> None:
-        nonlocal in_gc, started
+    def record(phase: str, info: dict[str, int]) -> None:
+        nonlocal started
         if phase == "start":
             started = perf_counter()
         else:
-            in_gc += perf_counter() - started
+            collections.append((started, perf_counter()))
 
-    gc.callbacks.append(clock)
+    gc.callbacks.append(record)
     if not gc_enabled:
         gc.disable()
     try:
-        sample = run()
+        clock = run()
     finally:
         gc.enable()
-        gc.callbacks.remove(clock)
-    return sample, in_gc
+        gc.callbacks.remove(record)
+    in_gc = sum(max(0.0, min(stop, clock.last) - max(start, clock.started)) for start, stop in collections)
+    return clock.phases, in_gc
 
 
 @contextlib.contextmanager

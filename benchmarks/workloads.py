@@ -1,8 +1,8 @@
 """The workloads, each written once as a function of a Value class.
 
 Every function builds its inputs untimed (from a fixed seed, so both engines see
-the same numbers), then times its phases with ``perf_counter`` and returns them
-in seconds.  The same code runs for every engine; only the class differs.
+the same numbers), then times its phases with a :class:`~measure.Clock`, which
+it returns.  The same code runs for every engine; only the class differs.
 """
 
 from __future__ import annotations
@@ -14,38 +14,39 @@ import random
 import tracemalloc
 from collections import deque
 from collections.abc import Callable, Sequence
-from time import perf_counter
 from typing import Any
 
-Phases = dict[str, float]
+from measure import Clock
 
 
-def w1_wide_sum(V: Any, n: int) -> Phases:
+def backward_after_forward(clock: Clock, output: Any) -> Clock:
+    """End the forward phase at ``output``, then time ``output.backward()`` as the backward phase."""
+    clock.lap("forward")
+    output.backward()
+    clock.lap("backward")
+    return clock
+
+
+def w1_wide_sum(V: Any, n: int) -> Clock:
     """W1: ``acc = acc + a_i * b_i`` for i < n; 2n op nodes, a chain n deep."""
     rng = random.Random(1)
     a = [V(rng.uniform(-1.0, 1.0)) for _ in range(n)]
     b = [V(rng.uniform(-1.0, 1.0)) for _ in range(n)]
-    t0 = perf_counter()
+    clock = Clock()
     acc = V(0.0)
     for x, y in zip(a, b, strict=True):
         acc = acc + x * y
-    t1 = perf_counter()
-    acc.backward()
-    t2 = perf_counter()
-    return {"forward": t1 - t0, "backward": t2 - t1}
+    return backward_after_forward(clock, acc)
 
 
-def w2_deep_chain(V: Any, blocks: int) -> Phases:
+def w2_deep_chain(V: Any, blocks: int) -> Clock:
     """W2: ``y = relu(y * 1.0001 + 0.5)`` repeated; three op nodes a block, all in one chain."""
     x = V(1.0)
-    t0 = perf_counter()
+    clock = Clock()
     y = x
     for _ in range(blocks):
         y = (y * 1.0001 + 0.5).relu()
-    t1 = perf_counter()
-    y.backward()
-    t2 = perf_counter()
-    return {"forward": t1 - t0, "backward": t2 - t1}
+    return backward_after_forward(clock, y)
 
 
 def deepest_chain(V: Any, upper: int) -> int:
@@ -77,17 +78,14 @@ def _bisect(works: Callable[[int], bool], good: int, bad: int) -> int:
     return good
 
 
-def chain(V: Any, n: int) -> Phases:
+def chain(V: Any, n: int) -> Clock:
     """The core issue's closing figure: ``y = y + 1.0`` repeated n times, then backward."""
     x = V(1.0)
-    t0 = perf_counter()
+    clock = Clock()
     y = x
     for _ in range(n):
         y = y + 1.0
-    t1 = perf_counter()
-    y.backward()
-    t2 = perf_counter()
-    return {"forward": t1 - t0, "backward": t2 - t1}
+    return backward_after_forward(clock, y)
 
 
 def moons(n: int, seed: int = 3) -> tuple[list[list[float]], list[float]]:
@@ -102,7 +100,7 @@ def moons(n: int, seed: int = 3) -> tuple[list[list[float]], list[float]]:
     return xs, ys
 
 
-def w3_mlp_step(V: Any, points: int) -> Phases:
+def w3_mlp_step(V: Any, points: int) -> Clock:
     """W3: one SGD step of the micrograd demo network, MLP 2→16→16→1 with relu, hinge loss."""
     rng = random.Random(2)
     sizes = [2, 16, 16, 1]
@@ -113,7 +111,7 @@ def w3_mlp_step(V: Any, points: int) -> Phases:
     ]
     params = [p for layer in layers for ws, b in layer for p in (*ws, b)]
     xs, ys = moons(points)
-    t0 = perf_counter()
+    clock = Clock()
     losses = []
     for row, label in zip(xs, ys, strict=True):
         h = [V(x) for x in row]
@@ -129,15 +127,15 @@ def w3_mlp_step(V: Any, points: int) -> Phases:
     data_loss = sum(losses) * (1.0 / len(losses))
     reg_loss = 1e-4 * sum(p * p for p in params)
     total = data_loss + reg_loss
-    t1 = perf_counter()
+    clock.lap("forward")
     for p in params:
         p.grad = 0.0
     total.backward()
-    t2 = perf_counter()
+    clock.lap("backward")
     for p in params:
         p.data -= 0.9 * p.grad
-    t3 = perf_counter()
-    return {"forward": t1 - t0, "backward": t2 - t1, "update": t3 - t2}
+    clock.lap("update")
+    return clock
 
 
 # W4's op mix.  Binary ops are the operator functions; unary ops are looked up on
@@ -224,7 +222,7 @@ def reuse_fraction(plan: Plan) -> float:
     return sum(u > 1 for u in uses) / len(uses)
 
 
-def w4_random_dag(V: Any, plan: Plan) -> Phases:
+def w4_random_dag(V: Any, plan: Plan) -> Clock:
     """W4: run a :func:`random_dag_plan` forward, then backward from its last node."""
     leaf_values, steps = plan
     unary = {name: getattr(V, name) for name in _UNARY}
@@ -233,13 +231,10 @@ def w4_random_dag(V: Any, plan: Plan) -> Phases:
     ]
     nodes = [V(x) for x in leaf_values]
     push = nodes.append
-    t0 = perf_counter()
+    clock = Clock()
     for fn, i, j in program:
         push(fn(nodes[i], nodes[j]) if j >= 0 else fn(nodes[i]))
-    t1 = perf_counter()
-    nodes[-1].backward()
-    t2 = perf_counter()
-    return {"forward": t1 - t0, "backward": t2 - t1}
+    return backward_after_forward(clock, nodes[-1])
 
 
 def w5_function(V: Any, n: int) -> tuple[list[Any], Callable[..., Any]]:
@@ -264,25 +259,25 @@ def w5_function(V: Any, n: int) -> tuple[list[Any], Callable[..., Any]]:
     return inputs, f
 
 
-def w5_backprop(V: Any, n: int) -> Phases:
+def w5_backprop(V: Any, n: int) -> Clock:
     """W5, fast side: every partial derivative of f by one forward and one backward()."""
     inputs, f = w5_function(V, n)
-    t0 = perf_counter()
+    clock = Clock()
     f(*inputs).backward()
     grads = [x.grad for x in inputs]
-    t1 = perf_counter()
+    clock.lap("total")
     assert len(grads) == n
-    return {"total": t1 - t0}
+    return clock
 
 
-def w5_numerical(V: Any, n: int, numerical_grad: Callable[..., Sequence[float]]) -> Phases:
+def w5_numerical(V: Any, n: int, numerical_grad: Callable[..., Sequence[float]]) -> Clock:
     """W5, slow side: the same derivatives by central differences (2n forward passes)."""
     inputs, f = w5_function(V, n)
-    t0 = perf_counter()
+    clock = Clock()
     grads = numerical_grad(f, inputs)
-    t1 = perf_counter()
+    clock.lap("total")
     assert len(grads) == n
-    return {"total": t1 - t0}
+    return clock
 
 
 def memory_per_op_node(V: Any, n: int) -> float:

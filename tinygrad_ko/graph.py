@@ -76,7 +76,9 @@ def backward_order(root: Value) -> tuple[list[Value], list[Value]]:
     # This runs once per backward() over graphs of millions of nodes, so it is the
     # leanest walk here: leaves are never pushed, and "seen in this walk" is a
     # per-walk token stored on the node (one slot compare) instead of a set
-    # (hashing, and a set as big as the graph).
+    # (hashing, and a set as big as the graph).  Two threads walking graphs that
+    # share nodes at the same time would overwrite each other's tokens; such
+    # concurrent backward() calls were never safe anyway (`grad +=` races).
     walk = object()
     order: list[Value] = []
     leaves: list[Value] = []
