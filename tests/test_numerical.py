@@ -317,3 +317,15 @@ def test_gradcheck_on_an_array_names_elements_and_summarises_long_reports() -> N
     assert lines[2].startswith("x[0,3] ")  # failures first
     assert lines[-1] == "... and 10 more inputs, all passed"
     assert len(lines) == 2 + 20 + 1
+
+
+def test_gradcheck_report_columns_line_up_with_hangul_labels() -> None:
+    from tinygrad_ko.textwidth import display_width
+
+    사과, tax = Value(100.0, label="사과"), Value(1.1, label="tax")
+    report = str(gradcheck(lambda a, t: a * t, [사과, tax]))
+    hangul_row, ascii_row = report.splitlines()[2:4]
+    assert hangul_row.startswith("사과 ") and ascii_row.startswith("tax ")
+    # Every column is fixed-width, so rows line up exactly when they take the same
+    # number of terminal columns; "사과" is 2 characters but 4 columns on screen.
+    assert display_width(hangul_row) == display_width(ascii_row)

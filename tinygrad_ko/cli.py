@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import unicodedata
 import warnings
 from collections.abc import Sequence
 from typing import NoReturn
@@ -24,6 +23,7 @@ from .graph import topological_order
 from .ops import OPS
 from .render import ENGINE_ENV_VAR, FORMATS, EngineError, EngineNotFoundError, find_engine, render
 from .steps import write_steps
+from .textwidth import display_width, pad
 
 __all__ = ["main"]
 
@@ -46,15 +46,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {message} (see {self.prog} --help)\n")
 
 
-def _width(text: str) -> int:
-    """Columns ``text`` takes in a terminal: Hangul and other wide characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
-
-
 def table(root: Value, lang: str = "en") -> str:
     """Every node of the graph ending at ``root``, inputs first: label, op, data and grad in full precision.
 
@@ -69,8 +60,8 @@ def table(root: Value, lang: str = "en") -> str:
     for node in reversed(topological_order(root)):
         op = OPS[node.op].symbol if node.op else ""
         rows.append((node.label, op, format_number(node.data, None), format_number(node.grad, None)))
-    widths = [max(_width(row[i]) for row in rows) for i in range(4)]
-    return "\n".join("  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+    widths = [max(display_width(row[i]) for row in rows) for i in range(4)]
+    return "\n".join("  ".join(pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
 def _parse_assignment(text: str) -> tuple[str, float]:
@@ -105,7 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a number for every name in EXPR")
     graph.add_argument("-o", "--output", default="graph.svg", metavar="FILE",
                        help=f"the drawing to write, {formats} by its suffix (default: graph.svg)")
-    graph.add_argument("--lang", choices=LANGS, default="en", help="language of the table (default: en)")
+    graph.add_argument("--lang", choices=LANGS, default="en",
+                       help="language of the table, --explain and --steps (default: en)")
     for command in (demo, graph):
         command.add_argument("--explain", action="store_true",
                              help="also print the forward and backward passes one step a line (in --lang)")

@@ -29,6 +29,7 @@ import numpy.typing as npt
 
 from .engine import Value, no_grad
 from .graph import reachable
+from .textwidth import pad
 
 __all__ = ["GradcheckEntry", "GradcheckError", "GradcheckResult", "default_step", "gradcheck",
            "numerical_diff", "numerical_grad"]
@@ -264,13 +265,13 @@ class GradcheckResult:
         lines = [
             f"gradcheck {verdict}: |analytical - numerical| <= atol + rtol·|numerical| "
             f"with atol={self.atol:g}, rtol={self.rtol:g}, step h={self.h:.3g}·max(1, |x|)",
-            f"{'input':<12} {'analytical':>23} {'numerical':>23} {'|difference|':>12} {'allowed':>9}  ok",
+            f"{pad('input', 12)} {'analytical':>23} {'numerical':>23} {'|difference|':>12} {'allowed':>9}  ok",
         ]
         # Failures first, then the rest in input order, up to `shown` lines.
         ordered = [*failed, *(entry for entry in self.entries if entry.ok)]
         for entry in ordered[:_SHOWN]:
             lines.append(
-                f"{entry.name:<12} {entry.analytical!r:>23} {entry.numerical!r:>23} "
+                f"{pad(entry.name, 12)} {entry.analytical!r:>23} {entry.numerical!r:>23} "
                 f"{entry.error:>12.3g} {entry.allowed:>9.3g}  {'yes' if entry.ok else 'NO'}"
             )
         rest = ordered[_SHOWN:]

@@ -29,7 +29,10 @@ from pathlib import Path
 from .dot import MAX_NODES, to_dot
 from .engine import Value
 
-__all__ = ["ENGINE_ENV_VAR", "FORMATS", "EngineError", "EngineNotFoundError", "find_engine", "render", "run_engine"]
+__all__ = [
+    "ENGINE_ENV_VAR", "FORMATS", "EngineError", "EngineNotFoundError", "find_engine", "render", "run_engine",
+    "write_atomically",
+]
 
 #: Environment variable naming the Graphviz program to use (overridden by ``engine=``).
 ENGINE_ENV_VAR = "TINYGRAD_KO_DOT"
@@ -147,7 +150,7 @@ def _format_for(path: Path, format: str | None) -> str:
     return format
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part."""
     # A temporary file in the same directory (os.replace is atomic only within one
     # file system), created with mode 0o666 so the umask applies as for any new
@@ -201,5 +204,5 @@ def render(
     dot = to_dot(
         root, rankdir=rankdir, precision=precision, show_grad=show_grad, show_local=show_local, max_nodes=max_nodes
     )
-    _write_atomically(path, run_engine(dot.source, chosen, engine))
+    write_atomically(path, run_engine(dot.source, chosen, engine))
     return path

@@ -29,7 +29,7 @@ from .dot import format_number, to_dot
 from .engine import Value
 from .explain import Lang, Step, explain
 from .graph import topological_order
-from .render import _write_atomically, run_engine
+from .render import run_engine, write_atomically
 
 __all__ = ["MAX_STEP_NODES", "Frame", "step_frames", "write_steps"]
 
@@ -110,7 +110,7 @@ def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "ko",
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"the step-through page is an HTML file: end the name in .html, got {str(path)!r}")
     frames = step_frames(root, lang, engine)
-    _write_atomically(path, _page(frames, lang).encode("utf-8"))
+    write_atomically(path, _page(frames, lang).encode("utf-8"))
     return path
 
 
