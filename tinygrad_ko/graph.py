@@ -48,13 +48,14 @@ def topological_order(root: Value) -> list[Value]:
         mark(node)  # type: ignore[arg-type]
         push(node)
         push(_EMIT)
+        # The second input is pushed first so that the first is walked first:
+        # read inputs-first, the order is the order the expression was written in.
+        b = node._b  # type: ignore[attr-defined]
+        if b is not None and b not in visited:
+            push(b)
         a = node._a  # type: ignore[attr-defined]
-        if a is not None:
-            if a not in visited:
-                push(a)
-            b = node._b  # type: ignore[attr-defined]
-            if b is not None and b not in visited:
-                push(b)
+        if a is not None and a not in visited:
+            push(a)
     order.reverse()
     return order
 
