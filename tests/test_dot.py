@@ -96,10 +96,13 @@ def test_leaves_intermediates_and_output_differ_in_shape_not_only_colour() -> No
         if obj["name"].endswith("_op"):
             continue
         # What survives greyscale printing: the outline (style, border count), not the fill colour.
-        kinds[obj["name"]] = (obj["shape"], obj["style"].replace("filled", "").strip(","), obj.get("peripheries", "1"))
-    output = kinds["v0"]
-    intermediates = {kinds[f"v{i}"] for i in (1, 2, 5)}  # 650, 200, 450
-    leaves = {kinds[f"v{i}"] for i in (3, 4, 6, 7, 8)}
+        # Keyed by the data the node shows (each differs here), not by its id: ids follow the walk order.
+        data = next(line for line in obj["label"].split("\\n") if line.startswith("data "))
+        kinds[data] = (obj["shape"], obj["style"].replace("filled", "").strip(","), obj.get("peripheries", "1"))
+    assert len(kinds) == 9
+    output = kinds["data 715"]
+    intermediates = {kinds[f"data {v}"] for v in ("650", "200", "450")}
+    leaves = {kinds[f"data {v}"] for v in ("100", "2", "150", "3", "1.1")}
     assert len(intermediates) == 1 and len(leaves) == 1
     assert len({output, *intermediates, *leaves}) == 3
 

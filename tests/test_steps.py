@@ -198,11 +198,20 @@ def test_stepping_through_the_page_in_a_browser(browser, tmp_path: Path) -> None
 def test_labels_cannot_break_out_of_the_page(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     evil = '</script><script>window.hacked = 1</script><img src=x onerror="window.hacked = 2">'
     x = Value(2.0, label=evil)
-    page_file = write_steps(x * 3.0, tmp_path / "evil.html", lang="en", engine="graphviz-pure")
+    root = x * 3.0
+    steps = explain(root, "en").steps
+    page_file = write_steps(root, tmp_path / "evil.html", lang="en", engine="graphviz-pure")
     page = browser.new_page()
     page.goto(page_file.as_uri())
+    # Every step's text goes into the page, so step through all of them (whichever
+    # step names x first): each is shown as plain text, and none runs or adds markup.
+    shown = []
+    for k in range(len(steps)):
+        if k:
+            page.keyboard.press("ArrowRight")
+        shown.append(page.inner_text("#text"))
+    assert shown == [step.text.replace("; ", ";\n") for step in steps]
+    assert any(evil in text for text in shown)
     assert page.evaluate("window.hacked") is None
     assert page.evaluate("document.querySelectorAll('img').length") == 0
-    page.keyboard.press("ArrowRight")
-    assert evil in page.inner_text("#text")
     page.close()

@@ -186,7 +186,7 @@ def to_dot(
     >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
     >>> dot = to_dot(a * b, show_grad=False)
     >>> [line.strip() for line in dot.body if "->" in line]
-    ['v1 -> v0_op [headlabel=x]', 'v2 -> v0_op [headlabel=y]', 'v0_op -> v0']
+    ['v2 -> v0_op [headlabel=x]', 'v1 -> v0_op [headlabel=y]', 'v0_op -> v0']
     """
     if not isinstance(root, Value):
         raise TypeError(f"to_dot() needs a Value, got {type(root).__name__}: draw the Value your computation returned")

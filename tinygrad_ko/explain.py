@@ -134,10 +134,10 @@ def explain(root: Value, lang: Lang = "ko") -> Explanation:
     >>> price = apple * n * tax
     >>> print(explain(price, lang="en"))  # doctest: +NORMALIZE_WHITESPACE
     [forward]
-    input tax = 1.1
-    input n = 2
     input apple = 100
+    input n = 2
     multiply node (*): 100 (apple) * 2 (n) = 200
+    input tax = 1.1
     multiply node (*): 200 (apple * n) * 1.1 (tax) = 220
     [backward]
     backward starts: gradient of ((apple * n) * tax) 1

@@ -28,10 +28,21 @@ def topological_order(root: Value) -> list[Value]:
     The first element is ``root``; a node always comes before all of its parents,
     which is the order backpropagation (역전파) needs.
 
+    Read backwards (inputs first), the order is the expression as written, in
+    postfix: for a node ``n`` whose inputs are ``a`` and ``b`` in argument order,
+    ``topological_order(n)[::-1]`` is ``topological_order(a)[::-1]``, then the
+    nodes of ``topological_order(b)[::-1]`` not already in it (in that order),
+    then ``n``; with one input ``a`` it is ``topological_order(a)[::-1]`` then
+    ``n``.  So the first input's whole subgraph comes before the second's, and
+    a node both inputs use is listed once, in the first input's part.
+
     >>> from tinygrad_ko import Value
     >>> x = Value(2.0, label="x"); y = x * x
     >>> [n.label or n.op for n in topological_order(y)]
     ['mul', 'x']
+    >>> a, b, c = Value(1.0, label="a"), Value(2.0, label="b"), Value(3.0, label="c")
+    >>> [n.label or n.op for n in reversed(topological_order((a + b) * c))]
+    ['a', 'b', 'add', 'c', 'mul']
     """
     visited: set[Value] = set()
     order: list[Value] = []
@@ -48,13 +59,14 @@ def topological_order(root: Value) -> list[Value]:
         mark(node)  # type: ignore[arg-type]
         push(node)
         push(_EMIT)
+        # The second input is pushed first so that the first is walked first:
+        # read inputs-first, the order is the order the expression was written in.
+        b = node._b  # type: ignore[attr-defined]
+        if b is not None and b not in visited:
+            push(b)
         a = node._a  # type: ignore[attr-defined]
-        if a is not None:
-            if a not in visited:
-                push(a)
-            b = node._b  # type: ignore[attr-defined]
-            if b is not None and b not in visited:
-                push(b)
+        if a is not None and a not in visited:
+            push(a)
     order.reverse()
     return order
 
