@@ -421,6 +421,14 @@ def test_operators_reject_non_numbers_with_a_named_type(make, pattern: str) -> N
         make(Value(2.0))
 
 
+def test_wrong_argument_counts_name_the_value_method() -> None:
+    with pytest.raises(TypeError, match=r"^Value\.__pow__\(\) takes 2 positional arguments but 3 were given"):
+        pow(Value(2.0), 2, 5)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"^Value\.relu\(\) takes 1 positional argument but 2 were given"):
+        Value(2.0).relu(3)  # type: ignore[call-arg]
+    assert Value.__neg__.__name__ == "__neg__"
+
+
 def test_unknown_types_get_pythons_unsupported_operand_error() -> None:
     with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \*: 'Value' and 'object'"):
         Value(2.0) * object()  # type: ignore[operator]

@@ -166,13 +166,15 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Operand]
         return out
 
     method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
+    # Python names the function in argument errors (pow(x, 2, 5)): say Value.__pow__.
+    method.__qualname__ = f"Value.{method.__name__}"
     expression = f"other {op.symbol} self" if reflected else f"self {op.symbol} other"
     method.__doc__ = f"``{expression}``: the {op.name_en} ({op.name_ko})."
     return method
 
 
-def _unary_method(op: Op) -> Callable[[Value], Value]:
-    """Build ``Value.relu`` and friends from the op table entry ``op``."""
+def _unary_method(op: Op, name: str = "") -> Callable[[Value], Value]:
+    """Build ``Value.relu`` and friends (or the method ``name``) from the op table entry ``op``."""
     forward = op.forward
 
     def method(self: Value) -> Value:
@@ -189,7 +191,8 @@ def _unary_method(op: Op) -> Callable[[Value], Value]:
             out._a = self
         return out
 
-    method.__name__ = op.name
+    method.__name__ = name or op.name
+    method.__qualname__ = f"Value.{method.__name__}"
     method.__doc__ = f"``{op.symbol}(self)``: the {op.name_en} ({op.name_ko}); local derivative {op.local_formula[0]}."
     return method
 
@@ -264,7 +267,7 @@ class Value:
     __rtruediv__ = _binary_method(ops.DIV, reflected=True)
     __pow__ = _binary_method(ops.POW)
     __rpow__ = _binary_method(ops.POW, reflected=True)
-    __neg__ = _unary_method(ops.NEG)
+    __neg__ = _unary_method(ops.NEG, "__neg__")
     relu = _unary_method(ops.RELU)
     sigmoid = _unary_method(ops.SIGMOID)
     tanh = _unary_method(ops.TANH)
