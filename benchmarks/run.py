@@ -185,9 +185,10 @@ class Bench:
         largest = max(self.sizes.w5)
         self.faster(f"W5: backprop at least 500× faster than numerical at n = {largest:,}",
                     numeric[largest].median() / back[largest].median(), 500.0)
-        self.w5 = {"backward()": back, "numerical_grad (2n forward passes)": numeric}
+        self.w5 = {f"{self.ours.name} backward()": back,
+                   f"{self.ours.name} numerical_grad (2n forward passes)": numeric}
         if self.torch:
-            self.w5["PyTorch backward() (scalar tensors)"] = torch_back
+            self.w5[f"{self.torch.name} backward() (0-d tensors)"] = torch_back
         return rows
 
     def memory(self) -> list[Row]:
@@ -351,9 +352,10 @@ TORCH_NOTE = (
     "per op are part of what scalar code pays on torch. torch is built for tensors, not scalars: these "
     "columns measure it at the job tinygrad_ko is for (one number per node), not at its own. It runs with "
     "`torch.set_num_threads(1)`, single-threaded like the Python engines (on 0-d tensors its thread pool "
-    "has nothing to split). Its graph lives in C++ objects, which the cyclic GC does not track; for the same "
-    "reason its memory is not measurable with tracemalloc, which does not see the C++ allocations holding its "
-    "tensors and autograd nodes. The micrograd targets above are against micrograd only."
+    "has nothing to split). Its graph lives in C++ objects, which the cyclic GC does not see (its GC time "
+    "comes from the adapter objects a workload keeps, such as W4's list of nodes); for the same reason its "
+    "memory is not measurable with tracemalloc, which does not see the C++ allocations holding its tensors "
+    "and autograd nodes. The micrograd targets above are against micrograd only."
 )
 
 
