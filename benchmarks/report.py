@@ -36,13 +36,25 @@ class Stat:
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the table: a figure for both engines and their ratio."""
+    """One line of the table: a figure for our engine and the peer, their ratio, and the same against PyTorch."""
 
     workload: str
     figure: str
     ours: Stat | str
     peer: Stat | str
     ratio: str
+    torch: Stat | str = "not run"
+    torch_ratio: str = "—"
+
+
+def row(workload: str, figure: str, ours: Stat, peer: Stat | str, torch: Stat | None = None, *,
+        ratios: bool = True) -> Row:
+    """A Row with our speed-up over each peer that has a Stat (a text cell, e.g. an error, gets none)."""
+
+    def ratio(other: Stat | str | None) -> str:
+        return speedup(other, ours) if ratios and isinstance(other, Stat) else "—"
+
+    return Row(workload, figure, ours, peer, ratio(peer), torch or "not run", ratio(torch))
 
 
 def _num(x: float) -> str:
@@ -58,13 +70,13 @@ def speedup(peer: Stat, ours: Stat) -> str:
     return f"{peer.median / ours.median:.1f}×"
 
 
-def table(rows: Sequence[Row], ours: str, peer: str, ratio: str) -> str:
-    """A Markdown table of the rows."""
-    lines = [
-        f"| workload | figure | {ours} | {peer} | {ratio} |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    lines += [f"| {r.workload} | {r.figure} | {r.ours} | {r.peer} | {r.ratio} |" for r in rows]
+def table(rows: Sequence[Row], ours: str, peer: str, ratio: str, torch: tuple[str, str] | None = None) -> str:
+    """A Markdown table of the rows; ``torch`` names the two PyTorch columns, None leaves them out."""
+    headers = ["workload", "figure", ours, peer, ratio, *(torch or ())]
+    lines = ["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)]
+    for r in rows:
+        cells = [r.workload, r.figure, r.ours, r.peer, r.ratio, *((r.torch, r.torch_ratio) if torch else ())]
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
     return "\n".join(lines)
 
 

@@ -1,7 +1,7 @@
-"""Benchmark tinygrad_ko against micrograd: ``python benchmarks/run.py``.
+"""Benchmark tinygrad_ko against micrograd and PyTorch: ``python benchmarks/run.py``.
 
-Runs workloads W1–W5 and the memory measurement of issue 5 with both engines in
-this one process, prints a Markdown report and writes it to
+Runs workloads W1–W5 and the memory measurement of issue 5 with every engine in
+this one process (PyTorch where it is importable), prints a Markdown report and writes it to
 ``benchmarks/RESULTS.md`` with the W5 plot ``benchmarks/w5.svg`` next to it.
 ``--quick`` runs every workload at reduced sizes (seconds, for CI and for
 checking the harness; it judges no target and writes files only with ``--out``).
@@ -11,11 +11,13 @@ checking the harness; it judges no target and writes files only with ``--out``).
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.metadata
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import engines
 import workloads as w
 from measure import Clock, Timings, alternate, recursion_limit, run_once
-from report import Row, Stat, load, machine, plot_w5, speedup, table
+from report import Row, Stat, load, machine, plot_w5, row, table
 
 HERE = Path(__file__).resolve().parent
 # micrograd's recursive backward needs about one frame per node of depth.
@@ -51,6 +53,18 @@ QUICK = Sizes(w1=(1000, 3000), w2=(1000, 3000), w3_points=10, w4_ops=2000,
               w5=(5, 10, 20), memory=1000, chain=10_000, reps=2, slow_reps=2, warmup=1)
 
 
+#: One run's timings for our engine, the peer and PyTorch (None when it is not importable).
+Triple = tuple[Timings, Timings, Timings | None]
+
+
+def stats(timings: Triple, phase: str = "total", unit: str = "ms",
+          per: float = 1.0) -> tuple[Stat, Stat, Stat | None]:
+    """The Stats of one phase for our engine, the peer and PyTorch (None when it did not run)."""
+    ours, peer, torch = timings
+    return (Stat.of(ours, phase, unit, per), Stat.of(peer, phase, unit, per),
+            Stat.of(torch, phase, unit, per) if torch else None)
+
+
 @dataclass
 class Target:
     text: str
@@ -59,48 +73,40 @@ class Target:
 
 
 class Bench:
-    """One benchmark session: two engines, a size set, and the rows gathered so far."""
+    """One benchmark session: our engine, the peer, PyTorch if importable, a size set, and the rows so far."""
 
-    def __init__(self, ours: engines.Engine, peer: engines.Engine, sizes: Sizes,
+    def __init__(self, ours: engines.Engine, peer: engines.Engine, torch: engines.Engine | None, sizes: Sizes,
                  numerical_grad: Callable[..., Sequence[float]]) -> None:
-        self.ours, self.peer, self.sizes = ours, peer, sizes
+        self.ours, self.peer, self.torch, self.sizes = ours, peer, torch, sizes
+        #: Every engine measured, by the key the timings are filed under.
+        self.engines = {"ours": ours, "peer": peer, **({"torch": torch} if torch else {})}
         self.numerical_grad = numerical_grad
         self.targets: list[Target] = []
         self.w5: dict[str, dict[int, Timings]] = {}
         self.notes: list[str] = []
 
-    def both(self, workload: Callable[..., Clock], *args: Any, gc_enabled: bool,
-             reps: int | None = None) -> tuple[Timings, Timings]:
-        """Time ``workload(Value, *args)`` for our engine and the peer, alternating."""
-        runs = {
-            "ours": lambda: workload(self.ours.value, *args),
-            "peer": lambda: workload(self.peer.value, *args),
-        }
+    def each(self, workload: Callable[..., Clock], *args: Any, gc_enabled: bool) -> Triple:
+        """Time ``workload(Value, *args)`` for our engine, the peer and PyTorch (if any), alternating."""
+        runs = {key: (lambda e=engine: workload(e.value, *args)) for key, engine in self.engines.items()}
         with recursion_limit(DEEP):
-            result = alternate(runs, reps=reps or self.sizes.reps, warmup=self.sizes.warmup,
-                               gc_enabled=gc_enabled)
-        return result["ours"], result["peer"]
+            result = alternate(runs, reps=self.sizes.reps, warmup=self.sizes.warmup, gc_enabled=gc_enabled)
+        return result["ours"], result["peer"], result.get("torch")
 
-    def phase_rows(self, name: str, ours: Timings, peer: Timings, phases: Sequence[str],
+    def phase_rows(self, name: str, timings: Triple, phases: Sequence[str],
                    unit: str, ops: int) -> list[Row]:
-        rows = []
-        for phase in (*phases, "total"):
-            a, b = Stat.of(ours, phase, unit), Stat.of(peer, phase, unit)
-            rows.append(Row(name, phase, a, b, speedup(b, a)))
-        if ours.median("gc") or peer.median("gc"):
-            rows.append(Row(name, "of the total: in cyclic GC collections",
-                            Stat.of(ours, "gc", unit), Stat.of(peer, "gc", unit), "—"))
+        rows = [row(name, phase, *stats(timings, phase, unit)) for phase in (*phases, "total")]
+        if any(t and t.median("gc") for t in timings):
+            rows.append(row(name, "of the total: in cyclic GC collections", *stats(timings, "gc", unit), ratios=False))
         if ops:
-            a, b = Stat.of(ours, unit="µs", per=ops), Stat.of(peer, unit="µs", per=ops)
-            rows.append(Row(name, "µs per op", a, b, speedup(b, a)))
+            rows.append(row(name, "µs per op", *stats(timings, "total", "µs", per=ops)))
         return rows
 
     # -- the workloads ---------------------------------------------------------
     def w1(self, gc_enabled: bool) -> list[Row]:
         rows = []
         for n in self.sizes.w1:
-            ours, peer = self.both(w.w1_wide_sum, n, gc_enabled=gc_enabled)
-            rows += self.phase_rows(f"W1 wide sum, N = {n:,}", ours, peer, ("forward", "backward"), "ms", 2 * n)
+            ours, peer, _ = timings = self.each(w.w1_wide_sum, n, gc_enabled=gc_enabled)
+            rows += self.phase_rows(f"W1 wide sum, N = {n:,}", timings, ("forward", "backward"), "ms", 2 * n)
             if gc_enabled:
                 self.faster(f"W1 N = {n:,}: at least 5× faster", peer.median() / ours.median(), 5.0)
         return rows
@@ -108,24 +114,29 @@ class Bench:
     def w2(self, gc_enabled: bool) -> list[Row]:
         small, large = self.sizes.w2
         limit = sys.getrecursionlimit()
-        # The two sizes alternate, so a change in the machine's load hits both.
-        runs = {blocks: (lambda b=blocks: w.w2_deep_chain(self.ours.value, b)) for blocks in (small, large)}
+        # Both sizes (and PyTorch, whose backward is iterative too) alternate,
+        # so a change in the machine's load hits all of them.
+        chains = {key: engine for key, engine in self.engines.items() if key != "peer"}
+        runs = {(key, blocks): (lambda e=engine, b=blocks: w.w2_deep_chain(e.value, b))
+                for key, engine in chains.items() for blocks in (small, large)}
         results = alternate(runs, reps=self.sizes.slow_reps, warmup=self.sizes.warmup, gc_enabled=gc_enabled)
+        all_sizes = f"≥ {large:,} blocks (all sizes run)"
         rows = []
-        for blocks, timings in results.items():
+        for blocks in (small, large):
             peer_cell = f"RecursionError at limit {limit}" if self.peer.recursive_backward else "not run"
-            rows.append(Row(f"W2 deep chain, {blocks:,} blocks ({3 * blocks:,} op nodes deep)", "total",
-                            Stat.of(timings, unit="s"), peer_cell, "—"))
-        growth = results[large].median() / results[small].median()
+            torch = Stat.of(results["torch", blocks], unit="s") if self.torch else None
+            rows.append(row(f"W2 deep chain, {blocks:,} blocks ({3 * blocks:,} op nodes deep)", "total",
+                            Stat.of(results["ours", blocks], unit="s"), peer_cell, torch))
+        growths = {key: results[key, large].median() / results[key, small].median() for key in chains}
+        growth = growths["ours"]
         rows.append(Row("W2 deep chain", f"time({large:,}) / time({small:,})", f"{growth:.2f}", "—",
-                        f"{large / small:.0f} would be linear"))
+                        f"{large / small:.0f} would be linear", f"{growths['torch']:.2f}" if self.torch else "—"))
         deepest = w.deepest_chain(self.peer.value, upper=large)
-        rows.append(Row("W2 deep chain", f"deepest chain at recursion limit {limit}",
-                        f"≥ {large:,} blocks (all sizes run)",
-                        f"{deepest:,} blocks ({3 * deepest:,} op nodes deep)", "—"))
-        ours, peer = self.both(w.w2_deep_chain, deepest, gc_enabled=gc_enabled)
-        rows.append(Row(f"W2 at the peer's deepest, {deepest:,} blocks", "total",
-                        Stat.of(ours), Stat.of(peer), speedup(Stat.of(peer), Stat.of(ours))))
+        rows.append(Row("W2 deep chain", f"deepest chain at recursion limit {limit}", all_sizes,
+                        f"{deepest:,} blocks ({3 * deepest:,} op nodes deep)", "—",
+                        all_sizes if self.torch else "not run"))
+        at_deepest = self.each(w.w2_deep_chain, deepest, gc_enabled=gc_enabled)
+        rows.append(row(f"W2 at the peer's deepest, {deepest:,} blocks", "total", *stats(at_deepest)))
         if gc_enabled:
             # Reaching this line means both sizes ran without RecursionError.
             self.target(f"W2: {3 * large:,} op nodes deep at the default recursion limit (1000)",
@@ -134,9 +145,9 @@ class Bench:
         return rows
 
     def w3(self, gc_enabled: bool) -> list[Row]:
-        ours, peer = self.both(w.w3_mlp_step, self.sizes.w3_points, gc_enabled=gc_enabled)
+        ours, peer, _ = timings = self.each(w.w3_mlp_step, self.sizes.w3_points, gc_enabled=gc_enabled)
         name = f"W3 MLP 2→16→16→1 step, {self.sizes.w3_points} points"
-        rows = self.phase_rows(name, ours, peer, ("forward", "backward", "update"), "ms", ops=0)
+        rows = self.phase_rows(name, timings, ("forward", "backward", "update"), "ms", ops=0)
         if gc_enabled:
             self.faster("W3: at least 4× faster", peer.median() / ours.median(), 4.0)
         return rows
@@ -144,32 +155,40 @@ class Bench:
     def w4(self, gc_enabled: bool) -> list[Row]:
         plan = w.random_dag_plan(self.sizes.w4_ops)
         ops = len(plan[1])
-        ours, peer = self.both(w.w4_random_dag, plan, gc_enabled=gc_enabled)
+        ours, peer, _ = timings = self.each(w.w4_random_dag, plan, gc_enabled=gc_enabled)
         if gc_enabled:
             self.faster("W4: at least 4× faster", peer.median() / ours.median(), 4.0)
             self.notes.append(f"W4's DAG: {ops:,} op nodes over {len(plan[0]):,} leaves; "
                               f"{w.reuse_fraction(plan):.0%} of its nodes have more than one consumer.")
-        return self.phase_rows(f"W4 random DAG, {ops:,} ops", ours, peer, ("forward", "backward"), "ms", ops)
+        return self.phase_rows(f"W4 random DAG, {ops:,} ops", timings, ("forward", "backward"), "ms", ops)
 
     def w5_rows(self) -> list[Row]:
         rows = []
         back: dict[int, Timings] = {}
         numeric: dict[int, Timings] = {}
+        torch_back: dict[int, Timings] = {}
         value = self.ours.value
         for n in self.sizes.w5:
             reps = self.sizes.slow_reps if n == max(self.sizes.w5) else self.sizes.reps
-            runs = {
-                "backprop": lambda n=n: w.w5_backprop(value, n),
-                "numerical": lambda n=n: w.w5_numerical(value, n, self.numerical_grad),
+            runs: dict[str, Callable[[], Clock]] = {
+                "backprop": partial(w.w5_backprop, value, n),
+                "numerical": partial(w.w5_numerical, value, n, self.numerical_grad),
             }
+            if self.torch:
+                runs["torch"] = partial(w.w5_backprop, self.torch.value, n)
             result = alternate(runs, reps=reps, warmup=self.sizes.warmup, gc_enabled=True)
             back[n], numeric[n] = result["backprop"], result["numerical"]
-            a, b = Stat.of(back[n]), Stat.of(numeric[n])
-            rows.append(Row(f"W5 all n partial derivatives, n = {n:,}", "total", a, b, speedup(b, a)))
+            if self.torch:
+                torch_back[n] = result["torch"]
+            timings = (back[n], numeric[n], result.get("torch"))
+            rows.append(row(f"W5 all n partial derivatives, n = {n:,}", "total", *stats(timings)))
         largest = max(self.sizes.w5)
         self.faster(f"W5: backprop at least 500× faster than numerical at n = {largest:,}",
                     numeric[largest].median() / back[largest].median(), 500.0)
-        self.w5 = {"backward()": back, "numerical_grad (2n forward passes)": numeric}
+        self.w5 = {f"{self.ours.name} backward()": back,
+                   f"{self.ours.name} numerical_grad (2n forward passes)": numeric}
+        if self.torch:
+            self.w5[f"{self.torch.name} backward() (0-d tensors)"] = torch_back
         return rows
 
     def memory(self) -> list[Row]:
@@ -178,7 +197,8 @@ class Bench:
         self.target("Memory per op node: at most 40% of micrograd's",
                     f"{ours / peer:.0%} ({ours:.0f} B vs {peer:.0f} B)", met=ours <= 0.40 * peer)
         return [Row(f"Memory, W1 forward graph, N = {n:,}", "bytes per op node (tracemalloc)",
-                    f"{ours:.0f} B", f"{peer:.0f} B", f"{ours / peer:.0%} of the peer's")]
+                    f"{ours:.0f} B", f"{peer:.0f} B", f"{ours / peer:.0%} of the peer's",
+                    "not measurable with tracemalloc" if self.torch else "not run")]
 
     def chain(self) -> list[Row]:
         n = self.sizes.chain
@@ -215,6 +235,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-plot", action="store_true", help="skip the W5 plot (no matplotlib needed)")
     args = parser.parse_args(argv)
     out = args.out or (None if args.quick else HERE)
+    torch = engines.pytorch()
+    if torch:
+        # Every full GC collection would walk torch's ~150,000 module objects and
+        # slow the other engines' GC (the note below says how much); the engines
+        # themselves are imported below, unfrozen.
+        gc.freeze()
     if not args.no_plot:
         try:
             import matplotlib  # noqa: F401
@@ -225,7 +251,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     peer = engines.micrograd() if args.peer == "micrograd" else engines.Engine(
         "tinygrad_ko (as peer)", ours.value, ours.version, recursive_backward=False)
     sizes = QUICK if args.quick else FULL
-    bench = Bench(ours, peer, sizes, numerical_grad_function())
+    bench = Bench(ours, peer, torch, sizes, numerical_grad_function())
+    if torch:
+        bench.notes.append(
+            f"The {gc.get_freeze_count():,} objects that exist after importing torch (the interpreter's, torch's "
+            "and numpy's, which torch imports; not the engines') are frozen with `gc.freeze()`, so the cyclic GC "
+            "does not walk them in every full collection: unfrozen, they doubled tinygrad_ko's GC time in W1 at "
+            "N = 100,000 in a trial."
+        )
     load_before = load()
     run_once(lambda: w.w1_wide_sum(ours.value, 100), gc_enabled=True)  # imports, caches
 
@@ -235,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     off_rows = [*bench.w1(False), *bench.w2(False), *bench.w3(False), *bench.w4(False)]
     load_after = load()
 
-    versions = {ours.name: ours.version, peer.name: peer.version, "PyTorch": engines.torch_status()}
+    versions = {ours.name: ours.version, peer.name: peer.version, "PyTorch": torch.version if torch else "absent"}
     if not args.no_plot:
         versions["matplotlib"] = importlib.metadata.version("matplotlib")
     text = render(bench, default_rows, off_rows, w5_rows, versions, args, load_before, load_after)
@@ -251,9 +284,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def render(bench: Bench, default_rows: list[Row], off_rows: list[Row], w5_rows: list[Row], versions: dict[str, str],
            args: argparse.Namespace, load_before: str, load_after: str) -> str:
     ours, peer = bench.ours.name, bench.peer.name
-    columns = (ours, peer, f"{ours} speed-up ({peer} time / {ours} time)")
+    torch = bench.torch.name if bench.torch else None
+    torch_columns = (torch, f"{ours} speed-up ({torch} time / {ours} time)") if torch else None
+    columns = (ours, peer, f"{ours} speed-up ({peer} time / {ours} time)", torch_columns)
     lines = [
-        f"# Benchmarks: {ours} against {peer}",
+        f"# Benchmarks: {ours} against {peer}{f' and {torch}' if torch else ''}",
         "",
         "Regenerate with `pip install \".[bench]\" && python benchmarks/run.py` (a few minutes); "
         "this file and `w5.svg` are written by that command.",
@@ -280,16 +315,19 @@ def render(bench: Bench, default_rows: list[Row], off_rows: list[Row], w5_rows: 
         "What the cyclic GC costs each engine: the same workloads with `gc.disable()` during each run.",
         "", table(off_rows, *columns), "",
     ]
+    w5_torch = (f"{torch} backward()", f"{ours} backward() speed-up ({torch} time / {ours} time)") if torch else None
     lines += [
-        "## W5: backprop against numerical differentiation (tinygrad_ko only, default GC)", "",
-        table(w5_rows, "backward()", "numerical_grad", "backprop speed-up (numerical time / backward time)"), "",
+        f"## W5: backprop against numerical differentiation ({ours}{f' and {torch}' if torch else ''}, default GC)",
+        "",
+        table(w5_rows, f"{ours} backward()", f"{ours} numerical_grad",
+              "backprop speed-up (numerical time / backward time)", w5_torch), "",
     ]
     if not args.no_plot:
-        lines += ["![W5 log-log plot: seconds against n for both methods](w5.svg)", ""]
-    torch = versions["PyTorch"]
-    torch_note = ("PyTorch is not importable here, so it is absent from these tables." if torch == "absent" else
-                  f"PyTorch {torch} is importable, but the harness has no adapter for it: it is not measured.")
-    lines += ["## Notes", "", *(f"- {note}" for note in (*bench.notes, *NOTES, torch_note)), ""]
+        lines += ["![W5 log-log plot: seconds against n for each method](w5.svg)", ""]
+    torch_notes = [TORCH_NOTE.format(version=versions["PyTorch"])] if torch else [
+        "PyTorch is not importable here, so it is absent from these tables (install a CPU build of torch "
+        "to measure it too)."]
+    lines += ["## Notes", "", *(f"- {note}" for note in (*bench.notes, *NOTES, *torch_notes)), ""]
     return "\n".join(lines)
 
 
@@ -307,6 +345,18 @@ NOTES = [
     "Memory counts what the graph built by W1's forward pass holds (nodes, their floats and, for "
     "micrograd, their closures and sets), divided by the 2N op nodes; the 2N leaves are made before counting.",
 ]
+TORCH_NOTE = (
+    "PyTorch {version} runs the same workload code through a thin adapter (`benchmarks/engines.py`): each "
+    "Value is a 0-d float64 tensor with `requires_grad`, each op the tensor op, `backward()` torch's own "
+    "autograd, and `data`/`grad` are read as Python floats with `.item()`; the adapter's one object and call "
+    "per op are part of what scalar code pays on torch. torch is built for tensors, not scalars: these "
+    "columns measure it at the job tinygrad_ko is for (one number per node), not at its own. It runs with "
+    "`torch.set_num_threads(1)`, single-threaded like the Python engines (on 0-d tensors its thread pool "
+    "has nothing to split). Its graph lives in C++ objects, which the cyclic GC does not see (its GC time "
+    "comes from the adapter objects a workload keeps, such as W4's list of nodes); for the same reason its "
+    "memory is not measurable with tracemalloc, which does not see the C++ allocations holding its tensors "
+    "and autograd nodes. The micrograd targets above are against micrograd only."
+)
 
 
 if __name__ == "__main__":

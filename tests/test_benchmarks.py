@@ -4,7 +4,8 @@ CI installs only the ``test`` extra, without micrograd or matplotlib, so the
 harness runs in quick mode with tinygrad_ko in the peer's place (``--peer self``)
 and without the plot: every workload, the alternation, the statistics and the
 report are exercised; the micrograd adapter and the plot run with the full
-command (``python benchmarks/run.py``).
+command (``python benchmarks/run.py``).  Where torch is importable the quick run
+measures it too, through its adapter, and the report must show its columns.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def importable(module: str) -> bool:
+    """Whether ``module`` imports in the interpreter that runs the benchmark."""
+    return subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, check=False).returncode == 0
 
 
 def test_quick_benchmark_writes_a_report_with_every_workload(tmp_path: Path) -> None:
@@ -31,12 +37,21 @@ def test_quick_benchmark_writes_a_report_with_every_workload(tmp_path: Path) -> 
         assert heading in report
     assert "## Results with the cyclic GC disabled" in report
     assert not (tmp_path / "w5.svg").exists()  # --no-plot
+    if importable("torch"):
+        assert "| PyTorch | tinygrad_ko speed-up (PyTorch time / tinygrad_ko time) |" in report
+        assert "| PyTorch backward() |" in report
+        assert "not measurable with tracemalloc" in report
+        # The PyTorch cell of a measured row holds a timing, so the adapter really ran the workload.
+        w4_total = next(row for row in report.splitlines() if row.startswith("| W4 random DAG") and "| total |" in row)
+        torch_cell = w4_total.split(" | ")[5]
+        assert " ms (" in torch_cell and torch_cell.endswith(")")
+    else:
+        assert "PyTorch is not importable here" in report
 
 
 def test_benchmark_refuses_to_plot_without_matplotlib_or_runs_with_it(tmp_path: Path) -> None:
     """Without --no-plot the harness either plots (matplotlib present) or says how to get it."""
-    code = "import matplotlib"
-    has_matplotlib = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False).returncode == 0
+    has_matplotlib = importable("matplotlib")
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--peer", "self", "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=600, check=False,
