@@ -224,8 +224,7 @@ def to_dot(
         body.append(f"\t{name}_op [label={quote(_lines(_escape(op.symbol)))} {_OP}]\n")
         parents = node.parents
         if show_local:
-            local = op.local(*(p.data for p in parents), node.data)
-            locals_ = (local,) if op.arity == 1 else local
+            locals_ = op.local_derivatives([parent.data for parent in parents], node.data)
         for i, parent in enumerate(parents):
             role = "xy"[i]
             attrs = {}

@@ -167,7 +167,7 @@ def explain(root: Value, lang: Lang = "ko") -> Explanation:
         op = OPS[node.op]
         inputs = node.parents
         upstream = grads[node]
-        local = _local(op, node)
+        local = op.local_derivatives([parent.data for parent in inputs], node.data)
         parts, after = [], []
         # The same arithmetic, in the same order, as Value.backward: the numbers
         # here are bit-for-bit the ones a single backward() leaves on the nodes.
@@ -198,13 +198,6 @@ def _op_of(node: Value) -> Op | None:
 
 def _op_name(op: Op, lang: Lang) -> str:
     return op.name_ko if lang == "ko" else op.name_en
-
-
-def _local(op: Op, node: Value) -> tuple[float, ...]:
-    inputs = [parent.data for parent in node.parents]
-    if op.arity == 1:
-        return (op.local(*inputs, node.data),)
-    return tuple(op.local(*inputs, node.data))
 
 
 def _names(forward_order: Sequence[Value], numbered: str) -> dict[Value, str]:

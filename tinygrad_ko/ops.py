@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +58,15 @@ class Op:
     local_formula: tuple[str, ...]
     name_ko: str
     name_en: str
+
+    def local_derivatives(self, inputs: Sequence[float], out: float) -> tuple[float, ...]:
+        """The local derivative with respect to each input, one per input whatever the arity.
+
+        >>> MUL.local_derivatives([3.0, 4.0], 12.0), NEG.local_derivatives([3.0], -3.0)
+        ((4.0, 3.0), (-1.0,))
+        """
+        local = self.local(*inputs, out)
+        return (local,) if self.arity == 1 else tuple(local)
 
 
 def _fmt(x: float) -> str:
