@@ -1,0 +1,42 @@
+"""Where to find a font with Hangul glyphs on a machine that has nothing but pip.
+
+The pip package ``koreanize-matplotlib`` ships NanumGothic (SIL Open Font License)
+as plain TTF files.  We only read those files: importing that package would change
+matplotlib's global settings (and it imports ``distutils``, gone in Python 3.12), so
+the package directory is located with :func:`importlib.util.find_spec`, which runs
+none of its code.  The drawing engine and the training plots both use this font.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+__all__ = ["HANGUL_FONT_FAMILY", "hangul_font_path"]
+
+#: The family name inside the TTF file (what SVG ``font-family`` and matplotlib use).
+HANGUL_FONT_FAMILY = "NanumGothic"
+
+
+def hangul_font_path(weight: str = "regular") -> Path:
+    """The path of a NanumGothic TTF file shipped by the ``koreanize-matplotlib`` package.
+
+    ``weight`` is ``"regular"`` or ``"bold"``.  Raises :class:`FileNotFoundError`
+    naming the package to install when it is missing.
+
+    >>> hangul_font_path().name
+    'NanumGothic.ttf'
+    """
+    files = {"regular": "NanumGothic.ttf", "bold": "NanumGothicBold.ttf"}
+    if weight not in files:
+        raise ValueError(f"hangul_font_path(weight=...) must be one of {sorted(files)}, got {weight!r}")
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    for location in locations:
+        path = Path(location) / "fonts" / files[weight]
+        if path.is_file():
+            return path
+    raise FileNotFoundError(
+        "no Hangul font found: the package koreanize-matplotlib (which ships NanumGothic) is not "
+        "installed; install it with: pip install koreanize-matplotlib"
+    )
