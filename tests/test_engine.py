@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import copy
 import gc
 import math
+import pickle
+import sys
 import threading
 import weakref
 from fractions import Fraction
@@ -11,7 +16,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from tinygrad_ko import Value, is_grad_enabled, no_grad
+from tinygrad_ko import Value, is_grad_enabled, no_grad, ops, reachable
 
 # --- the chapter's examples, exactly as IEEE doubles compute them -----------------
 # Exact equality is right here: the operations are deterministic IEEE-754 double
@@ -474,3 +479,215 @@ def test_backward_on_a_graph_holding_nan_raises_nothing() -> None:
 def test_backward_seed_must_be_a_number() -> None:
     with pytest.raises(TypeError, match=r"backward\(grad=\.\.\.\) needs a real number, got '1' \(str\)"):
         Value(1.0).backward(grad="1")  # type: ignore[arg-type]
+
+
+# --- constants: number operands receive no gradient (issue 11) ---------------------------
+
+
+def test_number_operands_are_constants_that_receive_no_gradient() -> None:
+    x = Value(-3.0, label="x")
+    y = x**2
+    two = y.parents[1]
+    assert x.requires_grad and not two.requires_grad and y.requires_grad
+    y.backward()
+    # d(x^2)/dx = 2x = -6 exactly; the exponent is a constant, so no log(-3) is taken and
+    # its grad stays 0.0 (before constants existed it became nan).
+    assert x.grad == -6.0
+    assert two.grad == 0.0
+
+
+@pytest.mark.parametrize("make", [lambda x: x * 2, lambda x: 2 * x, lambda x: 1 - x, lambda x: 2 / x,
+                                  lambda x: x**2, lambda x: 2**x, lambda x: x + 1.5])
+def test_every_number_operand_becomes_a_constant_leaf(make) -> None:  # type: ignore[no-untyped-def]
+    x = Value(1.5)
+    y = make(x)
+    (constant,) = [p for p in y.parents if p is not x]
+    assert constant.op == "" and not constant.requires_grad
+    y.backward()
+    assert constant.grad == 0.0 and x.grad != 0.0
+
+
+def test_value_exponent_that_requires_grad_differentiates_both_sides() -> None:
+    x, y = Value(2.0), Value(3.0)
+    z = x**y
+    z.backward()
+    assert x.grad == 12.0  # y·x^(y-1) = 3·4, exact
+    assert y.grad == 8.0 * math.log(2.0)  # x^y·log(x): the same two IEEE operations
+
+
+def test_explicit_constant_and_results_of_constants_only() -> None:
+    c = Value(2.0, requires_grad=False)
+    d = c * 3 + c.exp()
+    assert not d.requires_grad and d.op == "" and d.parents == ()
+    with pytest.raises(ValueError, match=r"does not require grad"):
+        d.backward()
+    x = Value(1.0)
+    e = x * c
+    e.backward()
+    assert x.grad == 2.0 and c.grad == 0.0
+
+
+def test_requires_grad_is_checked_and_can_change_on_leaves_only() -> None:
+    with pytest.raises(TypeError, match=r"requires_grad=\.\.\.\) must be True or False"):
+        Value(1.0, requires_grad=1)  # type: ignore[arg-type]
+    x = Value(1.0)
+    y = x.relu()
+    with pytest.raises(ValueError, match=r"only be changed on a leaf"):
+        y.requires_grad = False
+    with pytest.raises(TypeError, match=r"must be True or False"):
+        x.requires_grad = "no"  # type: ignore[assignment]
+    x.requires_grad = False  # a leaf turned constant after the graph was built
+    y.backward()
+    assert x.grad == 0.0  # backward never writes into a constant
+
+
+# --- reliability (issue 15, items 2, 3, 6, 10, 11) -------------------------------------
+
+
+def test_concurrent_backward_on_graphs_sharing_a_leaf_counts_each_pass_once() -> None:
+    w = Value(1.0, label="w")
+    errors: list[BaseException] = []
+
+    def train() -> None:
+        try:
+            y = w * 1.0
+            for _ in range(5000):
+                y = y + w * 1.0
+            for _ in range(10):
+                y.backward()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show up at once
+    try:
+        threads = [threading.Thread(target=train) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert not errors
+    # dy/dw = 5001 per graph, 10 passes, 2 threads; all integers, so exact.
+    assert w.grad == 100_020.0
+
+
+def test_no_grad_holds_in_a_context_copied_inside_the_block() -> None:
+    with no_grad():
+        ctx = contextvars.copy_context()
+    assert is_grad_enabled()
+    assert ctx.run(lambda: (Value(1.0) * 2).op) == ""
+    assert ctx.run(is_grad_enabled) is False
+
+
+def test_no_grad_holds_in_an_asyncio_task_made_inside_the_block() -> None:
+    async def main() -> tuple[str, str]:
+        async def compute() -> str:
+            await asyncio.sleep(0)
+            return (Value(1.0) * 2).op
+
+        with no_grad():
+            task = asyncio.create_task(compute())
+        outside = (Value(1.0) * 2).op
+        return await task, outside
+
+    inside, outside = asyncio.run(main())
+    assert inside == "" and outside == "mul"
+
+
+def test_a_failed_backward_leaves_earlier_gradients_as_they_were() -> None:
+    x = Value(2.0)
+    scaled = x * 3.0
+    y = scaled.log()
+    y.backward()
+    assert x.grad == 0.5  # 3 / 6 exactly
+    scaled.data = "not a number"  # type: ignore[assignment]  # breaks the next pass part way
+    with pytest.raises(TypeError):
+        y.backward()
+    assert x.grad == 0.5 and y.grad == 1.0 and scaled.grad == 1.0 / 6.0
+
+
+def test_a_failed_first_backward_leaves_gradients_at_zero() -> None:
+    x = Value(2.0)
+    scaled = x * 3.0
+    y = scaled.log() + x
+    scaled.data = None  # type: ignore[assignment]
+    with pytest.raises(TypeError):
+        y.backward()
+    assert x.grad == 0.0 and y.grad == 0.0 and scaled.grad == 0.0
+
+
+def test_local_derivatives_never_raise_where_the_data_was_changed_to_a_pole() -> None:
+    x = Value(2.0)
+    y = x.log()
+    x.data = 0.0
+    y.backward()  # 1/x at 0: IEEE gives inf, Python's 1.0 / 0.0 would raise
+    assert x.grad == math.inf
+    a, b = Value(1.0), Value(2.0)
+    q = a / b
+    b.data = 0.0
+    q.backward()
+    assert a.grad == math.inf and b.grad == -math.inf  # 1/y and -out/y at y = +0
+
+
+def test_pow_edges_follow_python_and_ieee() -> None:
+    assert (Value(-math.inf) ** 0.5).data == math.inf  # Python: (-inf) ** 0.5 == inf
+    assert (Value(-math.inf) ** -0.5).data == 0.0
+    # IEEE 754 pow keeps a zero's sign for odd exponents: pow(-0.0, -1.0) = -inf.
+    assert ops.FLOATS.ieee_pow(-0.0, -1.0) == -math.inf
+    assert ops.FLOATS.ieee_pow(0.0, -1.0) == math.inf
+    # d/dx x^0.5 at x = -0.0: IEEE pow(-0.0, -0.5) = +inf, the one-sided limit.  (PyTorch
+    # gives -inf there because it computes this power as rsqrt, i.e. 1/sqrt(-0.0).)
+    x = Value(-0.0)
+    (x**0.5).backward()
+    assert x.grad == math.inf
+
+
+def test_relu_backward_propagates_nan_input_as_nan() -> None:
+    # Decision: the derivative of relu at NaN is undefined, so the gradient is NaN
+    # (PyTorch passes the upstream gradient through instead, hiding the NaN).
+    x = Value(math.nan)
+    x.relu().backward()
+    assert math.isnan(x.grad)
+
+
+def _chain(depth: int) -> tuple[Value, Value]:
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(depth):
+        y = (y * 1.0000001 + x).tanh()
+    return x, y
+
+
+def test_pickle_round_trips_a_graph_deeper_than_the_recursion_limit() -> None:
+    x, y = _chain(100_000)  # 300,000 op nodes in one chain
+    y.backward()
+    x2, y2 = pickle.loads(pickle.dumps((x, y)))
+    assert y2.data == y.data and x2.grad == x.grad
+    assert y2.op == "tanh" and x2.label == "x"
+    # sharing kept: the leaf x is one object, used by every block of the copy
+    labelled = [node for node in reachable(y2) if node.label == "x"]
+    assert labelled == [x2]
+    y2.zero_grad()
+    y2.backward()
+    assert x2.grad == x.grad
+
+
+def test_deepcopy_copies_a_deep_graph_once_per_node() -> None:
+    x, y = _chain(100_000)
+    x2, y2 = copy.deepcopy((x, y))
+    assert x2 is not x and y2 is not y and y2.data == y.data
+    square = x2 * x2
+    assert square.parents[0] is square.parents[1]
+    y.backward()
+    y2.backward()
+    assert x2.grad == x.grad  # the same graph, so the same arithmetic, bit for bit
+    pair = Value(3.0) * Value(4.0)
+    reused = pair * pair
+    copied = copy.deepcopy(reused)
+    assert copied.parents[0] is copied.parents[1] is not pair
+
+
+def test_ops_pickle_by_name() -> None:
+    assert pickle.loads(pickle.dumps(ops.POW)) is ops.POW

@@ -17,6 +17,12 @@ Design notes (why it looks the way it does):
   per walk (the ``_mark`` slot) instead of filling a set as big as the graph.
 * The operator methods are generated from the op table, so each op's forward
   rule and local derivatives live in one place.
+* A number operand is a constant: a leaf with ``requires_grad == False``.  No
+  gradient is written into it and no local derivative is computed toward it, and
+  an op whose inputs are all constants records no node (as in PyTorch).
+* ``backward()`` calls are serialised by one lock (two threads whose graphs share
+  leaves would otherwise race on the walk marks and on ``grad +=``), and a pass
+  that fails part way leaves every gradient as it was before the pass.
 """
 
 from __future__ import annotations
@@ -27,11 +33,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Union
+from typing import Any, Union
 
 from . import ops
-from .graph import backward_order, zero_grad
-from .ops import Op
+from .graph import backward_order, topological_order, zero_grad
+from .ops import OPS, Op
 
 __all__ = ["Value", "is_grad_enabled", "no_grad"]
 
@@ -39,11 +45,15 @@ __all__ = ["Value", "is_grad_enabled", "no_grad"]
 Operand = Union["Value", float]
 
 _grad_enabled: ContextVar[bool] = ContextVar("tinygrad_ko_grad_enabled", default=True)
-# How many no_grad() blocks are open anywhere, in any thread or context.  Zero
-# almost always, so the per-op hot path tests this plain global and reads the
-# context variable (the truth) only when some no_grad() block is open somewhere.
-_open_no_grad_blocks = 0
-_open_no_grad_lock = threading.Lock()
+# False until the first no_grad() block is entered anywhere in the process, and
+# never False again: until then no context can hold grad-disabled, so the per-op
+# hot path skips reading the context variable.  A count of *open* blocks would be
+# wrong: a context copied inside a block (contextvars.copy_context, an asyncio task)
+# keeps grad disabled after the block has closed.
+_no_grad_entered = False
+
+# One backward() at a time in the whole process (see the module notes).
+_backward_lock = threading.Lock()
 
 _new = object.__new__
 _grad_of = operator.attrgetter("grad")
@@ -110,6 +120,7 @@ def _constant(data: float) -> Value:
     leaf.grad = 0.0
     leaf.label = ""
     leaf._mark = None
+    leaf._requires_grad = False
     leaf._op = leaf._a = leaf._b = None
     return leaf
 
@@ -157,12 +168,14 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Operand]
         out.grad = 0.0
         out.label = ""
         out._mark = None
-        if _open_no_grad_blocks and not _grad_enabled.get():
-            out._op = out._a = out._b = None
-        else:
+        if (x._requires_grad or y._requires_grad) and not (_no_grad_entered and not _grad_enabled.get()):
+            out._requires_grad = True
             out._op = op
             out._a = x
             out._b = y
+        else:  # constants only, or inside no_grad(): a constant result, no graph
+            out._requires_grad = False
+            out._op = out._a = out._b = None
         return out
 
     method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
@@ -184,11 +197,13 @@ def _unary_method(op: Op, name: str = "") -> Callable[[Value], Value]:
         out.label = ""
         out._mark = None
         out._b = None
-        if _open_no_grad_blocks and not _grad_enabled.get():
-            out._op = out._a = None
-        else:
+        if self._requires_grad and not (_no_grad_entered and not _grad_enabled.get()):
+            out._requires_grad = True
             out._op = op
             out._a = self
+        else:
+            out._requires_grad = False
+            out._op = out._a = None
         return out
 
     method.__name__ = name or op.name
@@ -207,7 +222,7 @@ class Value:
     (220.00000000000003, 2.2, 110.00000000000001, 200.0)
     """
 
-    __slots__ = ("__weakref__", "_a", "_b", "_mark", "_op", "data", "grad", "label")
+    __slots__ = ("__weakref__", "_a", "_b", "_mark", "_op", "_requires_grad", "data", "grad", "label")
 
     data: float
     grad: float
@@ -216,16 +231,26 @@ class Value:
     _a: Value | None
     _b: Value | None
     _mark: object  # set by graph.backward_order, read by nothing else
+    _requires_grad: bool
 
-    def __init__(self, data: float, label: str = "") -> None:
+    def __init__(self, data: float, label: str = "", *, requires_grad: bool = True) -> None:
         """Make a leaf node holding ``data`` as a Python float.
 
         ``data`` may be an int, a float, or a numpy real scalar or 0-d array;
         anything else (bool, str, None, complex, lists, n-d arrays) raises
         TypeError, and an int too large for a float raises ValueError.
+        ``requires_grad=False`` makes a constant: backpropagation passes it by.
+
+        >>> x, c = Value(2.0), Value(3.0, requires_grad=False)
+        >>> y = x * c
+        >>> y.backward()
+        >>> x.grad, c.grad, c.requires_grad
+        (3.0, 0.0, False)
         """
         if not isinstance(label, str):
             raise TypeError(f"Value(label=...) must be a str, got {_describe(label)}")
+        if not isinstance(requires_grad, bool):
+            raise TypeError(f"Value(requires_grad=...) must be True or False, got {_describe(requires_grad)}")
         self.data = _as_float(data, "Value()")
         self.grad = 0.0
         self.label = label
@@ -233,12 +258,35 @@ class Value:
         self._a = None
         self._b = None
         self._mark = None
+        self._requires_grad = requires_grad
 
     # -- what the node is -------------------------------------------------
     @property
     def op(self) -> str:
         """The name of the op that made this node (``"mul"``, ``"relu"``, ...), or ``""`` for a leaf."""
         return "" if self._op is None else self._op.name
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether backpropagation computes a gradient for this node (PyTorch's name).
+
+        True for a Value you make (an input) and for every node computed from one;
+        False for a constant: a number operand (the ``2`` in ``x * 2``), a
+        ``Value(v, requires_grad=False)``, or a result computed from constants only
+        or inside :func:`no_grad`.  Only a leaf's flag can be changed.
+        """
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if not isinstance(flag, bool):
+            raise TypeError(f"requires_grad must be True or False, got {_describe(flag)}")
+        if self._op is not None:
+            raise ValueError(
+                f"requires_grad can only be changed on a leaf; this Value was made by {self.op!r} "
+                "(to cut the graph here, use Value(v.data) as a new leaf)"
+            )
+        self._requires_grad = flag
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -281,41 +329,111 @@ class Value:
         The graph is ordered once, iteratively (no recursion limit), and each
         node passes its gradient to its parents through the op's local
         derivatives: ``parent.grad += local * node.grad`` (the chain rule).
-        Gradients accumulate across calls, as in PyTorch; use :meth:`zero_grad`
-        to start again.
+        Constants (``requires_grad == False``) receive nothing.  Gradients
+        accumulate across calls, as in PyTorch; use :meth:`zero_grad` to start
+        again.  Calls from several threads are serialised; if a pass fails part
+        way, every gradient is left as it was before the pass.
         """
         seed = _as_float(grad, "backward(grad=...)")
-        order, leaves = backward_order(self)
-        # The loop below uses an op node's grad as this pass's upstream gradient,
-        # and adds each contribution into the parents' grad, so every node must
-        # start the pass at 0.  Gradients left by an earlier pass are set aside and
-        # added back at the end: each pass adds its own total, as in PyTorch
-        # (calling backward twice doubles, never squares).  The check runs in C
-        # and builds nothing, so a fresh graph (the common case) pays little for it.
-        carried = any(map(_grad_of, order)) or any(map(_grad_of, leaves))
-        if carried:
-            nodes = order + leaves
-            earlier = [node.grad for node in nodes]
-            for node in nodes:
-                node.grad = 0.0
-        self.grad += seed
-        for node in order:
-            g = node.grad
-            a: Value = node._a  # type: ignore[assignment]  # op nodes have a first parent
-            b = node._b
-            if b is None:
-                a.grad += node._op.local(a.data, node.data) * g  # type: ignore[union-attr]
-            else:
-                da, db = node._op.local(a.data, b.data, node.data)  # type: ignore[union-attr]
-                a.grad += da * g
-                b.grad += db * g
-        if carried:
-            for node, before in zip(nodes, earlier, strict=True):
-                node.grad += before
+        if not self._requires_grad:
+            raise ValueError(
+                "backward(): this Value does not require grad: it is a constant (a number operand, "
+                "Value(..., requires_grad=False), or computed from constants only or inside no_grad()), "
+                "so there is nothing to differentiate"
+            )
+        with _backward_lock:
+            order, leaves = backward_order(self)
+            # The loop below uses an op node's grad as this pass's upstream gradient,
+            # and adds each contribution into the parents' grad, so every node must
+            # start the pass at 0.  Gradients left by an earlier pass are set aside and
+            # added back at the end: each pass adds its own total, as in PyTorch
+            # (calling backward twice doubles, never squares).  The check runs in C
+            # and builds nothing, so a fresh graph (the common case) pays little for it.
+            carried = any(map(_grad_of, order)) or any(map(_grad_of, leaves))
+            if carried:
+                nodes = order + leaves
+                earlier = [node.grad for node in nodes]
+                for node in nodes:
+                    node.grad = 0.0
+            try:
+                self.grad += seed
+                for node in order:
+                    g = node.grad
+                    op: Op = node._op  # type: ignore[assignment]  # every node in order has an op
+                    a: Value = node._a  # type: ignore[assignment]  # ... and a first parent
+                    b = node._b
+                    if b is None:
+                        if a._requires_grad:
+                            a.grad += op.local_x(a.data, node.data) * g
+                    else:
+                        # No local derivative toward a constant: x ** 2 at x = -3 takes no log.
+                        if a._requires_grad:
+                            a.grad += op.local_x(a.data, b.data, node.data) * g
+                        if b._requires_grad:
+                            b.grad += op.local_y(a.data, b.data, node.data) * g  # type: ignore[misc]
+            except BaseException:
+                # Failure atomicity: put back what the earlier passes left (0 on a fresh graph).
+                if carried:
+                    for node, before in zip(nodes, earlier, strict=True):
+                        node.grad = before
+                else:
+                    for node in order + leaves:
+                        node.grad = 0.0
+                raise
+            if carried:
+                for node, before in zip(nodes, earlier, strict=True):
+                    node.grad += before
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0.0 on this node and on every node it depends on."""
         zero_grad(self)
+
+    # -- copying and saving ------------------------------------------------------
+    # Python's own copy and pickle recurse through the parents, which fails a few
+    # hundred nodes deep; these walk the graph once, iteratively, and keep sharing:
+    # a node used twice is copied once.
+
+    def __copy__(self) -> Value:
+        """A new node with the same data, grad, label, op and the *same* parents."""
+        twin = _new(Value)
+        for slot in _STATE_SLOTS:
+            setattr(twin, slot, getattr(self, slot))
+        twin._mark = None
+        return twin
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """A copy of the whole graph this node depends on (sharing kept; ``memo`` as in :mod:`copy`)."""
+        for node in reversed(topological_order(self)):  # inputs first
+            if id(node) in memo:
+                continue
+            twin = _new(Value)
+            twin.data, twin.grad, twin.label = node.data, node.grad, node.label
+            twin._requires_grad, twin._op, twin._mark = node._requires_grad, node._op, None
+            twin._a = None if node._a is None else memo[id(node._a)]
+            twin._b = None if node._b is None else memo[id(node._b)]
+            memo[id(node)] = twin
+            memo.setdefault(id(memo), []).append(node)  # keep node alive while memo lives (copy's rule)
+        copied: Value = memo[id(self)]
+        return copied
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as a flat list of records, inputs first (leaves as themselves, so shared)."""
+        if self._op is None:
+            return _leaf, (self.data, self.grad, self.label, self._requires_grad)
+        nodes = topological_order(self)
+        nodes.reverse()
+        index = {node: i for i, node in enumerate(nodes)}
+        records: list[Any] = []
+        for node in nodes:
+            if node._op is None:
+                # The leaf object itself: pickle's memo then shares it with any other
+                # root or container pickled in the same dump (model parameters, inputs).
+                records.append(node)
+            else:
+                b = -1 if node._b is None else index[node._b]
+                records.append((node._op.name, index[node._a], b,  # type: ignore[index]  # op nodes have _a
+                                node.data, node.grad, node.label))
+        return _rebuild, (records,)
 
 
 def is_grad_enabled() -> bool:
@@ -336,15 +454,39 @@ def no_grad() -> Iterator[None]:
     >>> y.parents, y.op
     ((), '')
     """
-    global _open_no_grad_blocks
-    with _open_no_grad_lock:
-        _open_no_grad_blocks += 1
+    global _no_grad_entered
+    _no_grad_entered = True  # from now on the hot path reads the context variable
     token = _grad_enabled.set(False)
     try:
         yield
     finally:
         _grad_enabled.reset(token)
-        with _open_no_grad_lock:
-            _open_no_grad_blocks -= 1
+
+
+_STATE_SLOTS = ("data", "grad", "label", "_requires_grad", "_op", "_a", "_b")
+
+
+def _leaf(data: float, grad: float, label: str, requires_grad: bool) -> Value:
+    """Unpickle a leaf."""
+    leaf = Value(data, label, requires_grad=requires_grad)
+    leaf.grad = grad
+    return leaf
+
+
+def _rebuild(records: list[Any]) -> Value:
+    """Unpickle a graph written by :meth:`Value.__reduce__`: the last record is the root."""
+    nodes: list[Value] = []
+    for record in records:
+        if isinstance(record, Value):
+            nodes.append(record)
+            continue
+        name, a, b, data, grad, label = record
+        node = _new(Value)
+        node.data, node.grad, node.label, node._mark = data, grad, label, None
+        node._requires_grad, node._op = True, OPS[name]
+        node._a = nodes[a]
+        node._b = None if b < 0 else nodes[b]
+        nodes.append(node)
+    return nodes[-1]
 
 

@@ -172,6 +172,9 @@ def explain(root: Value, lang: Lang = "ko") -> Explanation:
         # The same arithmetic, in the same order, as Value.backward: the numbers
         # here are bit-for-bit the ones a single backward() leaves on the nodes.
         for index, (parent, derivative) in enumerate(zip(inputs, local, strict=True)):
+            if not parent.requires_grad:  # a constant receives no gradient (as in backward)
+                after.append(grads[parent])
+                continue
             before = grads[parent]
             grads[parent] = before + derivative * upstream
             after.append(grads[parent])

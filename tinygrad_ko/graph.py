@@ -88,9 +88,9 @@ def backward_order(root: Value) -> tuple[list[Value], list[Value]]:
     # This runs once per backward() over graphs of millions of nodes, so it is the
     # leanest walk here: leaves are never pushed, and "seen in this walk" is a
     # per-walk token stored on the node (one slot compare) instead of a set
-    # (hashing, and a set as big as the graph).  Two threads walking graphs that
-    # share nodes at the same time would overwrite each other's tokens; such
-    # concurrent backward() calls were never safe anyway (`grad +=` races).
+    # (hashing, and a set as big as the graph).  Two walks over shared nodes at
+    # the same time would overwrite each other's tokens: Value.backward() holds a
+    # lock around its call, so call this only from there or from one thread.
     walk = object()
     order: list[Value] = []
     leaves: list[Value] = []

@@ -6,13 +6,22 @@ and what its **local derivatives** (국소적 미분) are: for ``z = x * y`` the
 read this table; none of them repeats an op's rule.  This module knows nothing
 about :class:`~tinygrad_ko.Value` — it works on plain Python floats.
 
+**One rule, every kind of number.**  Each rule is written once, as a function of
+a :class:`Kind` — the kind of number it will run on: Python floats (the hot path of
+``backward()``), Values (``grad(..., create_graph=True)``: the derivative is itself a
+graph) and numpy arrays (``vectorize``).  A rule uses arithmetic (``+ - *``, unary
+``-``, which every kind has) and, for anything more, the few functions a kind
+supplies: ``div``, ``pow``, ``log``, ``step``, ``where``, ``data``.  The float
+forms are bound once here (``Op.forward``, ``Op.local_x``, ``Op.local_y``), so the
+hot path calls plain functions.
+
 Forward functions follow Python's float semantics but raise with messages that
 name the op and the operand.  Local-derivative functions never raise: where a
 derivative does not exist or overflows they return ``inf`` or ``nan`` as IEEE
 arithmetic would, so that ``backward()`` on a graph holding NaN just propagates it.
 
->>> MUL.forward(3.0, 4.0), MUL.local(3.0, 4.0, 12.0)
-(12.0, (4.0, 3.0))
+>>> MUL.forward(3.0, 4.0), MUL.local_x(3.0, 4.0, 12.0), MUL.local_y(3.0, 4.0, 12.0)
+(12.0, 4.0, 3.0)
 """
 
 from __future__ import annotations
@@ -20,13 +29,14 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 __all__ = [
     "ADD",
     "DIV",
     "EXP",
+    "FLOATS",
     "LOG",
     "MUL",
     "NEG",
@@ -36,42 +46,108 @@ __all__ = [
     "SIGMOID",
     "SUB",
     "TANH",
+    "Kind",
     "Op",
 ]
 
 
+class Kind(Protocol):
+    """A kind of number the rules can run on: what a rule needs beyond ``+ - *`` and unary ``-``.
+
+    Forward functions (``div`` ... ``tanh``) raise, naming the op and the operand,
+    where the op is undefined.  The functions for local derivatives (``ieee_div``,
+    ``ieee_pow``, ``ieee_log``, ``step``) never raise: they give ``inf``/``nan`` as
+    IEEE 754 arithmetic does.  ``data`` gives the plain number(s) inside a value, for
+    the conditions of ``where``.  :data:`FLOATS` is the kind for Python floats; the
+    engine adds Values (``tinygrad_ko.functional``) and numpy arrays (``vectorize``).
+    """
+
+    name: str
+    nan: Any
+
+    def data(self, v: Any) -> Any: ...
+    def where(self, condition: Any, a: Any, b: Any) -> Any: ...
+    def div(self, x: Any, y: Any) -> Any: ...
+    def pow(self, x: Any, y: Any) -> Any: ...
+    def exp(self, x: Any) -> Any: ...
+    def log(self, x: Any) -> Any: ...
+    def relu(self, x: Any) -> Any: ...
+    def sigmoid(self, x: Any) -> Any: ...
+    def tanh(self, x: Any) -> Any: ...
+    def ieee_div(self, x: Any, y: Any) -> Any: ...
+    def ieee_pow(self, x: Any, y: Any) -> Any: ...
+    def ieee_log(self, x: Any) -> Any: ...
+    def step(self, x: Any) -> Any: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Op:
-    """One scalar operation.
+    """One scalar operation, defined once for every kind of number.
 
-    ``forward`` takes ``arity`` floats; ``local`` takes the same floats plus the
-    output and returns the local derivative (a float for unary ops, a pair for
-    binary ops).  ``local_formula`` writes each local derivative in terms of
-    ``x``, ``y`` (inputs) and ``out`` (the output), for people to read.
+    ``forward_rule(kind)`` gives the forward function (``arity`` inputs);
+    ``local_rule(kind)`` gives one local-derivative function per input, each
+    taking the inputs and the output (``(x, out)`` or ``(x, y, out)``).
+    ``local_formula`` writes each local derivative in terms of ``x``, ``y`` (the
+    inputs) and ``out`` (the output), for people to read.
+
+    The float forms are bound at import: ``forward``, ``local_x`` (∂out/∂x) and,
+    for binary ops, ``local_y`` (∂out/∂y; ``None`` for unary ops).
     """
 
     name: str
     symbol: str
     arity: int
-    forward: Callable[..., float]
-    local: Callable[..., Any]
+    forward_rule: Callable[[Kind], Callable[..., Any]]
+    local_rule: Callable[[Kind], tuple[Callable[..., Any], ...]]
     local_formula: tuple[str, ...]
     name_ko: str
     name_en: str
+    # Typed Any: the float rules are arithmetic, so numpy arrays pass through them too.
+    forward: Callable[..., Any] = field(init=False, repr=False, compare=False)
+    local_x: Callable[..., Any] = field(init=False, repr=False, compare=False)
+    local_y: Callable[..., Any] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        local = self.local_rule(FLOATS)
+        if len(local) != self.arity or len(self.local_formula) != self.arity:
+            raise ValueError(f"op {self.name}: one local derivative and one formula per input")
+        # Frozen: the float forms are set once, here, and never change.
+        object.__setattr__(self, "forward", self.forward_rule(FLOATS))
+        object.__setattr__(self, "local_x", local[0])
+        object.__setattr__(self, "local_y", local[1] if self.arity == 2 else None)
+
+    def __reduce__(self) -> tuple[Callable[[str], Op], tuple[str]]:
+        # Ops hold functions, which pickle cannot store: an op pickles as its name.
+        return _op_named, (self.name,)
 
     def local_derivatives(self, inputs: Sequence[float], out: float) -> tuple[float, ...]:
-        """The local derivative with respect to each input, one per input whatever the arity.
+        """The local derivative with respect to each input (floats), one per input whatever the arity.
 
         >>> MUL.local_derivatives([3.0, 4.0], 12.0), NEG.local_derivatives([3.0], -3.0)
         ((4.0, 3.0), (-1.0,))
         """
-        local = self.local(*inputs, out)
-        return (local,) if self.arity == 1 else tuple(local)
+        if self.local_y is None:
+            return (self.local_x(*inputs, out),)
+        return (self.local_x(*inputs, out), self.local_y(*inputs, out))
+
+    def local_for(self, kind: Kind) -> tuple[Callable[..., Any], ...]:
+        """The local-derivative functions for another kind of number (one per input)."""
+        return self.local_rule(kind)
+
+    def forward_for(self, kind: Kind) -> Callable[..., Any]:
+        """The forward function for another kind of number."""
+        return self.forward_rule(kind)
+
+
+def _op_named(name: str) -> Op:
+    return OPS[name]
 
 
 def _fmt(x: float) -> str:
     return repr(x)
 
+
+# -- Python floats: the forward functions (checked) ---------------------------------
 
 def _div(x: float, y: float) -> float:
     if y == 0.0:
@@ -84,7 +160,8 @@ def _pow(x: float, y: float) -> float:
         raise ZeroDivisionError(
             f"pow: 0.0 cannot be raised to a negative power (x ** y with x = {_fmt(x)}, y = {_fmt(y)})"
         )
-    if x < 0.0 and not y.is_integer() and math.isfinite(y):
+    # -inf to a fractional power is a real number (inf or 0), as Python says.
+    if x < 0.0 and math.isfinite(x) and math.isfinite(y) and not y.is_integer():
         raise ValueError(
             f"pow: a negative base to a fractional power is not a real number "
             f"(x ** y with x = {_fmt(x)}, y = {_fmt(y)}); Python would return a complex number"
@@ -96,34 +173,6 @@ def _pow(x: float, y: float) -> float:
             f"pow: result too large for a float (x ** y with x = {_fmt(x)}, y = {_fmt(y)})"
         ) from None
     return result
-
-
-def _safe_pow(x: float, y: float) -> float:
-    """``x ** y`` for derivatives: ±inf instead of raising (IEEE, not Python)."""
-    try:
-        result: float | complex = x**y
-    except ZeroDivisionError:  # 0.0 ** negative
-        return math.inf
-    except OverflowError:
-        return -math.inf if x < 0.0 and y.is_integer() and y % 2 == 1 else math.inf
-    if isinstance(result, complex):  # never reached by forward-checked inputs
-        return math.nan
-    return result
-
-
-def _pow_local(x: float, y: float, out: float) -> tuple[float, float]:
-    # d/dx x**y = y * x**(y-1); the y == 0 case is the constant 1, whose slope is 0
-    # even at x == 0 where x**(y-1) would be infinite.
-    dx = 0.0 if y == 0.0 else y * _safe_pow(x, y - 1.0)
-    # d/dy x**y = x**y * log(x).  At x == 0 with y >= 0 the limit is 0 (PyTorch's
-    # choice); for x < 0 the real derivative does not exist: NaN.
-    if x > 0.0:
-        dy = out * math.log(x)
-    elif x == 0.0 and y >= 0.0:
-        dy = 0.0
-    else:
-        dy = math.nan
-    return dx, dy
 
 
 def _exp(x: float) -> float:
@@ -155,37 +204,122 @@ def _sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
-def _unary(name: str, symbol: str, forward: Callable[[float], float],
-           local: Callable[[float, float], float], formula: str, ko: str, en: str) -> Op:
-    return Op(name, symbol, 1, forward, local, (formula,), ko, en)
+# -- Python floats: the functions for derivatives (IEEE 754, never raise) ------------
+
+def _is_odd_integer(y: float) -> bool:
+    return math.isfinite(y) and y.is_integer() and y % 2.0 == 1.0
 
 
-def _binary(name: str, symbol: str, forward: Callable[[float, float], float],
-            local: Callable[[float, float, float], tuple[float, float]],
-            formula: tuple[str, str], ko: str, en: str) -> Op:
-    return Op(name, symbol, 2, forward, local, formula, ko, en)
+def _ieee_div(x: float, y: float) -> float:
+    """``x / y`` as IEEE 754 divides: ±inf for a nonzero over zero, NaN for 0/0."""
+    try:
+        return x / y
+    except ZeroDivisionError:
+        if x == 0.0 or x != x:
+            return math.nan
+        return math.copysign(math.inf, x) * math.copysign(1.0, y)
 
 
-# The table.  Each line: name, symbol, forward, local derivative(s), the same as text.
-ADD = _binary("add", "+", operator.add, lambda x, y, out: (1.0, 1.0), ("1", "1"),
-              "덧셈 노드", "add node")
-SUB = _binary("sub", "-", operator.sub, lambda x, y, out: (1.0, -1.0), ("1", "-1"),
-              "뺄셈 노드", "subtract node")
-MUL = _binary("mul", "*", operator.mul, lambda x, y, out: (y, x), ("y", "x"),
-              "곱셈 노드", "multiply node")
-DIV = _binary("div", "/", _div, lambda x, y, out: (1.0 / y, -out / y), ("1/y", "-x/y²"),
-              "나눗셈 노드", "divide node")
-POW = _binary("pow", "**", _pow, _pow_local, ("y·x^(y-1)", "x^y·log(x)"),
-              "거듭제곱 노드", "power node")
-NEG = _unary("neg", "-", operator.neg, lambda x, out: -1.0, "-1", "부호 반전 노드", "negate node")
-RELU = _unary("relu", "relu", _relu, lambda x, out: 1.0 if x > 0.0 else 0.0,
-              "1 if x > 0 else 0", "ReLU 노드", "ReLU node")
-SIGMOID = _unary("sigmoid", "σ", _sigmoid, lambda x, out: out * (1.0 - out),
-                 "out·(1-out)", "시그모이드 노드", "sigmoid node")
-TANH = _unary("tanh", "tanh", math.tanh, lambda x, out: 1.0 - out * out,
-              "1-out²", "tanh 노드", "tanh node")
-EXP = _unary("exp", "exp", _exp, lambda x, out: out, "out", "exp 노드", "exp node")
-LOG = _unary("log", "log", _log, lambda x, out: 1.0 / x, "1/x", "log 노드", "log node")
+def _ieee_pow(x: float, y: float) -> float:
+    """``x ** y`` as IEEE 754 ``pow`` (C99 Annex F): ±inf instead of raising, NaN instead of complex.
+
+    A zero's sign counts: ``pow(-0.0, -1.0)`` is ``-inf`` (an odd exponent keeps the
+    sign) while ``pow(-0.0, -0.5)`` is ``+inf``.
+    """
+    try:
+        result: float | complex = x**y
+    except ZeroDivisionError:  # ±0.0 to a negative power
+        return -math.inf if math.copysign(1.0, x) < 0.0 and _is_odd_integer(y) else math.inf
+    except OverflowError:
+        return -math.inf if x < 0.0 and _is_odd_integer(y) else math.inf
+    if isinstance(result, complex):  # a negative base to a fractional power
+        return math.nan
+    return result
+
+
+def _ieee_log(x: float) -> float:
+    """``log(x)`` as IEEE 754: ``-inf`` at 0, NaN below 0."""
+    if x > 0.0:
+        return math.log(x)
+    return -math.inf if x == 0.0 else math.nan
+
+
+def _step(x: float) -> float:
+    """relu's local derivative: 1 above 0, 0 at or below 0, NaN for NaN (undefined there)."""
+    return 1.0 if x > 0.0 else (0.0 if x <= 0.0 else math.nan)
+
+
+class _Floats:
+    """The kind for Python floats: the hot path of ``backward()``."""
+
+    name = "float"
+    nan = math.nan
+    data = staticmethod(lambda v: v)
+    where = staticmethod(lambda condition, a, b: a if condition else b)
+    div = staticmethod(_div)
+    pow = staticmethod(_pow)
+    exp = staticmethod(_exp)
+    log = staticmethod(_log)
+    relu = staticmethod(_relu)
+    sigmoid = staticmethod(_sigmoid)
+    tanh = staticmethod(math.tanh)
+    ieee_div = staticmethod(_ieee_div)
+    ieee_pow = staticmethod(_ieee_pow)
+    ieee_log = staticmethod(_ieee_log)
+    step = staticmethod(_step)
+
+
+#: The kind for Python floats (the forms bound into every :class:`Op`).
+FLOATS: Kind = _Floats()
+
+
+# -- the rules ----------------------------------------------------------------------
+# Each rule is written once, for any kind ``k``.  The lambdas take the inputs and
+# the output: (x, out) for unary ops, (x, y, out) for binary ops.
+
+def _pow_local(k: Kind) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    def d_base(x: Any, y: Any, out: Any) -> Any:
+        # y·x^(y-1); y == 0 is the constant 1, whose slope is 0 even at x == 0
+        # where x^(y-1) would be infinite.
+        return k.where(k.data(y) == 0.0, 0.0, y * k.ieee_pow(x, y - 1.0))
+
+    def d_exponent(x: Any, y: Any, out: Any) -> Any:
+        # x^y·log(x).  At x == 0 with y >= 0 the limit is 0 (PyTorch's choice); for
+        # x < 0 the real derivative does not exist: NaN.
+        xd = k.data(x)
+        return k.where(xd > 0.0, out * k.ieee_log(x), k.where((xd == 0.0) & (k.data(y) >= 0.0), 0.0, k.nan))
+
+    return d_base, d_exponent
+
+
+def _op(name: str, symbol: str, arity: int, forward: Callable[[Kind], Callable[..., Any]],
+        local: Callable[[Kind], tuple[Callable[..., Any], ...]], formula: tuple[str, ...],
+        ko: str, en: str) -> Op:
+    return Op(name, symbol, arity, forward, local, formula, ko, en)
+
+
+# The table.  Each entry: name, symbol, arity, forward, local derivative(s), the same as text.
+ADD = _op("add", "+", 2, lambda k: operator.add,
+          lambda k: (lambda x, y, out: 1.0, lambda x, y, out: 1.0), ("1", "1"), "덧셈 노드", "add node")
+SUB = _op("sub", "-", 2, lambda k: operator.sub,
+          lambda k: (lambda x, y, out: 1.0, lambda x, y, out: -1.0), ("1", "-1"), "뺄셈 노드", "subtract node")
+MUL = _op("mul", "*", 2, lambda k: operator.mul,
+          lambda k: (lambda x, y, out: y, lambda x, y, out: x), ("y", "x"), "곱셈 노드", "multiply node")
+DIV = _op("div", "/", 2, lambda k: k.div,
+          lambda k: (lambda x, y, out: k.ieee_div(1.0, y), lambda x, y, out: -k.ieee_div(out, y)),
+          ("1/y", "-x/y²"), "나눗셈 노드", "divide node")
+POW = _op("pow", "**", 2, lambda k: k.pow, _pow_local, ("y·x^(y-1)", "x^y·log(x)"), "거듭제곱 노드", "power node")
+NEG = _op("neg", "-", 1, lambda k: operator.neg, lambda k: (lambda x, out: -1.0,), ("-1",),
+          "부호 반전 노드", "negate node")
+RELU = _op("relu", "relu", 1, lambda k: k.relu, lambda k: (lambda x, out: k.step(x),), ("1 if x > 0 else 0",),
+           "ReLU 노드", "ReLU node")
+SIGMOID = _op("sigmoid", "σ", 1, lambda k: k.sigmoid, lambda k: (lambda x, out: out * (1.0 - out),),
+              ("out·(1-out)",), "시그모이드 노드", "sigmoid node")
+TANH = _op("tanh", "tanh", 1, lambda k: k.tanh, lambda k: (lambda x, out: 1.0 - out * out,), ("1-out²",),
+           "tanh 노드", "tanh node")
+EXP = _op("exp", "exp", 1, lambda k: k.exp, lambda k: (lambda x, out: out,), ("out",), "exp 노드", "exp node")
+LOG = _op("log", "log", 1, lambda k: k.log, lambda k: (lambda x, out: k.ieee_div(1.0, x),), ("1/x",),
+          "log 노드", "log node")
 
 #: Every op by name, in a stable order (the order above).
 OPS: dict[str, Op] = {op.name: op for op in (ADD, SUB, MUL, DIV, POW, NEG, RELU, SIGMOID, TANH, EXP, LOG)}
