@@ -52,45 +52,74 @@ def state(nodes: list[Any]) -> list[tuple[Any, ...]]:
     return rows
 
 
-def build_both(expression: Expression, xs: tuple[float, ...]) -> tuple[list[Any], list[Any]]:
-    fast, ref = (expression.build_nodes([engine(x, f"x{i}") for i, x in enumerate(xs)]) for engine in ENGINES)
+def build_both(expression: Expression, xs: tuple[float, ...],
+               trainable: tuple[bool, ...] = (True,) * 3) -> tuple[list[Any], list[Any]]:
+    """The expression's nodes in each engine; input i is a constant Value unless trainable[i]."""
+    fast, ref = (expression.build_nodes([engine(x, f"x{i}", requires_grad=trainable[i]) for i, x in enumerate(xs)])
+                 for engine in ENGINES)
     return fast, ref
+
+
+def backward(node: Any, seed: float) -> type | None:
+    """Run node.backward(seed); the type of the error it raised, if any (a constant output raises)."""
+    try:
+        node.backward(seed)
+    except ValueError as error:
+        return type(error)
+    return None
+
+
+def constants_untouched(nodes: list[Any]) -> bool:
+    """No constant, input or operand, holds a gradient, and each op node requires grad iff a parent does."""
+    every = nodes + [p for n in nodes for p in n.parents]
+    return (all(n.grad == 0.0 for n in every if not n.requires_grad)
+            and all(n.requires_grad == any(p.requires_grad for p in n.parents) for n in every if n.op))
 
 
 # --- the differential property: random expression DAGs through both engines ---------------------
 
 
-@given(expressions(max_ops=10), st.floats(-4.0, 4.0, allow_subnormal=False), st.integers(0, 9))
+ALL_TRAINABLE = (True, True, True)
+
+
+@given(expressions(max_ops=10), st.floats(-4.0, 4.0, allow_subnormal=False), st.integers(0, 9),
+       # Now and then an input is a constant Value (requires_grad=False), so that whole
+       # subexpressions, or the output, are constants.
+       st.tuples(*[st.sampled_from([True, True, True, False])] * 3))
 # reuse: x * x gives x two uses in one node
-@example(Sample(Expression(1, [("mul", 0, 0)]), (3.0,)), 1.0, 0)
+@example(Sample(Expression(1, [("mul", 0, 0)]), (3.0,)), 1.0, 0, ALL_TRAINABLE)
 # a diamond: x reaches the output along two paths (the README's example)
-@example(Sample(Expression(1, [("add", 0, 1.0), ("mul", 2.0, 0), ("mul", 1, 2)]), (3.0,)), 1.0, 1)
-# constants on either side of every binary op
+@example(Sample(Expression(1, [("add", 0, 1.0), ("mul", 2.0, 0), ("mul", 1, 2)]), (3.0,)), 1.0, 1, ALL_TRAINABLE)
+# number constants on either side of every binary op
 @example(Sample(Expression(1, [("sub", 1.5, 0), ("div", 2.0, 1), ("pow", 2.0, 2), ("pow", 3, 0.5),
-                               ("mul", 4, -0.5), ("add", 5, 2.0)]), (0.75,)), -2.5, 3)
-# a node with three uses whose sum rounds differently in another order (caught a walk that
-# visited parents first-to-last)
-@example(Sample(Expression(2, [("neg", 1), ("sigmoid", 1), ("add", 3, 3), ("add", 1, 4), ("add", 5, 2)]),
-                (0.0, 0.0)), 1.0, 0)
-def test_reference_and_engine_agree_bit_for_bit_on_random_dags(sample: Sample, seed: float, pick: int) -> None:
+                               ("mul", 4, -0.5), ("add", 5, 2.0)]), (0.75,)), -2.5, 3, ALL_TRAINABLE)
+# a constant input: x0 * x1 needs a gradient, x1 ** 2 (constants only) records no graph
+@example(Sample(Expression(2, [("mul", 0, 1), ("pow", 1, 2.0), ("add", 2, 3)]), (1.5, -3.0)), 1.0, 1,
+         (True, False, True))
+# Nodes with three uses whose gradient terms round differently when summed in another order:
+# each caught a reference walk that visited parents first-to-last instead of last-to-first.
+@example(Sample(Expression(3, [("add", 0, 2.0), ("neg", 3), ("add", 1, 0), ("sub", 5, 0), ("sigmoid", 4),
+                               ("add", 7, 6)]), (0.0, 0.0, 0.0)), 1.0, 0, ALL_TRAINABLE)
+@example(Sample(Expression(1, [("div", 0, 0), ("add", 0, -1.0), ("mul", 1, 2), ("add", 3, 3), ("add", 4, 4),
+                               ("add", 5, 5)]), (3.0,)), 0.0, 2, ALL_TRAINABLE)
+def test_reference_and_engine_agree_bit_for_bit_on_random_dags(
+        sample: Sample, seed: float, pick: int, trainable: tuple[bool, ...]) -> None:
     expression, xs = sample
     target(float(expression.size), label="expression size")
     note(str(expression))
-    fast, ref = build_both(expression, xs)
+    fast, ref = build_both(expression, xs, trainable)
     assert state(ref) == state(fast), "forward pass"
-    fast[-1].backward(seed)
-    ref[-1].backward(seed)
+    assert backward(ref[-1], seed) == backward(fast[-1], seed)
     assert state(ref) == state(fast), "first backward()"
     # Gradients accumulate: a second pass adds the same gradients again.
-    fast[-1].backward(seed)
-    ref[-1].backward(seed)
+    assert backward(ref[-1], seed) == backward(fast[-1], seed)
     assert state(ref) == state(fast), "second backward()"
     # A pass from an inner op node: some nodes carry gradients from the passes above, some
     # (those outside its subgraph) are not touched.
     inner = expression.n_inputs + pick % expression.size
-    fast[inner].backward()
-    ref[inner].backward()
+    assert backward(ref[inner], 1.0) == backward(fast[inner], 1.0)
     assert state(ref) == state(fast), f"backward() from node {inner}"
+    assert constants_untouched(ref) and constants_untouched(fast)
 
 
 @given(expressions(max_ops=10))
@@ -158,11 +187,13 @@ def test_constants_get_no_gradient_and_their_local_derivative_is_never_computed(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_backward_from_a_constant_raises_value_error(engine: type) -> None:
-    with pytest.raises(ValueError, match="requires_grad"):
+def test_an_op_on_constants_only_is_a_constant_and_backward_from_it_raises_value_error(engine: type) -> None:
+    with pytest.raises(ValueError, match="constant"):
         engine(2.0, requires_grad=False).backward()
-    with pytest.raises(ValueError, match="requires_grad"):
-        (engine(2.0, requires_grad=False) * 3).backward()
+    product = engine(2.0, requires_grad=False) * 3
+    assert (product.data, product.requires_grad, product.op, product.parents) == (6.0, False, "", ())
+    with pytest.raises(ValueError, match="constant"):
+        product.backward()
 
 
 @pytest.mark.parametrize("bad", [True, "2", None, 1j, [1.0]])

@@ -46,7 +46,7 @@ class Value:
         x, y = self, constant(other)
         if x.data == 0.0 and y.data < 0.0:
             raise ZeroDivisionError(f"pow: 0.0 cannot be raised to a negative power ({y.data})")
-        if x.data < 0.0 and not y.data.is_integer() and math.isfinite(y.data):
+        if x.data < 0.0 and math.isfinite(x.data) and math.isfinite(y.data) and not y.data.is_integer():
             raise ValueError(f"pow: {x.data} ** {y.data} is not a real number")
         out: float = x.data**y.data  # OverflowError if too large
         return node(out, "pow", (x, y), lambda: pow_dx(x.data, y.data), lambda: pow_dy(x.data, y.data, out))
@@ -61,8 +61,9 @@ class Value:
     def __neg__(self) -> Value:  # ∂(-x)/∂x = -1
         return node(-self.data, "neg", (self,), lambda: -1.0)
 
-    def relu(self) -> Value:  # ∂relu(x)/∂x = 1 where x > 0, else 0 (also at the kink, x = 0)
-        return node(0.0 if self.data <= 0.0 else self.data, "relu", (self,), lambda: 1.0 if self.data > 0.0 else 0.0)
+    def relu(self) -> Value:  # ∂relu(x)/∂x = 1 where x > 0, 0 where x <= 0 (the kink too), NaN for NaN
+        out = 0.0 if self.data <= 0.0 else self.data  # NaN passes through: NaN <= 0 is False
+        return node(out, "relu", (self,), lambda: math.nan if math.isnan(self.data) else float(self.data > 0.0))
 
     def sigmoid(self) -> Value:  # sigmoid function (시그모이드 함수): ∂σ(x)/∂x = out·(1-out)
         x = self.data  # two forms, so that exp() only sees x <= 0: sigmoid(±1000) cannot overflow
@@ -91,8 +92,7 @@ class Value:
         for n in reversed(topological_order(self)):  # outputs first: a node is done before its inputs
             for parent, rule in zip(n.parents, n.rules, strict=True):
                 if parent.requires_grad:  # a constant gets no gradient, and its rule never runs
-                    # downstream = upstream gradient × local derivative, summed over every use
-                    grads[parent] = grads.get(parent, 0.0) + rule() * grads[n]
+                    grads[parent] = grads.get(parent, 0.0) + rule() * grads[n]  # local × upstream, summed
         for n, g in grads.items():
             n.grad += g
 
@@ -100,9 +100,8 @@ class Value:
 def topological_order(root: Value) -> list[Value]:
     """Every node root depends on, once each, each after its parents: a topological sort (위상 정렬).
 
-    Iterative: micrograd's recursive walk dies with RecursionError about 1,000 nodes deep, and a loop
-    of 10,000 steps builds a far deeper graph. A node is pushed once to visit its parents, then once
-    more (parents_done=True) to be written down after all of them."""
+    Iterative, because micrograd's recursive walk dies with RecursionError about 1,000 nodes deep and a loop of
+    10,000 steps builds deeper graphs: a node is pushed to visit its parents, then again to be written down."""
     order: list[Value] = []
     visited: set[Value] = set()
     stack = [(root, False)]
@@ -118,9 +117,10 @@ def topological_order(root: Value) -> list[Value]:
 
 
 def node(data: float, op: str, parents: tuple[Value, ...], *rules: Callable[[], float]) -> Value:
-    """An op's output: a node that remembers its inputs and how to get each local derivative."""
+    """An op's output, which remembers its inputs and their local derivatives; on constants only, a constant."""
     out = Value(data, requires_grad=any(p.requires_grad for p in parents))
-    out.op, out.parents, out.rules = op, parents, rules
+    if out.requires_grad:
+        out.op, out.parents, out.rules = op, parents, rules
     return out
 
 
