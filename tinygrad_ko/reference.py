@@ -100,8 +100,8 @@ class Value:
 def topological_order(root: Value) -> list[Value]:
     """Every node root depends on, once each, each after its parents: a topological sort (위상 정렬).
 
-    Iterative, because micrograd's recursive walk dies with RecursionError about 1,000 nodes deep and a loop of
-    10,000 steps builds deeper graphs: a node is pushed to visit its parents, then again to be written down."""
+    Iterative: micrograd's recursive walk dies with RecursionError about 1,000 nodes deep; loops build deeper graphs.
+    A node is pushed to visit its parents (the last one comes off first, as in graph.py), then to be written down."""
     order: list[Value] = []
     visited: set[Value] = set()
     stack = [(root, False)]
