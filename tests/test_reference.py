@@ -4,8 +4,14 @@ reference.py spells out every op's rule a second time, on purpose, for reading; 
 what keeps that copy true.  Equality is exact, not within a tolerance, because both engines do
 the same IEEE operations in the same order:
 
-- forward rules and local derivatives are the same expressions (``-out / y`` for division, the
-  two-branch sigmoid, ``y * x ** (y - 1)`` for powers, ...);
+- forward rules and local derivatives are the same IEEE operations (the two-branch sigmoid,
+  ``out * (1 - out)``, ``y * x ** (y - 1)``, ...).  Where they are written differently the bits
+  still agree: division's ∂/∂y is ``-(out / y)`` in ops.py and ``(-out) / y`` here (negation is
+  exact and rounding is symmetric in sign); ops.py divides and takes powers and logs through
+  IEEE helpers that return ±inf/NaN instead of raising, where the reference calls ``/``, ``**``
+  and ``math.log`` directly, which is the same wherever the forward pass let a node exist
+  (a divisor or log input is never 0 there) and ``pow_dx`` maps the remaining exceptions to the
+  same infinities;
 - the chain rule multiplies ``local * upstream`` in both (multiplication commutes exactly);
 - a node's gradient is a sum of one term per use, and floating-point addition does not
   associate, so the terms must arrive in the same order: both walk the graph depth first from
