@@ -36,8 +36,8 @@ from .fonts import hangul_font_path
 from .textfit import fit_source, needs_fitting, rasterize, with_font
 
 __all__ = [
-    "DEFAULT_DPI", "ENGINE_ENV_VAR", "FORMATS", "EngineError", "EngineNotFoundError", "find_engine", "render", "run_engine",
-    "write_atomically",
+    "DEFAULT_DPI", "ENGINE_ENV_VAR", "FORMATS", "EngineError", "EngineNotFoundError", "draw", "find_engine", "render",
+    "run_engine", "write_atomically",
 ]
 
 #: Environment variable naming the Graphviz program to use (overridden by ``engine=``).
@@ -215,14 +215,19 @@ def render(
     show_grad: bool = True,
     show_local: bool = False,
     max_nodes: int = MAX_NODES,
+    lang: str = "en",
+    style: str = "boxes",
+    dpi: float = DEFAULT_DPI,
 ) -> Path:
     """Draw the graph ending at ``root`` into the file ``path``; return the path written.
 
     The format (svg, png or pdf) comes from the file name's suffix unless
     ``format`` is given; a suffix that disagrees with ``format`` is a ValueError.
     The file is written atomically: a failed render leaves no half-written file.
-    ``engine`` forces a Graphviz program (see :func:`find_engine`); the other
-    options are those of :func:`~tinygrad_ko.to_dot`.
+    ``engine`` forces a Graphviz program (see :func:`find_engine`); ``dpi`` is the
+    resolution of a png (default 144); the other options are those of
+    :func:`~tinygrad_ko.to_dot` (``style="book"`` for the chapter's figures,
+    ``lang="ko"`` for 값 / 기울기).
 
     >>> import tempfile, pathlib
     >>> from tinygrad_ko import Value
@@ -233,8 +238,34 @@ def render(
     """
     path = Path(path)
     chosen = _format_for(path, format)
-    dot = to_dot(
-        root, rankdir=rankdir, precision=precision, show_grad=show_grad, show_local=show_local, max_nodes=max_nodes
-    )
-    write_atomically(path, run_engine(dot.source, chosen, engine))
+    write_atomically(path, draw(root, chosen, engine=engine, rankdir=rankdir, precision=precision,
+                                show_grad=show_grad, show_local=show_local, max_nodes=max_nodes, lang=lang,
+                                style=style, dpi=dpi))
     return path
+
+
+def draw(
+    root: Value,
+    format: str = "svg",
+    *,
+    engine: str | None = None,
+    rankdir: str = "LR",
+    precision: int | None = 6,
+    show_grad: bool = True,
+    show_local: bool = False,
+    max_nodes: int = MAX_NODES,
+    lang: str = "en",
+    style: str = "boxes",
+    dpi: float = DEFAULT_DPI,
+) -> bytes:
+    """The drawing :func:`render` would write, as bytes (svg, png or pdf), without a file.
+
+    >>> from tinygrad_ko import Value
+    >>> draw(Value(2.0, label="x") * 3, "svg")[:5]
+    b'<?xml'
+    """
+    if format not in FORMATS:
+        raise ValueError(f"cannot draw {format!r}; the formats are {', '.join(FORMATS)}")
+    dot = to_dot(root, rankdir=rankdir, precision=precision, show_grad=show_grad, show_local=show_local,
+                 max_nodes=max_nodes, lang=lang, style=style)
+    return run_engine(dot.source, format, engine, dpi=dpi)
