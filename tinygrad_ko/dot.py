@@ -98,6 +98,11 @@ def format_number(x: float, precision: int | None = 6) -> str:
     return format(x, f".{precision}g")
 
 
+# Non-characters, and the bidi controls that would reorder the text around them
+# (U+202E RIGHT-TO-LEFT OVERRIDE turns "exe.txt" into "txt.exe" on screen).
+_UNDRAWABLE = frozenset({0xFFFE, 0xFFFF, 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)})
+
+
 def _visible(ch: str) -> str:
     """The character drawn in place of ``ch``: itself, or a stand-in for one that cannot be drawn."""
     code = ord(ch)
@@ -105,19 +110,22 @@ def _visible(ch: str) -> str:
         return chr(0x2400 + code)  # the Unicode control picture: NUL -> ␀, newline -> ␊
     if code == 0x7F:
         return "\u2421"  # ␡
-    if unicodedata.category(ch) in ("Cc", "Cs") or code in (0xFFFE, 0xFFFF):
+    if unicodedata.category(ch) in ("Cc", "Cs") or code in _UNDRAWABLE:
         return "\ufffd"  # C1 controls, lone surrogates and non-characters cannot appear in SVG (XML)
     return ch
 
 
 def label_text(label: str) -> str:
-    """The text drawn for ``label``: what a user sees in the picture.
+    """The text shown for ``label``: the one visible-form rule of the drawing, :func:`~tinygrad_ko.cli.table`
+    and :func:`~tinygrad_ko.explain`.
 
-    A label is drawn on one line, at most :data:`MAX_LABEL_LENGTH` characters
+    A label is shown on one line, at most :data:`MAX_LABEL_LENGTH` characters
     (a longer one is cut and ends with "…").  Control characters are drawn as
-    their Unicode control pictures (newline as ␊, NUL as ␀, DEL as ␡); other
-    characters SVG cannot hold (C1 controls, lone surrogates, U+FFFE, U+FFFF)
-    as �.  Everything else is drawn as written.
+    their Unicode control pictures (newline as ␊, NUL as ␀, ESC as ␛, DEL as ␡), so
+    none reaches a terminal; bidi controls (U+202A-U+202E, U+2066-U+2069, U+200E,
+    U+200F, U+061C), which would reorder the text around them, and characters SVG
+    cannot hold (C1 controls, lone surrogates, U+FFFE, U+FFFF) as �.  Everything
+    else is shown as written.
 
     >>> label_text("a\\nb"), label_text("x" * 100) == "x" * 59 + "…"
     ('a␊b', True)
