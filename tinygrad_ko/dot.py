@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import graphviz
 from graphviz.quoting import a_list, attr_list, quote
@@ -197,6 +197,14 @@ def _check_options(rankdir: str, precision: int | None, max_nodes: int, lang: st
 def _needs_grad(node: Value) -> bool:
     # TODO(rebase): node.requires_grad once the engine's constants land on main.
     return bool(getattr(node, "requires_grad", True))
+
+
+def local_derivative(op: Op, index: int, inputs: Sequence[float], out: float) -> float:
+    """∂out/∂(input ``index``) from the op table, computing no other input's (a constant's may be undefined)."""
+    rule = op.local_x if index == 0 else op.local_y
+    assert rule is not None  # index 1 only for binary ops
+    derivative: float = rule(*inputs, out)
+    return derivative
 
 
 def is_constant(node: Value) -> bool:

@@ -25,13 +25,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .dot import format_number, to_dot
+from .dot import format_number, is_constant, to_dot
 from .engine import Value
 from .explain import Lang, Step, explain
 from .graph import topological_order
 from .render import run_engine, write_atomically
 
-__all__ = ["MAX_STEP_NODES", "Frame", "step_frames", "write_steps"]
+__all__ = ["MAX_STEP_NODES", "Frame", "StepsPage", "step_frames", "write_steps"]
 
 #: write_steps refuses graphs with more Value nodes than this: the page holds two
 #: frames per node, each one engine run, and a learner cannot step through more.
@@ -64,7 +64,7 @@ class Frame:
     svg: str
 
 
-def step_frames(root: Value, lang: Lang = "ko", engine: str | None = None) -> list[Frame]:
+def step_frames(root: Value, lang: Lang = "en", engine: str | None = None) -> list[Frame]:
     """Draw every step of ``explain(root, lang)`` with a real Graphviz engine.
 
     ``engine`` forces a Graphviz program (see :func:`~tinygrad_ko.render.find_engine`).
@@ -84,7 +84,8 @@ def step_frames(root: Value, lang: Lang = "ko", engine: str | None = None) -> li
     layout = _layout(root, _widest(order, running), engine)
 
     frames = []
-    computed: set[Value] = set()
+    # Constants are never computed (explain gives them no step): drawn from the start.
+    computed: set[Value] = {node for node in order if is_constant(node)}
     for step in explanation.forward:
         computed.add(step.node)
         source = _frame(root, ids, layout, step, show_grad=False, grads=None,
@@ -96,22 +97,44 @@ def step_frames(root: Value, lang: Lang = "ko", engine: str | None = None) -> li
     return frames
 
 
-def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "ko", engine: str | None = None) -> Path:
+class StepsPage(type(Path())):  # type: ignore[misc]
+    """The path of a step-through page, which Jupyter shows inline.
+
+    It is a :class:`pathlib.Path` (``page.read_text()``, ``page.name``, ``open(page)``)
+    whose ``_repr_html_`` is an ``<iframe>`` holding the page itself (``srcdoc``), so
+    a notebook shows the working page with no server and no network.
+    """
+
+    #: Size of the inline frame, in CSS pixels.
+    frame_width, frame_height = 960, 720
+
+    def _repr_html_(self) -> str:
+        page = html.escape(self.read_text(encoding="utf-8"), quote=True)
+        return (f'<iframe srcdoc="{page}" width="{self.frame_width}" height="{self.frame_height}" '
+                f'style="border: 1px solid #ddd" sandbox="allow-scripts"></iframe>')
+
+
+def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "en",
+                engine: str | None = None) -> StepsPage:
     """Write the step-through page of the graph ending at ``root`` to ``path`` (one HTML file).
+
+    Returns the path as a :class:`StepsPage`: in Jupyter, the page shows inline.
 
     >>> import tempfile, pathlib
     >>> from tinygrad_ko import Value
     >>> x = Value(3.0, label="x"); y = x * x
-    >>> page = write_steps(y, pathlib.Path(tempfile.mkdtemp()) / "steps.html", lang="en")
+    >>> page = write_steps(y, pathlib.Path(tempfile.mkdtemp()) / "steps.html")
     >>> page.name, page.read_text(encoding="utf-8").count('"phase": "forward"')  # x, then x * x
     ('steps.html', 2)
+    >>> page._repr_html_().startswith("<iframe srcdoc=")
+    True
     """
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"the step-through page is an HTML file: end the name in .html, got {str(path)!r}")
     frames = step_frames(root, lang, engine)
     write_atomically(path, _page(frames, lang).encode("utf-8"))
-    return path
+    return StepsPage(path)
 
 
 def _grads_after(steps: Collection[Step]) -> dict[Value, float]:
