@@ -37,7 +37,6 @@ _WROTE = {
     "en": "wrote {path} (Graphviz engine: {engine})",
     "ko": "{path} 파일을 만들었습니다 (Graphviz 엔진: {engine})",
 }
-_WROTE_PAGE = {"en": "wrote {path}", "ko": "{path} 파일을 만들었습니다"}
 _WORDS = {"en": {"error": "error", "warning": "warning", "help": "see {prog} --help"},
           "ko": {"error": "오류", "warning": "경고", "help": "{prog} --help 참고"}}
 # The command's own messages, in both languages.
@@ -218,7 +217,7 @@ def _run(args: argparse.Namespace) -> None:
     if args.explain:
         print(explain(root, lang), file=text_out)
     if page is not None:
-        print(_WROTE_PAGE[lang].format(path=page), file=text_out)
+        print(_WROTE[lang].format(path=page, engine=find_engine()), file=text_out)
     if output == "-":
         sys.stdout.flush()
         sys.stdout.buffer.write(svg)
