@@ -211,7 +211,9 @@ def test_no_draw_with_an_output_is_a_mistake(tmp_path: Path) -> None:
     assert_one_line_error(run("demo", "--no-draw", "-o", "a.svg", cwd=tmp_path), "--no-draw and -o/--output")
 
 
-def test_dash_output_writes_svg_alone_to_stdout(tmp_path: Path, read_svg_nodes: Callable[[bytes], list[list[str]]]) -> None:
+def test_dash_output_writes_svg_alone_to_stdout(
+    tmp_path: Path, read_svg_nodes: Callable[[bytes], list[list[str]]]
+) -> None:
     done = subprocess.run([str(COMMAND), "demo", "-o", "-", "--explain"], cwd=tmp_path, capture_output=True,
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr

@@ -209,8 +209,9 @@ def test_100000_node_graph_exports_without_recursion_error() -> None:
     for _ in range(50_000):  # each step adds a constant leaf and a product: 100,001 Values
         x = x * 1.0
     dot = to_dot(x, max_nodes=200_000)
-    # Every Value and op node and every edge is in the body: 100,001 + 50,000 nodes, 150,000 edges.
-    assert len(dot.body) == 100_001 + 50_000 + 150_000
+    # The 50,000 constants are written inside their ops ("* 1"), so the body holds 50,001 value
+    # nodes, 50,000 op nodes and 100,000 edges (input -> op, op -> value).
+    assert len(dot.body) == 50_001 + 50_000 + 100_000
 
 
 def test_graph_above_the_node_limit_is_refused_with_how_to_raise_it() -> None:
@@ -309,3 +310,40 @@ def test_label_text_is_the_documented_rule() -> None:
     assert label_text("x" * (MAX_LABEL_LENGTH + 1)) == "x" * (MAX_LABEL_LENGTH - 1) + "…"
     assert label_text("x" * MAX_LABEL_LENGTH) == "x" * MAX_LABEL_LENGTH
     assert label_text("abc\u202edef\u2066") == "abc\ufffddef\ufffd"  # bidi overrides neutralised
+
+
+# -- constants ------------------------------------------------------------------
+
+def test_a_number_operand_is_written_inside_its_op_and_takes_no_gradient(engine: str) -> None:
+    x = Value(-3.0, label="x")
+    y = x**2 * 1.1 + 2 / x  # at x = -3: no log of -3 is computed for the constant exponent
+    y.backward()
+    graph = layout(y, engine)
+    ops = sorted(obj["label"] for obj in graph["objects"] if obj["name"].endswith("_op"))
+    # "2 /": the constant is the first operand of a division (order matters); "* 1.1" moved right.
+    assert ops == ["* 1.1", "** 2", "+", "2 /"]
+    values = [obj["label"] for obj in graph["objects"] if not obj["name"].endswith("_op")]
+    assert len(values) == 5  # x, x**2, (x**2)*1.1, 2/x, the sum: no node for 2, 1.1 or 2
+    # Into **, * and / one edge each (the other operand is written in the op: no marks), two into +.
+    into_ops = [(head, e.get("headlabel")) for _, head, e in edges_by_name(graph) if head.endswith("_op")]
+    assert len(into_ops) == 5 and all(mark is None for _, mark in into_ops)
+
+
+def test_a_labelled_constant_is_a_small_plain_node_without_a_gradient() -> None:
+    rate = Value(0.5, label="rate", requires_grad=False)
+    w = Value(2.0, label="w")
+    loss = w * rate
+    loss.backward()
+    graph = layout(loss)
+    (node,) = [obj for obj in graph["objects"] if obj["label"].startswith("rate")]
+    assert node["label"] == "rate\\ndata 0.5" and node["style"] == "dashed"
+    assert any(obj["label"] == "w\\ndata 2\\ngrad 0.5" for obj in graph["objects"])
+
+
+def test_book_style_draws_constants_inside_their_ops_too() -> None:
+    x = Value(3.0, label="x")
+    y = x**2
+    y.backward()
+    source = to_dot(y, style="book").source
+    assert 'label="** 2"' in source
+    assert source.count("->") == 2  # x -> (** 2) -> y: no edge from the constant

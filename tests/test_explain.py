@@ -51,7 +51,9 @@ def test_backward_steps_follow_the_chain_rule_in_topological_order(sample: Sampl
     seen = {root}
     for step in steps[1:]:
         assert step.node in seen, "a node passes its gradient on only after receiving it"
-        assert step.inputs == step.node.parents and len(step.local) == len(step.inputs)
+        # The inputs that take a gradient: every parent but the constants.
+        assert step.inputs == tuple(p for p in step.node.parents if p.requires_grad)
+        assert len(step.local) == len(step.gradients) == len(step.inputs)
         seen.update(step.inputs)
 
 
@@ -176,7 +178,8 @@ def test_long_expressions_are_numbered_where_they_are_computed() -> None:
 
 def test_a_leaf_alone_is_explained() -> None:
     x = Value(5.0, label="x")
-    assert str(explain(x, lang="ko")).splitlines() == ["[순전파]", "입력 x = 5", "[역전파]", "역전파 시작: x의 기울기 1"]
+    assert str(explain(x, lang="ko")).splitlines() == [
+        "[순전파]", "입력 x = 5", "[역전파]", "역전파 시작: x의 기울기 1"]
 
 
 def test_bad_arguments_are_named() -> None:
@@ -218,3 +221,15 @@ def test_jupyter_shows_the_readable_text_and_html() -> None:
     assert page.count("<li>") == len(explanation.steps)
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page  # labels are text, not markup
     assert repr(explanation).startswith("<Explanation of ") and "2 forward steps" in repr(explanation)
+
+
+def test_constants_have_no_input_step_and_receive_no_gradient() -> None:
+    # The book's sigmoid as four nodes: the 1s are constants, not inputs (issue 11).
+    x = Value(1.0, label="x")
+    y = 1 / (1 + (-x).exp())
+    text = str(explain(y, lang="ko"))
+    assert "입력 1" not in text and "1의 기울기" not in text
+    assert text.splitlines()[1] == "입력 x = 1"
+    (first,) = [s for s in explain(x**2, lang="en").backward if s.phase == "backward"]
+    assert first.inputs == (x,) and first.text == (
+        "power node (**): upstream gradient 1 × local derivative 2 (2·x^(2-1)) → gradient of x 2")

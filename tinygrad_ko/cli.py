@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from .dot import STYLES, _needs_grad, format_number, is_constant, label_text
+from .dot import STYLES, format_number, is_constant, label_text
 from .engine import Value
 from .examples import LANGS, apple_orange
 from .explain import explain
@@ -69,7 +69,8 @@ _KOREAN = [
      "{op}: 입력은 0보다 커야 합니다 (받은 값 {x})"),
     (r"div: cannot divide (?P<x>\S+) by zero.*", "나눗셈: {x}을(를) 0으로 나눌 수 없습니다"),
     (r"(?:\[Errno \d+\] )?cannot write the drawing: (?P<why>.+)", "그림 파일을 쓸 수 없습니다: {why}"),
-    (r"cannot tell the format of (?P<path>.+?):.*", "{path}의 형식을 알 수 없습니다: 이름을 .svg, .png, .pdf로 끝내세요"),
+    (r"cannot tell the format of (?P<path>.+?):.*",
+     "{path}의 형식을 알 수 없습니다: 이름을 .svg, .png, .pdf로 끝내세요"),
     (r"cannot write (?P<fmt>'[^']*') files; the formats are (?P<formats>.+)",
      "{fmt} 파일은 쓸 수 없습니다. 쓸 수 있는 형식: {formats}"),
     (r"no Graphviz engine found.*", "Graphviz 엔진이 없습니다 (dot도 graphviz-pure도 없음): "
@@ -131,7 +132,7 @@ def table(root: Value, lang: str = "en") -> str:
     rows = [_HEADERS[lang]]
     for node in reversed(topological_order(root)):
         op = OPS[node.op].symbol if node.op else _CONSTANT[lang] if is_constant(node) else ""
-        grad = format_number(node.grad, None) if _needs_grad(node) else ""
+        grad = format_number(node.grad, None) if node.requires_grad else ""
         rows.append((label_text(node.label), op, format_number(node.data, None), grad))
     widths = [max(display_width(row[i]) for row in rows) for i in range(4)]
     return "\n".join("  ".join(pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
@@ -150,7 +151,8 @@ def _parse_assignment(text: str, lang: str) -> tuple[str, float]:
 
 
 def _parser(lang: str = "en") -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, lang=lang, description="Draw a computational graph (계산 그래프) with every forward value "
+    parser = _Parser(prog=PROG, lang=lang,
+                     description="Draw a computational graph (계산 그래프) with every forward value "
                      f"and gradient. The Graphviz engine is the system dot, else graphviz-pure; "
                      f"set {ENGINE_ENV_VAR} to choose another.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{demo,graph}")

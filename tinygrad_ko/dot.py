@@ -194,11 +194,6 @@ def _check_options(rankdir: str, precision: int | None, max_nodes: int, lang: st
         raise ValueError(f"to_dot(style=...) must be one of {', '.join(STYLES)}, got {style!r}")
 
 
-def _needs_grad(node: Value) -> bool:
-    # TODO(rebase): node.requires_grad once the engine's constants land on main.
-    return bool(getattr(node, "requires_grad", True))
-
-
 def local_derivative(op: Op, index: int, inputs: Sequence[float], out: float) -> float:
     """∂out/∂(input ``index``) from the op table, computing no other input's (a constant's may be undefined)."""
     rule = op.local_x if index == 0 else op.local_y
@@ -210,7 +205,7 @@ def local_derivative(op: Op, index: int, inputs: Sequence[float], out: float) ->
 def is_constant(node: Value) -> bool:
     """True for a leaf that takes no gradient: a number written in an expression (``x * 2``), or
     ``Value(v, requires_grad=False)``."""
-    return not node.op and not _needs_grad(node)
+    return not node.op and not node.requires_grad
 
 
 def _folded(node: Value) -> bool:
@@ -338,7 +333,7 @@ def to_dot(
         else:
             lines = [_escape(label_text(node.label))] if node.label else []
             lines.append(f"{data_word} {format_number(node.data, precision)}")
-            if show_grad and _needs_grad(node):
+            if show_grad and node.requires_grad:
                 lines.append(f"{grad_word} {format_number(grad_of(node), precision)}")
             kind = (_OUTPUT if node is root else _CONSTANT if is_constant(node)
                     else _LEAF if op is None else _INTERMEDIATE)
@@ -350,18 +345,19 @@ def to_dot(
         body.append(f"\t{name}_op [label={quote(_lines(_escape(_op_text(op, parents, symbol, precision))))} {_OP}]\n")
         drawn = [i for i, parent in enumerate(parents) if not _folded(parent)]
         ordered = op.name in _ORDERED and len(drawn) == 2
-        locals_ = op.local_derivatives([parent.data for parent in parents], node.data) if (show_local or book) \
-            else ()
+        data = [parent.data for parent in parents]
         for i in drawn:
             parent = parents[i]
             attrs: dict[str, str] = {}
             if ordered and not show_local and not book:
                 attrs["headlabel"] = _MARKS[i]
-            if show_local and _needs_grad(parent):
-                attrs["label"] = _lines(_escape(_local_label(op, i, locals_[i], precision)))
+            if show_local and parent.requires_grad:
+                local = local_derivative(op, i, data, node.data)
+                attrs["label"] = _lines(_escape(_local_label(op, i, local, precision)))
             if book:
                 # The gradient this edge carries back: the chain rule's share for this use of parent.
-                share = locals_[i] * grad_of(node) if show_grad and _needs_grad(parent) else None
+                share = (local_derivative(op, i, data, node.data) * grad_of(node)
+                         if show_grad and parent.requires_grad else None)
                 attrs["label"] = _edge_numbers(parent.data, share, precision, _MARKS[i] if ordered else "")
                 tail = ids[parent] if not parent.op else f"{ids[parent]}_op"
             else:
@@ -370,8 +366,9 @@ def to_dot(
         if not book:
             body.append(f"\t{name}_op -> {name}\n")
         elif node is root:
-            shown = grad_of(node) if show_grad and _needs_grad(node) else None
-            body.append(f"\t{name}_op -> {name}{attr_list(kwargs={'label': _edge_numbers(node.data, shown, precision)})}\n")
+            shown = grad_of(node) if show_grad and node.requires_grad else None
+            last = attr_list(kwargs={"label": _edge_numbers(node.data, shown, precision)})
+            body.append(f"\t{name}_op -> {name}{last}\n")
     return dot
 
 

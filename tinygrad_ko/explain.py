@@ -238,7 +238,9 @@ def _names(forward_order: Sequence[Value], numbered: str) -> dict[Value, str]:
     children in ``forward_order``.
     """
     names: dict[Value, str] = {}
-    for index, node in enumerate(forward_order, start=1):
+    index = 0  # the node's forward step: constants have none (explain gives them no step)
+    for node in forward_order:
+        index += not is_constant(node)
         op = _op_of(node)
         if node.label:
             names[node] = label_text(node.label)  # the drawing's visible form: no raw control characters

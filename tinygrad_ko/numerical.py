@@ -336,8 +336,9 @@ def gradcheck(
     returning an array of ``x``'s shape.
 
     Returns a :class:`GradcheckResult` (truthy on success; ``print`` it for the
-    table, in ``lang``: ``"en"`` or ``"ko"``, the book's words).  ``raise_exception=True`` raises :class:`GradcheckError` with the
-    table instead of returning a falsy result.
+    table, in ``lang``: ``"en"`` or ``"ko"``, the book's words).
+    ``raise_exception=True`` raises :class:`GradcheckError` with the table
+    instead of returning a falsy result.
 
     >>> from tinygrad_ko import Value
     >>> bool(gradcheck(lambda x: x.relu(), [Value(0.0)]))  # relu's kink at 0
