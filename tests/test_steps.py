@@ -227,3 +227,22 @@ def test_the_page_shows_inline_in_jupyter(tmp_path: Path) -> None:
     # The whole page travels in srcdoc, escaped once: the frame needs no server and no file access.
     inner = html.unescape(shown[len('<iframe srcdoc="'):shown.index('" width=')])
     assert inner == page.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_korean_frames_say_value_and_gradient_in_korean(engine: str) -> None:
+    frames = step_frames(apple_orange("ko"), "ko", engine=engine)
+    last = nodes_of(frames[-1].svg)
+    shown = [texts(group) for group in last.values()]
+    assert ["소비세", "값 1.1", "기울기 650"] in shown
+    assert not any(line.startswith(("data ", "grad ")) for lines in shown for line in lines)
+
+
+def test_constants_are_drawn_from_the_first_frame_and_never_highlighted() -> None:
+    # x ** 2 * 3: the 2 and the 3 are written inside their ops, never a step of their own.
+    x = Value(2.0, label="x")
+    frames = step_frames(x**2 * 3, "en", engine="graphviz-pure")
+    assert [f.step.phase for f in frames] == ["forward"] * 3 + ["seed"] + ["backward"] * 2  # x, ** 2, * 3
+    assert {f.node_id for f in frames} == {"v0", "v2", "v4"}  # the output, x ** 2 and x: no constant
+    ops = {name: texts(group) for name, group in nodes_of(frames[0].svg).items() if name.endswith("_op")}
+    assert ops == {"v0_op": ["* 3"], "v2_op": ["** 2"]}

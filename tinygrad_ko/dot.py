@@ -225,9 +225,13 @@ def _op_text(op: Op, parents: tuple[Value, ...], symbol: str, precision: int | N
     return " ".join(part for part in (left, symbol, right) if part)
 
 
-def _local_label(op: Op, index: int, local: float, precision: int | None) -> str:
-    """``∂/∂① = ② = 2``: the local derivative toward operand ``index``, operands named by position."""
-    marks = _MARKS if op.arity == 2 else ("①",)
+def _local_label(op: Op, index: int, local: float, parents: tuple[Value, ...], precision: int | None) -> str:
+    """``∂/∂① = ② = 2``: the local derivative toward operand ``index``, operands named by position.
+
+    A constant written inside the op is written by its value: ``x ** 2`` gives ``∂/∂① = 2·①^(2-1) = 6``.
+    """
+    marks = [format_number(p.data, precision) if _folded(p) else mark
+             for p, mark in zip(parents, _MARKS if op.arity == 2 else ("①",), strict=True)]
     value = format_number(local, precision)
     formula = _FORMULA_VARIABLE.sub(lambda m: marks["xy".index(m.group(1))], op.local_formula[index])
     shown = value if formula == value else f"{formula} = {value}"
@@ -353,7 +357,7 @@ def to_dot(
                 attrs["headlabel"] = _MARKS[i]
             if show_local and parent.requires_grad:
                 local = local_derivative(op, i, data, node.data)
-                attrs["label"] = _lines(_escape(_local_label(op, i, local, precision)))
+                attrs["label"] = _lines(_escape(_local_label(op, i, local, parents, precision)))
             if book:
                 # The gradient this edge carries back: the chain rule's share for this use of parent.
                 share = (local_derivative(op, i, data, node.data) * grad_of(node)

@@ -81,18 +81,18 @@ def step_frames(root: Value, lang: Lang = "en", engine: str | None = None) -> li
     ids = {node: f"v{i}" for i, node in enumerate(order)}
 
     running = [_grads_after(explanation.backward[: k + 1]) for k in range(len(explanation.backward))]
-    layout = _layout(root, _widest(order, running), engine)
+    layout = _layout(root, _widest(order, running), engine, lang)
 
     frames = []
     # Constants are never computed (explain gives them no step): drawn from the start.
     computed: set[Value] = {node for node in order if is_constant(node)}
     for step in explanation.forward:
         computed.add(step.node)
-        source = _frame(root, ids, layout, step, show_grad=False, grads=None,
+        source = _frame(root, ids, layout, step, lang=lang, show_grad=False, grads=None,
                         pending=[node for node in order if node not in computed])
         frames.append(Frame(step, ids[step.node], _svg(run_engine(source, "svg", engine))))
     for step, grads in zip(explanation.backward, running, strict=True):
-        source = _frame(root, ids, layout, step, show_grad=True, grads=grads, pending=())
+        source = _frame(root, ids, layout, step, lang=lang, show_grad=True, grads=grads, pending=())
         frames.append(Frame(step, ids[step.node], _svg(run_engine(source, "svg", engine))))
     return frames
 
@@ -153,16 +153,17 @@ def _widest(order: list[Value], running: list[dict[Value, float]]) -> dict[Value
             for node in order}
 
 
-def _layout(root: Value, grads: Mapping[Value, float], engine: str | None) -> dict[str, tuple[str, str, str]]:
+def _layout(root: Value, grads: Mapping[Value, float], engine: str | None,
+            lang: Lang) -> dict[str, tuple[str, str, str]]:
     """Position, width and height (Graphviz units) of every node, laid out once by the engine."""
-    laid_out = json.loads(run_engine(to_dot(root, grads=grads).source, "json", engine))
+    laid_out = json.loads(run_engine(to_dot(root, grads=grads, lang=lang).source, "json", engine))
     return {obj["name"]: (obj["pos"], obj["width"], obj["height"]) for obj in laid_out.get("objects", [])}
 
 
-def _frame(root: Value, ids: dict[Value, str], layout: dict[str, tuple[str, str, str]], step: Step, *,
+def _frame(root: Value, ids: dict[Value, str], layout: dict[str, tuple[str, str, str]], step: Step, *, lang: Lang,
            show_grad: bool, grads: Mapping[Value, float] | None, pending: Collection[Value]) -> str:
     """The DOT source of one frame: to_dot's drawing, pinned to the layout, with highlights."""
-    dot = to_dot(root, show_grad=show_grad, grads=grads)
+    dot = to_dot(root, show_grad=show_grad, grads=grads, lang=lang)  # the drawing speaks the page's language
     # Later statements add to a node's attributes in DOT, so these amend to_dot's drawing.
     dot.attr("graph", layout="neato", inputscale="72")
     for name, (pos, width, height) in layout.items():
