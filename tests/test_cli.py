@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tinygrad_ko import Value
+from tinygrad_ko.cli import table
+
 # The console script pip installed next to this Python (the venv's bin directory).
 COMMAND = Path(sys.executable).with_name("tinygrad-ko")
 
@@ -126,6 +129,24 @@ def test_korean_png_is_legible_on_a_machine_with_nothing_but_pip(tmp_path: Path)
     text = ocr_korean(tmp_path / "apple.png")
     # Read back by OCR: boxes (tofu) would read as nothing or as noise.
     assert "사과" in text and "소비세" in text, text
+    # The book's style too: names at the left, numbers on the edges.
+    done = subprocess.run([str(COMMAND), "demo", "--lang", "ko", "--style", "book", "-o", "book.png"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, encoding="utf-8", timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    text = ocr_korean(tmp_path / "book.png")
+    assert "사과" in text and "소비세" in text and "650" in text, text
+
+
+def test_table_shows_labels_in_the_drawing_s_visible_form() -> None:
+    # ESC would start a terminal escape sequence (here: clear the screen); U+202E would reverse what follows.
+    x = Value(2.0, label="x\x1b[2J\u202eevil")
+    y = x * 3
+    y.backward()
+    shown = table(y)
+    assert "\x1b" not in shown and "\u202e" not in shown
+    assert shown.splitlines()[1].split() == ["x␛[2J\ufffdevil", "2.0", "3.0"]
+    # The 3 is a constant: it says so and has no gradient.
+    assert shown.splitlines()[2].split() == ["const", "3.0"]
 
 
 def assert_one_line_error(done: subprocess.CompletedProcess[str], *phrases: str) -> None:

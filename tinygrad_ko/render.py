@@ -44,7 +44,8 @@ __all__ = [
 ENGINE_ENV_VAR = "TINYGRAD_KO_DOT"
 
 #: Pixels per inch of PNG drawings: 1.5 times Graphviz's 96, so text stays sharp on
-#: high-density (HiDPI) screens.  The apple example's PNG grows from 29 KB to 45 KB.
+#: high-density (HiDPI) screens.  The apple example's PNG grows from 31 KB to 49 KB with
+#: the embedded engine (680x354 to 1020x531 pixels), from 40 KB to 64 KB with the system dot.
 DEFAULT_DPI = 144
 
 #: File formats :func:`render` writes (pdf only with an engine that supports it).
