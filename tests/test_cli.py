@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import struct
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tinygrad_ko import Value
+from tinygrad_ko import Value, cli
 from tinygrad_ko.cli import table
 
 # The console script pip installed next to this Python (the venv's bin directory).
@@ -295,3 +296,19 @@ def assert_one_line_korean_error(done: subprocess.CompletedProcess[str], *phrase
 )
 def test_korean_messages_under_lang_ko(tmp_path: Path, args: list[str], phrase: str) -> None:
     assert_one_line_korean_error(run(*args[:1], "--lang", "ko", *args[1:], cwd=tmp_path), phrase)
+
+
+def test_the_missing_font_warning_reads_in_korean(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The warning render gives when NanumGothic is missing (the font package removed: the
+    # environment is what is faked here), as `--lang ko` prints it.
+    render_module = importlib.import_module("tinygrad_ko.render")
+
+    def missing(weight: str = "regular") -> Path:
+        raise FileNotFoundError("no Hangul font found: ... install it with: pip install koreanize-matplotlib")
+
+    monkeypatch.setattr(render_module, "hangul_font_path", missing)
+    monkeypatch.setattr(render_module, "_warned_programs", set())
+    with pytest.warns(UserWarning, match="no Hangul") as caught:
+        render_module.run_engine('digraph { a [label="사과"] }', "svg", "graphviz-pure")
+    korean = cli._localized(str(caught[0].message), "ko")
+    assert korean.startswith("내장 Graphviz 엔진(") and "pip install koreanize-matplotlib" in korean

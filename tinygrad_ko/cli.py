@@ -75,6 +75,10 @@ _KOREAN = [
      "{fmt} 파일은 쓸 수 없습니다. 쓸 수 있는 형식: {formats}"),
     (r"no Graphviz engine found.*", "Graphviz 엔진이 없습니다 (dot도 graphviz-pure도 없음): "
      "pip install graphviz-pure 또는 sudo apt install graphviz"),
+    (r"the embedded Graphviz engine \((?P<program>.+?)\) has no Hangul.*",
+     "내장 Graphviz 엔진({program})에 쓸 한글 글꼴이 없어 한글이 네모로 나옵니다: "
+     "pip install koreanize-matplotlib 으로 나눔고딕을 설치하세요 "
+     "(또는 시스템 Graphviz와 한글 글꼴: sudo apt install graphviz fonts-noto-cjk)"),
     (r"this graph has (?P<n>[\d,]+) Value nodes, more than max_nodes.*",
      "이 그래프는 노드가 {n}개라 그리기에 너무 큽니다: 더 작은 그래프를 그리세요"),
 ]
