@@ -216,7 +216,7 @@ def _run(args: argparse.Namespace) -> None:
         svg = draw(root, "svg", **options)  # first: a failure is reported without a table before it
     elif output is not None:
         path = render(root, output, **options)
-    page = write_steps(root, args.steps, lang=lang) if args.steps else None
+    page = write_steps(root, args.steps, lang=lang, style=args.style) if args.steps else None
     print(table(root, lang), file=text_out)
     if path is not None:
         print(_WROTE[lang].format(path=path, engine=find_engine()), file=text_out)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import graphviz
 from graphviz.quoting import a_list, attr_list, quote
@@ -238,18 +238,23 @@ def _local_label(op: Op, index: int, local: float, parents: tuple[Value, ...], p
     return f"∂/∂{marks[index]} = {shown}"
 
 
-def _edge_numbers(value: float, grad: float | None, precision: int | None, mark: str = "") -> str:
+def _edge_numbers(value: float, grad: float | None, precision: int | None, mark: str = "", *,
+                  value_known: bool = True, grad_known: bool = True) -> str:
     """A book-style edge label: the forward value, and under it the gradient in red (HTML-like label).
 
     Only numbers from :func:`format_number` go in (digits, sign, ``e``, ``inf``, ``nan``),
-    so the HTML label holds no user text.
+    so the HTML label holds no user text.  A number not known yet (a step-through frame)
+    is written in a transparent colour: it takes its place, so every frame has the same layout.
     """
     shown = format_number(value, precision)
+    if not value_known:
+        shown = f'<FONT COLOR="transparent">{shown}</FONT>'
     if mark:  # which operand this edge is, where the order matters: small and grey, before the value
         shown = f'<FONT POINT-SIZE="8" COLOR="#777777">{mark}</FONT> {shown}'
     rows = f"<TR><TD>{shown}</TD></TR>"
     if grad is not None:
-        rows += f'<TR><TD><FONT COLOR="{GRADIENT_COLOR}">{format_number(grad, precision)}</FONT></TD></TR>'
+        colour = GRADIENT_COLOR if grad_known else "transparent"
+        rows += f'<TR><TD><FONT COLOR="{colour}">{format_number(grad, precision)}</FONT></TD></TR>'
     # Cell padding keeps the numbers off the arrow the label sits beside.
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{rows}</TABLE>>'
 
@@ -298,6 +303,29 @@ def to_dot(
     >>> [line.strip() for line in dot.body if "->" in line]
     ['v2 -> v0_op [headlabel="①"]', 'v1 -> v0_op [headlabel="②"]', 'v0_op -> v0']
     """
+    return _drawing(root, rankdir=rankdir, precision=precision, show_grad=show_grad, show_local=show_local,
+                    max_nodes=max_nodes, grads=grads, lang=lang, style=style)
+
+
+def _drawing(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    precision: int | None = 6,
+    show_grad: bool = True,
+    show_local: bool = False,
+    max_nodes: int = MAX_NODES,
+    grads: Mapping[Value, float] | None = None,
+    lang: str = "en",
+    style: str = "boxes",
+    known: Collection[Value] | None = None,
+    flowed: Collection[Value] | None = None,
+    seeded: bool = True,
+) -> GraphDrawing:
+    """:func:`to_dot`, and for the book style's step-through frames: ``known`` are the nodes
+    whose value is computed so far, ``flowed`` those that have passed their gradient back to
+    their inputs (None: all), ``seeded`` whether the output's gradient is set; the other
+    numbers are drawn transparent, in their places."""
     if not isinstance(root, Value):
         raise TypeError(f"to_dot() needs a Value, got {type(root).__name__}: draw the Value your computation returned")
     _check_options(rankdir, precision, max_nodes, lang, style)
@@ -362,7 +390,9 @@ def to_dot(
                 # The gradient this edge carries back: the chain rule's share for this use of parent.
                 share = (local_derivative(op, i, data, node.data) * grad_of(node)
                          if show_grad and parent.requires_grad else None)
-                attrs["label"] = _edge_numbers(parent.data, share, precision, _MARKS[i] if ordered else "")
+                attrs["label"] = _edge_numbers(parent.data, share, precision, _MARKS[i] if ordered else "",
+                                               value_known=known is None or parent in known,
+                                               grad_known=flowed is None or node in flowed)
                 tail = ids[parent] if not parent.op else f"{ids[parent]}_op"
             else:
                 tail = ids[parent]
@@ -371,7 +401,9 @@ def to_dot(
             body.append(f"\t{name}_op -> {name}\n")
         elif node is root:
             shown = grad_of(node) if show_grad and node.requires_grad else None
-            last = attr_list(kwargs={"label": _edge_numbers(node.data, shown, precision)})
+            last = attr_list(kwargs={"label": _edge_numbers(node.data, shown, precision,
+                                                            value_known=known is None or node in known,
+                                                            grad_known=seeded)})
             body.append(f"\t{name}_op -> {name}{last}\n")
     return dot
 

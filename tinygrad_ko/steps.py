@@ -25,9 +25,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .dot import format_number, is_constant, to_dot
+from .dot import STYLES, _drawing, format_number, is_constant, to_dot
 from .engine import Value
-from .explain import Lang, Step, explain
+from .explain import Explanation, Lang, Step, explain
 from .graph import topological_order
 from .render import run_engine, write_atomically
 
@@ -64,13 +64,16 @@ class Frame:
     svg: str
 
 
-def step_frames(root: Value, lang: Lang = "en", engine: str | None = None) -> list[Frame]:
+def step_frames(root: Value, lang: Lang = "en", engine: str | None = None, style: str = "boxes") -> list[Frame]:
     """Draw every step of ``explain(root, lang)`` with a real Graphviz engine.
 
-    ``engine`` forces a Graphviz program (see :func:`~tinygrad_ko.render.find_engine`).
+    ``engine`` forces a Graphviz program (see :func:`~tinygrad_ko.render.find_engine`);
+    ``style`` is that of :func:`~tinygrad_ko.to_dot` (``"book"``: the numbers on the edges).
     Raises ValueError for graphs of more than :data:`MAX_STEP_NODES` nodes.
     """
     explanation = explain(root, lang)  # checks root and lang
+    if style not in STYLES:
+        raise ValueError(f"step_frames(style=...) must be one of {', '.join(STYLES)}, got {style!r}")
     order = topological_order(root)
     if len(order) > MAX_STEP_NODES:
         raise ValueError(
@@ -79,6 +82,8 @@ def step_frames(root: Value, lang: Lang = "en", engine: str | None = None) -> li
         )
     # The ids to_dot gives: "v<i>" in topological order, "<id>_op" for a node's op circle.
     ids = {node: f"v{i}" for i, node in enumerate(order)}
+    if style == "book":
+        return _book_frames(root, explanation, ids, lang, engine)
 
     running = [_grads_after(explanation.backward[: k + 1]) for k in range(len(explanation.backward))]
     layout = _layout(root, _widest(order, running), engine, lang)
@@ -94,6 +99,38 @@ def step_frames(root: Value, lang: Lang = "en", engine: str | None = None) -> li
     for step, grads in zip(explanation.backward, running, strict=True):
         source = _frame(root, ids, layout, step, lang=lang, show_grad=True, grads=grads, pending=())
         frames.append(Frame(step, ids[step.node], _svg(run_engine(source, "svg", engine))))
+    return frames
+
+
+def _book_frames(root: Value, explanation: Explanation, ids: dict[Value, str], lang: Lang,
+                 engine: str | None) -> list[Frame]:
+    """The frames in the book's style.
+
+    Every frame is the same drawing, with the final gradients, in which the numbers not
+    known at that step are transparent: the same text in the same places, so the engine
+    lays every frame out alike with no pinning.  An edge's gradient appears when the op
+    it enters passes its gradient back (in reverse topological order, that share is final).
+    """
+    final = explanation.gradients()
+    known: set[Value] = {node for node in final if is_constant(node)}
+    flowed: set[Value] = set()
+    frames = []
+    for step in explanation.steps:
+        if step.phase == "forward":
+            known.add(step.node)
+        elif step.phase == "backward":
+            flowed.add(step.node)
+        dot = _drawing(root, style="book", lang=lang, grads=final, known=known, flowed=flowed,
+                       seeded=step.phase != "forward")
+        for node in ids:
+            if node.op and node not in known:
+                dot.node(f"{ids[node]}_op", style="dashed", color=_PENDING["color"])
+        current = f"{ids[step.node]}_op" if step.node.op and step.phase != "seed" else ids[step.node]
+        for parent in step.inputs if step.phase == "backward" else ():
+            dot.node(f"{ids[parent]}_op" if parent.op else ids[parent], _attributes={"class": "receiving"},
+                     fontcolor=_RECEIVING["color"], **_RECEIVING)
+        dot.node(current, _attributes={"class": "current"}, fontcolor=_CURRENT["color"], **_CURRENT)
+        frames.append(Frame(step, current, _svg(run_engine(dot.source, "svg", engine))))
     return frames
 
 
@@ -115,9 +152,10 @@ class StepsPage(type(Path())):  # type: ignore[misc]
 
 
 def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "en",
-                engine: str | None = None) -> StepsPage:
+                engine: str | None = None, style: str = "boxes") -> StepsPage:
     """Write the step-through page of the graph ending at ``root`` to ``path`` (one HTML file).
 
+    ``style="book"`` draws the frames in the book's style (see :func:`~tinygrad_ko.to_dot`).
     Returns the path as a :class:`StepsPage`: in Jupyter, the page shows inline.
 
     >>> import tempfile, pathlib
@@ -132,7 +170,7 @@ def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "en",
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"the step-through page is an HTML file: end the name in .html, got {str(path)!r}")
-    frames = step_frames(root, lang, engine)
+    frames = step_frames(root, lang, engine, style)
     write_atomically(path, _page(frames, lang).encode("utf-8"))
     return StepsPage(path)
 
