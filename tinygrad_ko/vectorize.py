@@ -54,14 +54,14 @@ import math
 import operator
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from .engine import Value
 from .graph import topological_order
-from .ops import FLOATS
+from .ops import FLOATS, Kind
 
 __all__ = ["ARRAYS", "Vectorized", "vectorize"]
 
@@ -94,8 +94,8 @@ def _first_failing_sample(result: Any, scalar_rule: Callable[..., float], operan
             sample = int(candidates[position])
             failure = type(error)(f"{error} [sample {sample}]")
             # Read by Vectorized, which renumbers the sample within the whole batch.
-            failure.vectorize_sample = sample  # type: ignore[attr-defined]
-            failure.vectorize_message = str(error)  # type: ignore[attr-defined]
+            failure.vectorize_sample = sample  # type: ignore[union-attr]
+            failure.vectorize_message = str(error)  # type: ignore[union-attr]
             raise failure from None
 
 
@@ -133,6 +133,11 @@ def _step(x: Any) -> Any:
     return np.heaviside(x, 0.0)
 
 
+def _untyped(ufunc: Any) -> Callable[..., Any]:
+    """A numpy ufunc as the kind's protocol sees it (numpy's stubs type it far more narrowly)."""
+    return cast(Callable[..., Any], ufunc)
+
+
 class _Arrays:
     """The kind for numpy float64 arrays (:data:`ARRAYS`): what the op table's rules need beyond arithmetic.
 
@@ -146,22 +151,22 @@ class _Arrays:
     name = "numpy array"
     nan = math.nan
     data = staticmethod(lambda v: v)
-    where = staticmethod(np.where)
+    where = staticmethod(_untyped(np.where))
     div = staticmethod(_checked(np.divide, FLOATS.div))
     pow = staticmethod(_checked(np.power, FLOATS.pow))
     exp = staticmethod(_checked(np.exp, FLOATS.exp))
     log = staticmethod(_checked(np.log, FLOATS.log))
     relu = staticmethod(_relu)
     sigmoid = staticmethod(_sigmoid)
-    tanh = staticmethod(np.tanh)
-    ieee_div = staticmethod(np.divide)
-    ieee_pow = staticmethod(np.power)
-    ieee_log = staticmethod(np.log)
+    tanh = staticmethod(_untyped(np.tanh))
+    ieee_div = staticmethod(_untyped(np.divide))
+    ieee_pow = staticmethod(_untyped(np.power))
+    ieee_log = staticmethod(_untyped(np.log))
     step = staticmethod(_step)
 
 
 #: The kind for numpy float64 arrays, the one :func:`vectorize` runs the op table's rules on.
-ARRAYS = _Arrays()
+ARRAYS: Kind = _Arrays()
 
 # Python's arithmetic operators (the rules for + - * and unary -) spelled as numpy
 # ufuncs, which can write into a preallocated buffer.
@@ -197,8 +202,8 @@ def _describe(obj: object) -> str:
 # Forward instructions: (code, function, out slot, a slot, b slot or -1).
 _ARRAY_OP, _ARRAY_CALL, _FLOAT_OP = 0, 1, 2
 # Backward instructions, see Vectorized._compile_backward.
-(_END, _ASSIGN_SCALED, _ASSIGN_LOCAL, _ADD_SCALED, _ADD_LOCAL, _SUM_SCALED, _SUM_LOCAL,
- _FLOAT_LOCAL) = range(8)
+(_ASSIGN_LOCAL, _ADD_LOCAL, _SUM_LOCAL, _ASSIGN_SCALED, _ADD_SCALED, _SUM_SCALED, _FLOAT_LOCAL,
+ _END) = range(8)
 
 
 class Vectorized:
@@ -376,8 +381,8 @@ class Vectorized:
                     sample = getattr(error, "vectorize_sample", None)
                     if sample is None:
                         raise
-                    raise type(error)(f"{error.vectorize_message} "  # type: ignore[attr-defined]
-                                      f"[sample {start + sample} of {n}]") from None
+                    message = getattr(error, "vectorize_message", "")
+                    raise type(error)(f"{message} [sample {start + sample} of {n}]") from None
                 root = values[self._root]
                 outputs[start:stop] = root
                 if mode:
@@ -474,11 +479,12 @@ class Vectorized:
                 continue
             op = nodes[v]._op
             assert op is not None
+            pair = (slots[0], slots[1] if len(slots) == 2 else -1)
             if not varying[v]:
                 for position, p in enumerate(slots):
                     if needs[p]:
                         local = op.local_x if position == 0 else op.local_y
-                        program.append((_FLOAT_LOCAL, local, v, p, slots))
+                        program.append((_FLOAT_LOCAL, local, v, p, *pair))
                 continue
             g = buffer_of[v]
             rules = op.local_for(ARRAYS)
@@ -491,7 +497,7 @@ class Vectorized:
                     if constant is not None:
                         program.append((_SUM_SCALED, constant, g, p))
                     else:
-                        program.append((_SUM_LOCAL, rule, g, p, v, slots))
+                        program.append((_SUM_LOCAL, rule, g, p, v, *pair))
                     continue
                 first = received[p] == 0
                 received[p] += 1
@@ -506,7 +512,7 @@ class Vectorized:
                 if constant is not None:
                     program.append((_ASSIGN_SCALED if first else _ADD_SCALED, constant, g, target))
                 else:
-                    program.append((_ASSIGN_LOCAL if first else _ADD_LOCAL, rule, g, target, v, slots))
+                    program.append((_ASSIGN_LOCAL if first else _ADD_LOCAL, rule, g, target, v, *pair))
             users[g] -= 1
             if users[g] == 0 and g != 0:
                 free.append(g)
@@ -520,25 +526,25 @@ class Vectorized:
         scalars = [0.0] * len(values)
         if not self._varying[self._root]:
             scalars[self._root] = float(size)  # n equal outputs: the sum's gradient is n per output's
-        multiply, add, dot = np.multiply, np.add, np.dot
+        multiply, add, dot, total = np.multiply, np.add, np.dot, np.add.reduce
         for instruction in program:
             code = instruction[0]
-            if code == _ASSIGN_LOCAL or code == _ADD_LOCAL:
-                _, rule, g, target, v, slots = instruction
-                local = rule(*(values[s] for s in slots), values[v])
+            if code <= _ADD_LOCAL:  # a local derivative that reads the node: local * g into an array
+                _, rule, g, target, v, a, b = instruction
+                local = rule(values[a], values[v]) if b < 0 else rule(values[a], values[b], values[v])
                 if code == _ASSIGN_LOCAL:
                     multiply(local, arrays[g], out=arrays[target])
                 else:
                     multiply(local, arrays[g], out=scratch)
                     add(arrays[target], scratch, out=arrays[target])
-            elif code == _SUM_LOCAL:
-                _, rule, g, p, v, slots = instruction
-                local = rule(*(values[s] for s in slots), values[v])
+            elif code == _SUM_LOCAL:  # ... summed over the batch into a node made of parameters
+                _, rule, g, p, v, a, b = instruction
+                local = rule(values[a], values[v]) if b < 0 else rule(values[a], values[b], values[v])
                 if isinstance(local, np.ndarray) and local.ndim == 1:
                     scalars[p] += float(dot(local, arrays[g]))
                 else:
-                    scalars[p] += float(local) * float(np.add.reduce(arrays[g]))
-            elif code == _ASSIGN_SCALED:
+                    scalars[p] += float(local) * float(total(arrays[g]))
+            elif code == _ASSIGN_SCALED:  # a local derivative that is a number (add's 1, sub's -1)
                 _, constant, g, target = instruction
                 multiply(constant, arrays[g], out=arrays[target])
             elif code == _ADD_SCALED:
@@ -550,13 +556,14 @@ class Vectorized:
                     add(arrays[target], scratch, out=arrays[target])
             elif code == _SUM_SCALED:
                 _, constant, g, p = instruction
-                scalars[p] += constant * float(np.add.reduce(arrays[g]))
-            elif code == _FLOAT_LOCAL:
-                _, local_rule, v, p, slots = instruction
-                scalars[p] += local_rule(*(values[s] for s in slots), values[v]) * scalars[v]
+                scalars[p] += constant * float(total(arrays[g]))
+            elif code == _FLOAT_LOCAL:  # between nodes made of parameters: the float rules, as backward()
+                _, local_rule, v, p, a, b = instruction
+                local = local_rule(values[a], values[v]) if b < 0 else local_rule(values[a], values[b], values[v])
+                scalars[p] += local * scalars[v]
             else:  # _END: the last instruction names each node's array
                 buffer_of = instruction[1]
-                return [arrays[b] if b >= 0 else None for b in buffer_of], scalars
+                return [arrays[k] if k >= 0 else None for k in buffer_of], scalars
         return [None] * len(values), scalars
 
 
