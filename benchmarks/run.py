@@ -1,10 +1,11 @@
 """Benchmark tinygrad_ko against micrograd and PyTorch: ``python benchmarks/run.py``.
 
-Runs workloads W1–W5 and the memory measurement of issue 5 with every engine in
-this one process (PyTorch where it is importable), prints a Markdown report and writes it to
-``benchmarks/RESULTS.md`` with the W5 plot ``benchmarks/w5.svg`` next to it.
+Runs workloads W1–W5, the memory measurement of issue 5 and W8/W9 (vectorize, issue 12)
+with every engine in this one process (PyTorch where it is importable), prints a Markdown
+report and writes it to ``benchmarks/RESULTS.md`` with the W5 plot ``benchmarks/w5.svg`` next to it.
 ``--quick`` runs every workload at reduced sizes (seconds, for CI and for
 checking the harness; it judges no target and writes files only with ``--out``).
+``--only W8`` (or ``W1,W3``, ...) runs only the workloads named (files only with ``--out``).
 ``--peer self`` measures tinygrad_ko against itself, for machines without micrograd.
 """
 
@@ -45,12 +46,16 @@ class Sizes:
     reps: int
     slow_reps: int  # W5 at its largest n, W2 and the million-node chain
     warmup: int
+    w8: int = 10_000
+    w9: tuple[int, int] = (100, 1_000_000)
 
 
 FULL = Sizes(w1=(10_000, 100_000), w2=(100_000, 300_000), w3_points=100, w4_ops=100_000,
              w5=(10, 30, 100, 300, 1000), memory=100_000, chain=1_000_000, reps=5, slow_reps=3, warmup=1)
 QUICK = Sizes(w1=(1000, 3000), w2=(1000, 3000), w3_points=10, w4_ops=2000,
-              w5=(5, 10, 20), memory=1000, chain=10_000, reps=2, slow_reps=2, warmup=1)
+              w5=(5, 10, 20), memory=1000, chain=10_000, reps=2, slow_reps=2, warmup=1, w8=200, w9=(20, 5000))
+#: The workloads --only can name.
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W8", "W9", "MEMORY", "CHAIN")
 
 
 #: One run's timings for our engine, the peer and PyTorch (None when it is not importable).
@@ -191,6 +196,63 @@ class Bench:
             self.w5[f"{self.torch.name} backward() (0-d tensors)"] = torch_back
         return rows
 
+    def w8_w9(self, sizes: Sequence[int], scalar_up_to: int) -> list[Row]:
+        """vectorize's f.backward over n samples against the scalar engine's loop and PyTorch on 1-D tensors.
+
+        The program is traced once (its own row), then reused by every
+        repetition, as a training loop reuses it.  The scalar loop runs only
+        for n <= ``scalar_up_to``.
+        """
+        from tinygrad_ko import vectorize
+
+        value, weights, rows = self.ours.value, w.mlp_weights(), []
+        per_sample = 0.0  # the scalar loop's seconds per sample, once measured
+        torch_module = sys.modules["torch"] if self.torch else None
+        for n in sizes:
+            X = w.batch(n)
+            name = f"W{8 if n == self.sizes.w8 else 9} MLP 2→16→16→1, n = {n:,} samples"
+            f, _ = w.w8_trace(value, vectorize, weights)
+            runs: dict[str, Callable[[], Clock]] = {"ours": partial(w.w8_vectorized, f, X)}
+            if n <= scalar_up_to:
+                runs["peer"] = partial(w.w8_scalar_loop, value, weights, X)
+            if torch_module is not None:
+                runs["torch"] = partial(w.w8_torch, torch_module, weights, X)
+            reps = self.sizes.slow_reps if n >= self.sizes.w8 else self.sizes.reps
+            result = alternate(runs, reps=reps, warmup=self.sizes.warmup, gc_enabled=True)
+            traces = alternate({"trace": lambda: w.w8_trace(value, vectorize, weights)[1]}, reps=self.sizes.reps,
+                               warmup=self.sizes.warmup, gc_enabled=True)["trace"]
+            ours, torch = result["ours"], result.get("torch")
+            unit = "ms" if ours.median() < 10.0 else "s"
+            if "peer" in result:
+                per_sample = result["peer"].median() / n
+                peer: Stat | str = Stat.of(result["peer"], unit=unit)
+            else:
+                estimate = f"about {n * per_sample:,.0f} s at the rate measured above"
+                peer = f"not run ({estimate})" if per_sample else "not run"
+            rows.append(row(name, "f.backward: outputs and the parameters' gradients summed over the batch",
+                            Stat.of(ours, unit=unit), peer, Stat.of(torch, unit=unit) if torch else None))
+            rows.append(Row(name, "trace: vectorize(model([x1, x2]), [x1, x2]), once", str(Stat.of(traces)),
+                            "—", "—", "—" if torch else "not run"))
+            per = {key: t.median() / n * 1e6 for key, t in result.items()}
+            rows.append(Row(name, "µs per sample", f"{per['ours']:.3g} µs", f"{per['peer']:.3g} µs" if "peer" in per
+                            else "—", f"{per['peer'] / per['ours']:.0f}×" if "peer" in per else "—",
+                            f"{per['torch']:.3g} µs" if "torch" in per else "not run",
+                            f"{per['torch'] / per['ours']:.2f}×" if "torch" in per else "—"))
+            if n == max(sizes):
+                fresh, _ = w.w8_trace(value, vectorize, weights)
+                peak = w.w9_memory_peak(fresh, X)
+                rows.append(Row(name, "memory peak of one f.backward on a fresh program (tracemalloc)",
+                                f"{peak / 2**20:.0f} MiB ({peak / n:.0f} B per sample)", "—", "—",
+                                "not measurable with tracemalloc" if torch else "not run"))
+            if n == self.sizes.w8:
+                if "peer" in result:
+                    self.faster(f"W8 n = {n:,}: f.backward at least 100× faster than the scalar engine's loop",
+                                result["peer"].median() / ours.median(), 100.0)
+                if torch:
+                    self.faster(f"W8 n = {n:,}: f.backward at least as fast as PyTorch eager on 1-D tensors",
+                                torch.median() / ours.median(), 1.0)
+        return rows
+
     def memory(self) -> list[Row]:
         n = self.sizes.memory
         ours, peer = (w.memory_per_op_node(e.value, n) for e in (self.ours, self.peer))
@@ -233,8 +295,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None,
                         help="directory for RESULTS.md and w5.svg (default: benchmarks/, not written with --quick)")
     parser.add_argument("--no-plot", action="store_true", help="skip the W5 plot (no matplotlib needed)")
+    parser.add_argument("--only", type=_workloads, metavar="W8",
+                        help=f"run only these workloads, comma-separated ({', '.join(WORKLOADS)}); "
+                             "files are written only with --out")
     args = parser.parse_args(argv)
-    out = args.out or (None if args.quick else HERE)
+    out = args.out or (None if args.quick or args.only else HERE)
+
+    def want(name: str) -> bool:
+        return args.only is None or name in args.only
     torch = engines.pytorch()
     if torch:
         # Every full GC collection would walk torch's ~150,000 module objects and
@@ -262,27 +330,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_before = load()
     run_once(lambda: w.w1_wide_sum(ours.value, 100), gc_enabled=True)  # imports, caches
 
-    default_rows = [*bench.w1(True), *bench.w2(True), *bench.w3(True), *bench.w4(True),
-                    *bench.memory(), *bench.chain()]
-    w5_rows = bench.w5_rows()
-    off_rows = [*bench.w1(False), *bench.w2(False), *bench.w3(False), *bench.w4(False)]
+    default_rows = [*(bench.w1(True) if want("W1") else []), *(bench.w2(True) if want("W2") else []),
+                    *(bench.w3(True) if want("W3") else []), *(bench.w4(True) if want("W4") else []),
+                    *(bench.memory() if want("MEMORY") else []), *(bench.chain() if want("CHAIN") else [])]
+    w5_rows = bench.w5_rows() if want("W5") else []
+    w8_sizes = [*((sizes.w8,) if want("W8") else ()), *(sizes.w9 if want("W9") else ())]
+    w8_rows = bench.w8_w9(sorted(w8_sizes), scalar_up_to=sizes.w8) if w8_sizes else []
+    off_rows = [*(bench.w1(False) if want("W1") else []), *(bench.w2(False) if want("W2") else []),
+                *(bench.w3(False) if want("W3") else []), *(bench.w4(False) if want("W4") else [])]
     load_after = load()
 
     versions = {ours.name: ours.version, peer.name: peer.version, "PyTorch": torch.version if torch else "absent"}
     if not args.no_plot:
         versions["matplotlib"] = importlib.metadata.version("matplotlib")
-    text = render(bench, default_rows, off_rows, w5_rows, versions, args, load_before, load_after)
+    text = render(bench, default_rows, off_rows, w5_rows, w8_rows, versions, args, load_before, load_after)
     print(text)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "RESULTS.md").write_text(text, encoding="utf-8")
-        if not args.no_plot:
+        if not args.no_plot and w5_rows:
             plot_w5(bench.w5, out / "w5.svg")
     return 0
 
 
-def render(bench: Bench, default_rows: list[Row], off_rows: list[Row], w5_rows: list[Row], versions: dict[str, str],
-           args: argparse.Namespace, load_before: str, load_after: str) -> str:
+def _workloads(text: str) -> set[str]:
+    names = {part.strip().upper() for part in text.split(",") if part.strip()}
+    unknown = names - set(WORKLOADS)
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"unknown workload(s) {', '.join(sorted(unknown)) or repr(text)}; "
+                                         f"choose from {', '.join(WORKLOADS)}")
+    return names
+
+
+def render(bench: Bench, default_rows: list[Row], off_rows: list[Row], w5_rows: list[Row], w8_rows: list[Row],
+           versions: dict[str, str], args: argparse.Namespace, load_before: str, load_after: str) -> str:
     ours, peer = bench.ours.name, bench.peer.name
     torch = bench.torch.name if bench.torch else None
     torch_columns = (torch, f"{ours} speed-up ({torch} time / {ours} time)") if torch else None
@@ -309,21 +390,35 @@ def render(bench: Bench, default_rows: list[Row], off_rows: list[Row], w5_rows: 
         lines += ["## Targets (default GC, this run)", "", "| target | measured | met |", "| --- | --- | --- |"]
         lines += [f"| {t.text} | {t.measured} | {'yes' if t.met else '**no**'} |" for t in bench.targets]
         lines.append("")
-    lines += [
-        "## Results with the default cyclic GC", "", table(default_rows, *columns), "",
-        "## Results with the cyclic GC disabled", "",
-        "What the cyclic GC costs each engine: the same workloads with `gc.disable()` during each run.",
-        "", table(off_rows, *columns), "",
-    ]
+    if default_rows:
+        lines += ["## Results with the default cyclic GC", "", table(default_rows, *columns), ""]
+    if off_rows:
+        lines += [
+            "## Results with the cyclic GC disabled", "",
+            "What the cyclic GC costs each engine: the same workloads with `gc.disable()` during each run.",
+            "", table(off_rows, *columns), "",
+        ]
     w5_torch = (f"{torch} backward()", f"{ours} backward() speed-up ({torch} time / {ours} time)") if torch else None
-    lines += [
-        f"## W5: backprop against numerical differentiation ({ours}{f' and {torch}' if torch else ''}, default GC)",
-        "",
-        table(w5_rows, f"{ours} backward()", f"{ours} numerical_grad",
-              "backprop speed-up (numerical time / backward time)", w5_torch), "",
-    ]
-    if not args.no_plot:
-        lines += ["![W5 log-log plot: seconds against n for each method](w5.svg)", ""]
+    if w5_rows:
+        lines += [
+            f"## W5: backprop against numerical differentiation ({ours}{f' and {torch}' if torch else ''}, "
+            "default GC)",
+            "",
+            table(w5_rows, f"{ours} backward()", f"{ours} numerical_grad",
+                  "backprop speed-up (numerical time / backward time)", w5_torch), "",
+        ]
+        if not args.no_plot:
+            lines += ["![W5 log-log plot: seconds against n for each method](w5.svg)", ""]
+    if w8_rows:
+        w8_torch = (f"{torch} eager, 1-D float64 tensors", f"vectorize speed-up ({torch} time / vectorize time)")
+        lines += [
+            "## W8/W9: vectorize() over a batch (default GC)", "",
+            "One `f.backward(X[:, 0], X[:, 1])` of the traced MLP against the scalar engine building and "
+            "backpropagating one graph per sample, and against PyTorch running the same elementwise graph once over "
+            "1-D tensors of length n.", "",
+            table(w8_rows, "vectorize (f.backward)", f"{ours} scalar loop, one graph per sample",
+                  "vectorize speed-up (loop time / vectorize time)", w8_torch if torch else None), "",
+        ]
     torch_notes = [TORCH_NOTE.format(version=versions["PyTorch"])] if torch else [
         "PyTorch is not importable here, so it is absent from these tables (install a CPU build of torch "
         "to measure it too)."]
@@ -344,6 +439,13 @@ NOTES = [
     "forward pass is O(n) and numerical differentiation (2n forward passes) O(n²).",
     "Memory counts what the graph built by W1's forward pass holds (nodes, their floats and, for "
     "micrograd, their closures and sets), divided by the 2N op nodes; the 2N leaves are made before counting.",
+    "W8/W9 run micrograd's demo MLP 2→16→16→1 (relu) written with scalar weights (`b + w1·x1 + ...`, 640 ops) "
+    "on n points of [-2, 2]². vectorize traces it once (the trace row) and each repetition reuses the program "
+    "(its arrays are made at the first call, in the warm-up); the scalar loop builds a graph and calls "
+    "backward() per sample, so the parameters' gradients add up to the same batch sums; PyTorch runs the same "
+    "code with each weight a 0-d float64 tensor that requires grad and each input a 1-D float64 tensor, then "
+    "`y.sum().backward()`, single-threaded like numpy. vectorize runs at most 16,384 samples at a time, which "
+    "bounds its memory whatever n is.",
 ]
 TORCH_NOTE = (
     "PyTorch {version} runs the same workload code through a thin adapter (`benchmarks/engines.py`): each "

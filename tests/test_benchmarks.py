@@ -33,7 +33,10 @@ def test_quick_benchmark_writes_a_report_with_every_workload(tmp_path: Path) -> 
     assert result.stdout.strip() == report.strip()
     for heading in ("W1 wide sum, N = 1,000", "W2 deep chain, 3,000 blocks", "W3 MLP 2→16→16→1 step",
                     "W4 random DAG", "W5 all n partial derivatives, n = 20", "Memory, W1 forward graph",
-                    "Chain y = y + 1.0, 10,000 op nodes", "- Python: ", "- Machine: "):
+                    "Chain y = y + 1.0, 10,000 op nodes", "- Python: ", "- Machine: ",
+                    "## W8/W9: vectorize() over a batch", "W8 MLP 2→16→16→1, n = 200 samples",
+                    "W9 MLP 2→16→16→1, n = 20 samples", "W9 MLP 2→16→16→1, n = 5,000 samples",
+                    "memory peak of one f.backward on a fresh program"):
         assert heading in report
     assert "## Results with the cyclic GC disabled" in report
     assert not (tmp_path / "w5.svg").exists()  # --no-plot
@@ -45,6 +48,8 @@ def test_quick_benchmark_writes_a_report_with_every_workload(tmp_path: Path) -> 
         w4_total = next(row for row in report.splitlines() if row.startswith("| W4 random DAG") and "| total |" in row)
         torch_cell = w4_total.split(" | ")[5]
         assert " ms (" in torch_cell and torch_cell.endswith(")")
+        w8 = next(row for row in report.splitlines() if row.startswith("| W8 ") and "f.backward" in row)
+        assert " ms (" in w8.split(" | ")[5]
     else:
         assert "PyTorch is not importable here" in report
 
