@@ -200,7 +200,7 @@ def _describe(obj: object) -> str:
 # -- the program ---------------------------------------------------------------------------
 
 # Forward instructions: (code, function, out slot, a slot, b slot or -1).
-_ARRAY_OP, _ARRAY_CALL, _FLOAT_OP = 0, 1, 2
+_ARRAY_OP, _ARRAY_CALL = 0, 1
 # Backward instructions, see Vectorized._compile_backward.
 (_ASSIGN_LOCAL, _ADD_LOCAL, _SUM_LOCAL, _ASSIGN_SCALED, _ADD_SCALED, _SUM_SCALED, _FLOAT_LOCAL,
  _END) = range(8)
@@ -225,8 +225,26 @@ class Vectorized:
         varying = [False] * len(nodes)
         parameters: list[int] = []
         self._constants: list[tuple[int, float]] = []  # captured now: constants are constants
+        # Nodes made of parameters and constants only never depend on an input, so
+        # they all run first, on floats; then the array ops run.
+        self._float_forward: list[tuple[Callable[..., Any], int, int, int]] = []
         self._forward: list[tuple[int, Callable[..., Any], int, int, int]] = []
         self._parents: list[tuple[int, ...]] = []
+        # The float operands of array ops, also held as 0-d arrays (a box per slot, at
+        # index len(nodes) + k): numpy takes a Python float operand about 2 µs slower
+        # per call, which at ~600 calls per batch is most of a small batch's time.
+        self._boxes: list[tuple[int, int, Array]] = []
+        self._array_args = [(-1, -1)] * len(nodes)
+        boxed: dict[int, int] = {}
+
+        def box(slot: int) -> int:
+            if varying[slot]:
+                return slot
+            if slot not in boxed:
+                boxed[slot] = len(nodes) + len(self._boxes)
+                self._boxes.append((slot, boxed[slot], np.zeros(())))
+            return boxed[slot]
+
         for i, node in enumerate(nodes):
             op = node._op
             if op is None:
@@ -243,8 +261,10 @@ class Vectorized:
             a, b = slots[0], slots[1] if len(slots) == 2 else -1
             varying[i] = any(varying[s] for s in slots)
             if not varying[i]:
-                self._forward.append((_FLOAT_OP, op.forward, i, a, b))
+                self._float_forward.append((op.forward, i, a, b))
                 continue
+            a, b = box(a), b if b < 0 else box(b)
+            self._array_args[i] = (a, b)
             rule = op.forward_for(ARRAYS)
             rule = _UFUNCS.get(rule, rule)
             code = _ARRAY_OP if rule in _WRITES_INTO_OUT else _ARRAY_CALL
@@ -345,6 +365,7 @@ class Vectorized:
             capacity = max(size, self._capacity)
             if capacity != self._capacity:
                 self._value_arrays = [np.empty(capacity) if v else None for v in self._varying]
+                self._value_arrays += [None] * len(self._boxes)
                 self._adjoint_arrays = []
                 self._scratch = np.empty(capacity)
             self._adjoint_arrays += [np.empty(capacity) for _ in range(adjoints - len(self._adjoint_arrays))]
@@ -407,13 +428,18 @@ class Vectorized:
         nodes = self._nodes
         for slot in self._parameter_slots:
             values[slot] = nodes[slot].data  # read at every call: optimizer steps are seen
+        for fn, o, a, b in self._float_forward:  # the float rules, as in the scalar engine
+            values[o] = fn(values[a]) if b < 0 else fn(values[a], values[b])
+        for slot, k, box in self._boxes:
+            box[()] = values[slot]
+            values[k] = box
         for code, fn, o, a, b in self._forward:
             if code == _ARRAY_OP:
                 if b < 0:
                     fn(values[a], out=values[o])
                 else:
                     fn(values[a], values[b], out=values[o])
-            else:  # a float rule (_FLOAT_OP), or an array rule that makes its own result
+            else:  # an array rule that makes its own result
                 values[o] = fn(values[a]) if b < 0 else fn(values[a], values[b])
         return values
 
@@ -479,7 +505,7 @@ class Vectorized:
                 continue
             op = nodes[v]._op
             assert op is not None
-            pair = (slots[0], slots[1] if len(slots) == 2 else -1)
+            pair = (slots[0], slots[1] if len(slots) == 2 else -1)  # float operands
             if not varying[v]:
                 for position, p in enumerate(slots):
                     if needs[p]:
@@ -487,6 +513,7 @@ class Vectorized:
                         program.append((_FLOAT_LOCAL, local, v, p, *pair))
                 continue
             g = buffer_of[v]
+            pair = self._array_args[v]  # the same operands as arrays (floats in 0-d boxes)
             rules = op.local_for(ARRAYS)
             for position, p in enumerate(slots):
                 if not needs[p]:
