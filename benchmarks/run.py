@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# One thread for numpy's BLAS too (vectorize's dot products), as PyTorch runs with
+# set_num_threads(1) and the Python engines on one core: set before numpy is imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import engines
 import workloads as w
@@ -444,7 +447,8 @@ NOTES = [
     "(its arrays are made at the first call, in the warm-up); the scalar loop builds a graph and calls "
     "backward() per sample, so the parameters' gradients add up to the same batch sums; PyTorch runs the same "
     "code with each weight a 0-d float64 tensor that requires grad and each input a 1-D float64 tensor, then "
-    "`y.sum().backward()`, single-threaded like numpy. vectorize runs at most 16,384 samples at a time, which "
+    "`y.sum().backward()`; both run single-threaded (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1 for numpy's "
+    "dot products). vectorize runs at most 16,384 samples at a time, which "
     "bounds its memory whatever n is.",
 ]
 TORCH_NOTE = (
