@@ -448,7 +448,7 @@ NOTES = [
     "backward() per sample, so the parameters' gradients add up to the same batch sums; PyTorch runs the same "
     "code with each weight a 0-d float64 tensor that requires grad and each input a 1-D float64 tensor, then "
     "`y.sum().backward()`; both run single-threaded (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1 for numpy's "
-    "dot products). vectorize runs at most 16,384 samples at a time, which "
+    "dot products). vectorize runs at most 8,192 samples at a time, which "
     "bounds its memory whatever n is.",
 ]
 TORCH_NOTE = (

@@ -67,10 +67,13 @@ __all__ = ["ARRAYS", "Vectorized", "vectorize"]
 
 Array = npt.NDArray[np.float64]
 
-#: Samples run through the program at a time: the memory the program holds is
-#: about (number of nodes) x (this) x 8 bytes, whatever the batch size, and a
-#: chunk's arrays (128 KiB each) stay in the CPU's L2 cache from op to op.
-DEFAULT_CHUNK_SIZE = 16384
+#: Samples run through the program at a time (at most): the memory the program
+#: holds is about (arrays in use at once) x (this) x 8 bytes, whatever the batch
+#: size.  Longer chunks pay less Python per sample; past ~8,000 they gain little
+#: (measured on the W8 MLP) and numpy's BLAS may run a dot product of more than
+#: 10,000 numbers on several threads, which on a busy machine cost far more than
+#: they save (a 16,384-sample chunk ran 10x slower in a trial on 2 shared CPUs).
+DEFAULT_CHUNK_SIZE = 8192
 
 
 # -- the kind of number: numpy float64 arrays ------------------------------------------
@@ -177,19 +180,46 @@ _WRITES_INTO_OUT = {*_UFUNCS.values(), ARRAYS.div, ARRAYS.pow, ARRAYS.exp, ARRAY
                     ARRAYS.sigmoid, ARRAYS.tanh}
 
 
-def _constant_local(rule: Callable[..., Any], arity: int) -> float | None:
-    """The number a local-derivative rule returns whatever its arguments (add's 1.0), or None.
+class _Probe(np.ndarray):  # type: ignore[type-arg]
+    """An array that notes whether a rule reads it: any numpy operation on it, or being returned."""
 
-    Found by calling the rule once on probe arrays: a rule that reads its
-    arguments returns an array.  The program then skips the call and, for 1.0,
-    the multiplication.
+    read = False
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return getattr(ufunc, method)(*_plain(inputs), **kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return func(*_plain(args), **dict(zip(kwargs, _plain(tuple(kwargs.values())), strict=True)))
+
+
+def _plain(values: tuple[Any, ...]) -> list[Any]:
+    plain = []
+    for v in values:
+        if isinstance(v, _Probe):
+            v.read = True
+            v = v.view(np.ndarray)
+        plain.append(v)
+    return plain
+
+
+def _inspect_local(rule: Callable[..., Any], arity: int) -> tuple[float | None, tuple[bool, ...]]:
+    """What a local-derivative rule does with its arguments (the inputs, then the output).
+
+    Returns the number it gives whatever its arguments (add's 1.0), or None; and,
+    per argument, whether it reads it.  Found by calling the rule once on probe
+    arrays: the program then skips the call of a constant rule (and, for 1.0, the
+    multiplication), and keeps for the reverse pass only the values rules read.
     """
-    probes = [np.array([0.25 + k]) for k in range(arity + 1)]
+    probes = [np.array([0.25 + k]).view(_Probe) for k in range(arity + 1)]
     with np.errstate(all="ignore"):
         result = rule(*probes)
+    for probe in probes:
+        if result is probe:
+            probe.read = True
+    reads = tuple(probe.read for probe in probes)
     if isinstance(result, (int, float)) and not isinstance(result, bool):
-        return float(result)
-    return None
+        return float(result), reads
+    return None, reads
 
 
 def _describe(obj: object) -> str:
@@ -271,6 +301,7 @@ class Vectorized:
             self._forward.append((code, rule, i, a, b))
         self._nodes = nodes
         self._varying = varying
+        self._plan_value_arrays(is_input)
         self._parameter_slots = parameters
         self.parameters: tuple[Value, ...] = tuple(nodes[i] for i in parameters)
         self._root = len(nodes) - 1
@@ -283,6 +314,57 @@ class Vectorized:
         self._views: dict[int, tuple[list[Any], list[Array], Array]] = {}
         self._backward_programs: dict[str, tuple[list[tuple[Any, ...]], int]] = {}
         self._lock = threading.Lock()
+
+    def _plan_value_arrays(self, inputs: set[int]) -> None:
+        """Give each varying slot an array, sharing arrays between values that are never needed together.
+
+        A value is kept to the end of the forward pass if it is an input, the
+        output, or an argument some local-derivative rule reads in the reverse
+        pass (probed, see :func:`_inspect_local`); any other value lives only
+        until its last consumer has run, and its array then serves a later node.
+        In an MLP that drops the add chains and products of every neuron: the
+        arrays in use at once, and with them the memory and the cache traffic,
+        fall from one per node to about one per neuron.
+        """
+        nodes, varying = self._nodes, self._varying
+        kept = [varying[i] and (i in inputs or i == len(nodes) - 1) for i in range(len(nodes))]
+        uses = [0] * len(nodes)
+        for i, slots in enumerate(self._parents):
+            if not varying[i] or not slots:
+                continue
+            op = nodes[i]._op
+            assert op is not None
+            for s in slots:
+                uses[s] += 1
+            arguments = (*slots, i)
+            for position, parent in enumerate(slots):
+                if nodes[parent].requires_grad:
+                    _, reads = _inspect_local(op.local_for(ARRAYS)[position], op.arity)
+                    for argument, read in zip(arguments, reads, strict=True):
+                        kept[argument] = kept[argument] or (read and varying[argument])
+        array_of = [-1] * len(nodes)
+        free: list[int] = []
+        count = 0
+
+        def take() -> int:
+            nonlocal count
+            if free:
+                return free.pop()
+            count += 1
+            return count - 1
+
+        for i in sorted(inputs - {-1}):
+            array_of[i] = take()
+        for code, _, o, a, b in self._forward:
+            if code == _ARRAY_OP:
+                array_of[o] = take()  # before the operands are let go: out never overlaps an input
+            for s in (a,) if b < 0 else (a, b):
+                if s < len(nodes) and varying[s]:
+                    uses[s] -= 1
+                    if uses[s] == 0 and not kept[s] and array_of[s] >= 0:
+                        free.append(array_of[s])
+        self._array_of = array_of
+        self._array_count = count
 
     def __repr__(self) -> str:
         ops = sum(1 for node in self._nodes if node._op is not None)
@@ -364,7 +446,8 @@ class Vectorized:
         if size > self._capacity or adjoints > len(self._adjoint_arrays):
             capacity = max(size, self._capacity)
             if capacity != self._capacity:
-                self._value_arrays = [np.empty(capacity) if v else None for v in self._varying]
+                arrays = [np.empty(capacity) for _ in range(self._array_count)]
+                self._value_arrays = [arrays[k] if k >= 0 else None for k in self._array_of]
                 self._value_arrays += [None] * len(self._boxes)
                 self._adjoint_arrays = []
                 self._scratch = np.empty(capacity)
@@ -392,7 +475,9 @@ class Vectorized:
             adjoints = 1
             if mode:
                 program, adjoints = self._backward_program(mode)
-            step = self._chunk_size
+            # Chunks of equal length (10,000 samples at 8,192: two of 5,000, not 8,192 + 1,808).
+            chunks = -(-n // self._chunk_size)
+            step = -(-n // chunks) if n else 1
             for start in range(0, n, step):
                 stop = min(start + step, n)
                 arrays, gradient_arrays, scratch = self._workspace(stop - start, adjoints)
@@ -519,7 +604,7 @@ class Vectorized:
                 if not needs[p]:
                     continue
                 rule = rules[position]
-                constant = _constant_local(rule, op.arity)
+                constant, _ = _inspect_local(rule, op.arity)
                 if not varying[p]:
                     if constant is not None:
                         program.append((_SUM_SCALED, constant, g, p))
