@@ -61,7 +61,7 @@ import numpy.typing as npt
 
 from .engine import Value
 from .graph import topological_order
-from .ops import FLOATS, Kind
+from .ops import FLOATS, Kind, Op
 
 __all__ = ["ARRAYS", "Vectorized", "vectorize"]
 
@@ -180,7 +180,7 @@ _WRITES_INTO_OUT = {*_UFUNCS.values(), ARRAYS.div, ARRAYS.pow, ARRAYS.exp, ARRAY
                     ARRAYS.sigmoid, ARRAYS.tanh}
 
 
-class _Probe(np.ndarray):  # type: ignore[type-arg]
+class _Probe(np.ndarray):
     """An array that notes whether a rule reads it: any numpy operation on it, or being returned."""
 
     read = False
@@ -220,6 +220,22 @@ def _inspect_local(rule: Callable[..., Any], arity: int) -> tuple[float | None, 
     if isinstance(result, (int, float)) and not isinstance(result, bool):
         return float(result), reads
     return None, reads
+
+
+ArrayRules = tuple[Callable[..., Any], tuple[tuple[Callable[..., Any], float | None, tuple[bool, ...]], ...]]
+_ARRAY_RULES: dict[str, ArrayRules] = {}
+
+
+def _array_rules(op: Op) -> ArrayRules:
+    """An op's rules for arrays, made and inspected once per op (by name: hashing an Op hashes its
+    functions): the forward function (a ufunc for + - * and unary -), and per input its
+    local-derivative function with what :func:`_inspect_local` found."""
+    rules = _ARRAY_RULES.get(op.name)
+    if rules is None:
+        forward = op.forward_for(ARRAYS)
+        locals_ = tuple((rule, *_inspect_local(rule, op.arity)) for rule in op.local_for(ARRAYS))
+        rules = _ARRAY_RULES[op.name] = (_UFUNCS.get(forward, forward), locals_)
+    return rules
 
 
 def _describe(obj: object) -> str:
@@ -295,8 +311,7 @@ class Vectorized:
                 continue
             a, b = box(a), b if b < 0 else box(b)
             self._array_args[i] = (a, b)
-            rule = op.forward_for(ARRAYS)
-            rule = _UFUNCS.get(rule, rule)
+            rule = _array_rules(op)[0]
             code = _ARRAY_OP if rule in _WRITES_INTO_OUT else _ARRAY_CALL
             self._forward.append((code, rule, i, a, b))
         self._nodes = nodes
@@ -339,7 +354,7 @@ class Vectorized:
             arguments = (*slots, i)
             for position, parent in enumerate(slots):
                 if nodes[parent].requires_grad:
-                    _, reads = _inspect_local(op.local_for(ARRAYS)[position], op.arity)
+                    _, _, reads = _array_rules(op)[1][position]
                     for argument, read in zip(arguments, reads, strict=True):
                         kept[argument] = kept[argument] or (read and varying[argument])
         array_of = [-1] * len(nodes)
@@ -599,12 +614,11 @@ class Vectorized:
                 continue
             g = buffer_of[v]
             pair = self._array_args[v]  # the same operands as arrays (floats in 0-d boxes)
-            rules = op.local_for(ARRAYS)
+            rules = _array_rules(op)[1]
             for position, p in enumerate(slots):
                 if not needs[p]:
                     continue
-                rule = rules[position]
-                constant, _ = _inspect_local(rule, op.arity)
+                rule, constant, _ = rules[position]
                 if not varying[p]:
                     if constant is not None:
                         program.append((_SUM_SCALED, constant, g, p))
