@@ -15,6 +15,7 @@ import argparse
 import gc
 import importlib.metadata
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -247,6 +248,15 @@ class Bench:
                 rows.append(Row(name, "memory peak of one f.backward on a fresh program (tracemalloc)",
                                 f"{peak / 2**20:.0f} MiB ({peak / n:.0f} B per sample)", "—", "—",
                                 "not measurable with tracemalloc" if torch else "not run"))
+                growth = {key: rss_growth(key, n) for key in ("ours", *(("torch",) if torch else ()))}
+                ours_mib = growth["ours"] / 2**20
+                torch_cell = "not run"
+                if torch:
+                    torch_mib = growth["torch"] / 2**20
+                    times = f" ({torch_mib / ours_mib:.0f}× vectorize's)" if ours_mib >= 1 else ""
+                    torch_cell = f"{torch_mib:,.0f} MiB{times}"
+                rows.append(Row(name, "peak resident memory one call adds (max RSS, fresh process)",
+                                f"{ours_mib:,.0f} MiB", "—", "—", torch_cell))
             if n == self.sizes.w8:
                 if "peer" in result:
                     self.faster(f"W8 n = {n:,}: f.backward at least 100× faster than the scalar engine's loop",
@@ -279,6 +289,13 @@ class Bench:
 
     def faster(self, text: str, speedup: float, needed: float) -> None:
         self.target(text, f"{speedup:.1f}×", met=speedup >= needed)
+
+
+def rss_growth(engine: str, n: int) -> int:
+    """workloads.rss_growth in a fresh process (its peak RSS must not include the other runs')."""
+    done = subprocess.run([sys.executable, str(HERE / "workloads.py"), "rss", engine, str(n)],
+                          capture_output=True, text=True, check=True, timeout=600)
+    return int(done.stdout)
 
 
 def numerical_grad_function() -> Callable[..., Sequence[float]]:
@@ -449,7 +466,10 @@ NOTES = [
     "code with each weight a 0-d float64 tensor that requires grad and each input a 1-D float64 tensor, then "
     "`y.sum().backward()`; both run single-threaded (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1 for numpy's "
     "dot products). vectorize runs at most 8,192 samples at a time, which "
-    "bounds its memory whatever n is.",
+    "bounds its memory whatever n is. Memory at the largest n: tracemalloc sees numpy's allocations (vectorize's "
+    "arrays, made at that first call, and the returned outputs); the max-RSS row runs one call per engine in a "
+    "fresh process and reports how much it raises the peak resident memory, which counts torch's C++ "
+    "allocations too (autograd keeps the tensors each node's backward needs, one per node per sample).",
 ]
 TORCH_NOTE = (
     "PyTorch {version} runs the same workload code through a thin adapter (`benchmarks/engines.py`): each "

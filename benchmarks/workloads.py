@@ -392,3 +392,36 @@ def w9_memory_peak(f: Any, X: Any) -> int:
     finally:
         tracemalloc.stop()
     return peak
+
+
+def rss_growth(engine: str, n: int) -> int:
+    """Bytes by which one f.backward (``ours``) or one torch forward + backward (``torch``) over n samples
+    raises this process's peak resident memory; run it in a fresh process (``python workloads.py rss ...``).
+
+    The peak RSS sees every allocation, torch's C++ ones too, which tracemalloc does not.
+    """
+    import resource
+
+    from tinygrad_ko import Value, vectorize
+
+    weights, X = mlp_weights(), batch(n)
+    if engine == "torch":
+        import torch
+
+        torch.set_num_threads(1)
+        w8_torch(torch, weights, batch(10))  # torch's own start-up allocations, before measuring
+    else:
+        f, _ = w8_trace(Value, vectorize, weights)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if engine == "torch":
+        w8_torch(torch, weights, X)
+    else:
+        f.backward(X[:, 0], X[:, 1])
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024  # Linux reports KiB
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] == ["rss"]:
+        print(rss_growth(sys.argv[2], int(sys.argv[3])))

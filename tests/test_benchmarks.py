@@ -36,7 +36,8 @@ def test_quick_benchmark_writes_a_report_with_every_workload(tmp_path: Path) -> 
                     "Chain y = y + 1.0, 10,000 op nodes", "- Python: ", "- Machine: ",
                     "## W8/W9: vectorize() over a batch", "W8 MLP 2→16→16→1, n = 200 samples",
                     "W9 MLP 2→16→16→1, n = 20 samples", "W9 MLP 2→16→16→1, n = 5,000 samples",
-                    "memory peak of one f.backward on a fresh program"):
+                    "memory peak of one f.backward on a fresh program",
+                    "peak resident memory one call adds (max RSS, fresh process)"):
         assert heading in report
     assert "## Results with the cyclic GC disabled" in report
     assert not (tmp_path / "w5.svg").exists()  # --no-plot
