@@ -394,14 +394,22 @@ def w9_memory_peak(f: Any, X: Any) -> int:
     return peak
 
 
+def _status_kib(field: str) -> int:
+    """A memory figure of this process from /proc/self/status (Linux), in KiB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
 def rss_growth(engine: str, n: int) -> int:
     """Bytes by which one f.backward (``ours``) or one torch forward + backward (``torch``) over n samples
-    raises this process's peak resident memory; run it in a fresh process (``python workloads.py rss ...``).
+    raises this process's resident memory at its peak; run it in a fresh process (``python workloads.py rss ...``).
 
-    The peak RSS sees every allocation, torch's C++ ones too, which tracemalloc does not.
+    The resident memory sees every allocation, torch's C++ ones too, which tracemalloc does not.  The
+    peak (VmHWM) is reset just before the call (Linux's clear_refs), so set-up does not count.
     """
-    import resource
-
     from tinygrad_ko import Value, vectorize
 
     weights, X = mlp_weights(), batch(n)
@@ -412,12 +420,14 @@ def rss_growth(engine: str, n: int) -> int:
         w8_torch(torch, weights, batch(10))  # torch's own start-up allocations, before measuring
     else:
         f, _ = w8_trace(Value, vectorize, weights)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as clear:
+        clear.write("5")  # reset the peak to the current resident size
+    before = _status_kib("VmRSS")
     if engine == "torch":
         w8_torch(torch, weights, X)
     else:
         f.backward(X[:, 0], X[:, 1])
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024  # Linux reports KiB
+    return (_status_kib("VmHWM") - before) * 1024
 
 
 if __name__ == "__main__":
