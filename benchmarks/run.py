@@ -216,8 +216,9 @@ class Bench:
         rows += [Row(name, f"of the total: {phase}", Stat.of(result["ours"], phase), "—", "—", "—", "—")
                  for phase in ("forward", "hessian")]
         ours = found["ours"][-1]
-        agreement = f"The largest entry of the hessian is {max(abs(v) for r in ours for v in r):.3g}; " \
-                    f"the numerical hessian differs from ours by {w.max_relative_difference(found['numerical'][-1], ours):.1e}"
+        numerical = w.max_relative_difference(found["numerical"][-1], ours)
+        agreement = (f"The largest entry of the hessian is {max(abs(v) for r in ours for v in r):.3g}; "
+                     f"the numerical hessian differs from ours by {numerical:.1e}")
         if self.torch:
             agreement += f", PyTorch's by {w.max_relative_difference(found['torch'][-1], ours):.1e}"
         self.notes.append(
