@@ -167,52 +167,72 @@ def _sweep(output: Value, inputs: list[Value], seed: float, create_graph: bool) 
         b = node._b
         if node._a in needed or (b is not None and b in needed):
             needed.add(node)
-    root_seed = _constant(seed) if create_graph else 0.0 + seed
+    if create_graph:
+        grads = _graph_sweep(output, order, needed, targets, seed)
+    else:
+        grads = _float_sweep(output, order, needed, targets, seed)
+    return [grads.get(v) for v in inputs]
+
+
+def _float_sweep(output: Value, order: list[Value], needed: set[Value], targets: set[Value],
+                 seed: float) -> dict[Value, Any]:
+    """backward()'s loop, with the gradients in a dict instead of ``.grad`` (and only toward inputs)."""
+    grads: dict[Value, float] = {output: 0.0 + seed}
+    get, pop = grads.get, grads.pop
+    for node in order:
+        if node not in needed:
+            continue
+        g = grads[node] if node in targets else pop(node)
+        op: Op = node._op  # type: ignore[assignment]  # every node in the order has an op
+        a: Value = node._a  # type: ignore[assignment]
+        b = node._b
+        if b is None:
+            if a in needed:
+                grads[a] = get(a, 0.0) + op.local_x(a.data, node.data) * g
+        else:
+            if a in needed:
+                grads[a] = get(a, 0.0) + op.local_x(a.data, b.data, node.data) * g
+            if b in needed:
+                grads[b] = get(b, 0.0) + op.local_y(a.data, b.data, node.data) * g  # type: ignore[misc]
+    return grads
+
+
+def _graph_sweep(output: Value, order: list[Value], needed: set[Value], targets: set[Value],
+                 seed: float) -> dict[Value, Any]:
+    """The same sweep on Values: each local derivative is the op's rule run on :data:`VALUES`."""
+    root_seed = _constant(seed)
     # ×1 is exact, so a seed of 1 needs no MUL node where the local derivative is a node
     # the rule just made (not an input or output of the op: the result must be a new node).
-    unit_seed = root_seed if create_graph and seed == 1.0 else None
+    unit_seed = root_seed if seed == 1.0 else None
     grads: dict[Value, Any] = {output: root_seed}
 
-    def add(parent: Value, local: Any, g: Any, node: Value) -> None:
-        if create_graph:
-            if type(local) is float and local == 1.0:  # 1·g is g exactly (ADD's and SUB's first slope)
-                contribution = g
-            elif g is unit_seed and type(local) is Value and local is not node and local is not node._a \
-                    and local is not node._b:
-                contribution = local
-            else:
-                contribution = local * g
-            earlier = grads.get(parent)
-            grads[parent] = contribution if earlier is None else earlier + contribution
+    def add(parent: Value, local: Any, g: Value, node: Value) -> None:
+        if type(local) is float and local == 1.0:  # 1·g is g exactly (ADD's and SUB's first slope)
+            contribution = g
+        elif g is unit_seed and type(local) is Value and local is not node and local is not node._a \
+                and local is not node._b:
+            contribution = local
         else:
-            grads[parent] = grads.get(parent, 0.0) + local * g
+            contribution = local * g
+        earlier = grads.get(parent)
+        grads[parent] = contribution if earlier is None else earlier + contribution
 
     for node in order:
         if node not in needed:
             continue
         g = grads[node] if node in targets else grads.pop(node)
-        op: Op = node._op  # type: ignore[assignment]  # every node in the order has an op
+        local = _VALUE_LOCALS[node._op.name]  # type: ignore[union-attr]  # every node in the order has an op
         a: Value = node._a  # type: ignore[assignment]
         b = node._b
-        if create_graph:
-            local = _VALUE_LOCALS[op.name]
-            if b is None:
-                if a in needed:
-                    add(a, local[0](a, node), g, node)
-            else:
-                if a in needed:
-                    add(a, local[0](a, b, node), g, node)
-                if b in needed:
-                    add(b, local[1](a, b, node), g, node)
-        elif b is None:
+        if b is None:
             if a in needed:
-                add(a, op.local_x(a.data, node.data), g, node)
+                add(a, local[0](a, node), g, node)
         else:
             if a in needed:
-                add(a, op.local_x(a.data, b.data, node.data), g, node)
+                add(a, local[0](a, b, node), g, node)
             if b in needed:
-                add(b, op.local_y(a.data, b.data, node.data), g, node)  # type: ignore[misc]
-    return [grads.get(v) for v in inputs]
+                add(b, local[1](a, b, node), g, node)
+    return grads
 
 
 @overload
