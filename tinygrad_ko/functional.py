@@ -265,7 +265,7 @@ def grad(output: Value, inputs: Value | Sequence[Value], *, create_graph: bool =
     (12.0, 4.0)
     >>> gx = grad(x.tanh(), x, create_graph=True)   # 1 - tanh(x)²: a graph
     >>> gx.op, round(grad(gx, x).data, 12)           # -2·tanh(x)·(1 - tanh(x)²)
-    ('mul', -0.136218680179)
+    ('sub', -0.136218687427)
     """
     values, single = _check(output, inputs, "grad")
     if not isinstance(create_graph, bool):
