@@ -160,18 +160,33 @@ def _sweep(output: Value, inputs: list[Value], seed: float, create_graph: bool) 
         return [None] * len(inputs)
     # backward_order writes walk marks on the nodes: take backward()'s lock for the walk.
     with _backward_lock:
-        order, _ = backward_order(output)
+        order, leaves = backward_order(output)
     targets = set(inputs)
     needed = set(targets)
     for node in reversed(order):  # inputs first
         b = node._b
         if node._a in needed or (b is not None and b in needed):
             needed.add(node)
-    if create_graph:
-        grads = _graph_sweep(output, order, needed, targets, seed)
-    else:
+    if not create_graph:
         grads = _float_sweep(output, order, needed, targets, seed)
-    return [grads.get(v) for v in inputs]
+        return [grads.get(v) for v in inputs]
+    grads = _graph_sweep(output, order, needed, targets, seed)
+    # Each result must be a node of its own: a user labels it, backpropagates it.  A
+    # gradient can be a node of output's graph (that of x·y toward x is y itself), or the
+    # same node for two inputs (both sides of an ADD pass g on as it is).
+    original = set(order)
+    original.update(leaves)
+    results: list[Number | None] = []
+    handed_out: set[int] = set()
+    for v in inputs:
+        g = grads.get(v)
+        if g in original:
+            g = g * _constant(1.0)  # ×1: a new node holding the same number
+        elif g is not None and id(g) in handed_out:
+            g = copy.copy(g)  # a twin: the same op over the same inputs
+        handed_out.add(id(g))
+        results.append(g)
+    return results
 
 
 def _float_sweep(output: Value, order: list[Value], needed: set[Value], targets: set[Value],
@@ -201,16 +216,15 @@ def _graph_sweep(output: Value, order: list[Value], needed: set[Value], targets:
                  seed: float) -> dict[Value, Any]:
     """The same sweep on Values: each local derivative is the op's rule run on :data:`VALUES`."""
     root_seed = _constant(seed)
-    # ×1 is exact, so a seed of 1 needs no MUL node where the local derivative is a node
-    # the rule just made (not an input or output of the op: the result must be a new node).
+    # ×1 is exact: the output's own inputs receive their local derivative as it is, with
+    # no MUL node by the seed 1 (a seed other than 1 is multiplied in).
     unit_seed = root_seed if seed == 1.0 else None
     grads: dict[Value, Any] = {output: root_seed}
 
-    def add(parent: Value, local: Any, g: Value, node: Value) -> None:
+    def add(parent: Value, local: Any, g: Value) -> None:
         if type(local) is float and local == 1.0:  # 1·g is g exactly (ADD's and SUB's first slope)
             contribution = g
-        elif g is unit_seed and type(local) is Value and local is not node and local is not node._a \
-                and local is not node._b:
+        elif g is unit_seed and type(local) is Value:
             contribution = local
         else:
             contribution = local * g
@@ -226,12 +240,12 @@ def _graph_sweep(output: Value, order: list[Value], needed: set[Value], targets:
         b = node._b
         if b is None:
             if a in needed:
-                add(a, local[0](a, node), g, node)
+                add(a, local[0](a, node), g)
         else:
             if a in needed:
-                add(a, local[0](a, b, node), g, node)
+                add(a, local[0](a, b, node), g)
             if b in needed:
-                add(b, local[1](a, b, node), g, node)
+                add(b, local[1](a, b, node), g)
     return grads
 
 
@@ -271,21 +285,8 @@ def grad(output: Value, inputs: Value | Sequence[Value], *, create_graph: bool =
     if not isinstance(create_graph, bool):
         raise TypeError(f"grad(create_graph=...) must be True or False, got {_describe(create_graph)}")
     seed = _as_float(grad_output, "grad(grad_output=...)")
-    results: list[Value] = []
-    handed_out: set[int] = set()
-    for g in _sweep(output, values, seed, create_graph):
-        if g is None:
-            result = Value(0.0)
-        elif not isinstance(g, Value):  # create_graph=False: the number
-            result = Value(g)
-        else:
-            result = g
-            # Two inputs can receive the same node (both sides of an ADD pass g on as it is):
-            # each gets its own node, so that labelling one does not label the other.
-            if id(result) in handed_out:
-                result = copy.copy(result)
-            handed_out.add(id(result))
-        results.append(result)
+    results = [g if isinstance(g, Value) else Value(0.0 if g is None else g)
+               for g in _sweep(output, values, seed, create_graph)]
     return results[0] if single else tuple(results)
 
 
