@@ -230,7 +230,7 @@ def test_nth_derivative_of_tanh_and_sigmoid(name: str, chain: list[int], apply: 
     u = apply(x0)
     for n in range(1, 6):
         want, scale = _evaluate(polys[n], u)
-        # Both sides round each of their few hundred operations (at most 142 nodes at order 5)
+        # Both sides round each of their few hundred operations (at most 125 nodes at order 5)
         # to within ε relative to the terms involved, so they agree to about (#ops)·ε·Σ|c_k u^k|;
         # 1e-12·scale is 30 times that bound and still catches any wrong coefficient.
         assert abs(derivatives[n].data - want) <= 1e-12 * scale, (name, x0, n)
