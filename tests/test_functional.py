@@ -107,6 +107,19 @@ def test_each_result_is_its_own_node() -> None:
     assert g is not y and g.data == 2.0 and grad(g, y).data == 1.0
 
 
+def test_the_seed_1_adds_no_multiplication_nodes() -> None:
+    # d(σ(x)·x)/dx = σ(x)·(1 - σ(x))·x + σ(x): the graph holds the rules' own nodes and no "× 1".
+    x = Value(0.5, label="x")
+    g = grad(x.sigmoid() * x, x, create_graph=True)
+    assert g.op == "add"
+    for node in topological_order(g):
+        if node.op == "mul":
+            assert all(not (p.op == "" and not p.requires_grad and p.data == 1.0) for p in node.parents)
+    assert len(topological_order(g)) == 7  # x, σ, the constant 1, 1-σ, σ(1-σ), ·x, the add (σ·x is not in it)
+    s = 1.0 / (1.0 + math.exp(-0.5))
+    assert g.data == pytest.approx(s * (1 - s) * 0.5 + s, rel=4 * EPS)
+
+
 def test_grad_reads_and_writes_no_grad() -> None:
     x, y = Value(0.7), Value(-1.2)
     out = (x * y).sigmoid() + x**2
