@@ -94,3 +94,13 @@ def test_bad_orders_are_one_line_with_exit_code_2(tmp_path: Path, args: list[str
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and phrase in done.stderr, done.stderr
     assert not (tmp_path / "x.svg").exists()
+
+
+def test_order_messages_in_korean(tmp_path: Path) -> None:
+    too_big = run("graph", "tanh(x)", "x=1", "--order", "9", "--lang", "ko", cwd=tmp_path)
+    assert too_big.returncode == 2
+    assert "8차 미분의 계산 그래프는 노드가 이미" in too_big.stderr and "--order 7 이하를 고르세요" in too_big.stderr
+    two_names = run("graph", "x*y", "x=1", "y=2", "--order", "2", "--lang", "ko", cwd=tmp_path)
+    assert two_names.returncode == 2 and "--order 2는 이름 하나에 대해 미분합니다. 식의 이름: x, y" in two_names.stderr
+    table = run("graph", "tanh(x)", "x=1", "--order", "2", "--lang", "ko", "-o", "t.svg", cwd=tmp_path)
+    assert table.returncode == 0 and table.stdout.splitlines()[0].split() == ["이름", "연산", "값", "기울기"]

@@ -355,6 +355,10 @@ def test_gradgradcheck_finds_a_wrong_second_derivative_and_prints_a_table() -> N
     with pytest.raises(Exception, match="gradgradcheck FAILED"):
         gradgradcheck(lambda x: x.relu() * x.relu(), [x], raise_exception=True)
     assert x.data == 0.0 and x.grad == 0.0
+    korean = str(gradgradcheck(lambda x: x.relu() * x.relu(), x, lang="ko"))
+    assert korean.startswith("2차 미분 확인 실패: 2차 미분 1개 중 1개")
+    with pytest.raises(ValueError, match=r"gradgradcheck\(lang=\.\.\.\) must be one of en, ko"):
+        gradgradcheck(lambda x: x * x, x, lang="fr")
 
 
 # -- deep chains and memory -------------------------------------------------------------
