@@ -31,16 +31,16 @@ import math
 import threading
 import tracemalloc
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
 from hypothesis import given, settings, target
 from hypothesis import strategies as st
 
-from tinygrad_ko import Value, topological_order, vectorize
+from tinygrad_ko import Value, grad, topological_order, vectorize
 from tinygrad_ko.ops import FLOATS, OPS
-from tinygrad_ko.testing import Expression, expressions
+from tinygrad_ko.testing import expressions
 from tinygrad_ko.vectorize import ARRAYS, DEFAULT_CHUNK_SIZE
 
 EPS = 2.0**-52
@@ -73,11 +73,16 @@ def _local_error(name: str, position: int, args: Sequence[float], out: float, er
 FLOATS_LOCALS = {name: op.local_for(FLOATS) for name, op in OPS.items()}
 
 
-def reference(expression: Expression, row: Sequence[float]) -> Reference:
-    """Run ``expression`` on one row with the scalar engine and bound the error of each result."""
+#: Builds a graph on a list of leaves: Expression.build, or a derivative of one.
+Build = Callable[[Sequence[Value]], Value]
+
+
+def reference(build: Build, row: Sequence[float]) -> Reference:
+    """Run the graph ``build`` makes on one row with the scalar engine and bound the error of each result."""
     leaves = [Value(x) for x in row]
-    out = expression.build(leaves)
-    out.backward()
+    out = build(leaves)
+    if out.requires_grad:  # a derivative can be a constant (d(x + x)/dx = 2): nothing to backpropagate
+        out.backward()
     nodes = topological_order(out)  # outputs first
     forward_error: dict[Value, float] = {}
     for v in reversed(nodes):  # inputs first
@@ -122,7 +127,7 @@ def assert_close(got: float, want: float, bound: float, what: str) -> None:
 
 # -- the property: every result equals the scalar engine's, sample by sample ------------
 
-def _rows(expression: Expression, centre: Sequence[float], varying: Sequence[int], n: int,
+def _rows(build: Build, centre: Sequence[float], varying: Sequence[int], n: int,
           seed: int) -> list[list[float]]:
     """``n`` rows near ``centre`` (moved only in the varying coordinates), each one the scalar engine can run."""
     rng = np.random.default_rng(seed)
@@ -134,7 +139,7 @@ def _rows(expression: Expression, centre: Sequence[float], varying: Sequence[int
         for i in varying:
             row[i] += 1e-3 * max(1.0, abs(row[i])) * rng.uniform(-1.0, 1.0)
         try:
-            expression.evaluate(row)
+            build([Value(x) for x in row])
         except (ArithmeticError, ValueError):
             continue
         rows.append(row)
@@ -143,12 +148,12 @@ def _rows(expression: Expression, centre: Sequence[float], varying: Sequence[int
     return rows
 
 
-def check_against_scalar(expression: Expression, centre: Sequence[float], varying: Sequence[int], n: int,
+def check_against_scalar(build: Build, centre: Sequence[float], varying: Sequence[int], n: int,
                          seed: int, broadcast: bool, chunk_size: int) -> None:
     leaves = [Value(x, label=f"x{i}") for i, x in enumerate(centre)]
-    f = vectorize(expression.build(leaves), [leaves[i] for i in varying], chunk_size=chunk_size)
+    f = vectorize(build(leaves), [leaves[i] for i in varying], chunk_size=chunk_size)
     parameters = [i for i in range(len(centre)) if i not in varying]
-    rows = _rows(expression, centre, varying, n, seed)
+    rows = _rows(build, centre, varying, n, seed)
     if broadcast and varying:  # the first input is passed as one number, used for every sample
         for row in rows:
             row[varying[0]] = centre[varying[0]]
@@ -157,7 +162,7 @@ def check_against_scalar(expression: Expression, centre: Sequence[float], varyin
         columns[0] = centre[varying[0]]
     if not any(isinstance(c, np.ndarray) for c in columns):
         n, rows = 1, rows[:1]  # numbers only (or no input at all): one sample
-    refs = [reference(expression, row) for row in rows]
+    refs = [reference(build, row) for row in rows]
 
     outputs = f(*columns)
     grads = f.grad(*columns)
@@ -186,7 +191,7 @@ def test_every_result_equals_the_scalar_engine_sample_by_sample(sample: object, 
     target(float(expression.size))  # steer the run toward larger graphs (half the draws are one op)
     varying = data.draw(st.lists(st.sampled_from(range(len(xs))), unique=True, max_size=len(xs)), label="inputs")
     check_against_scalar(
-        expression, xs, varying,
+        expression.build, xs, varying,
         n=data.draw(st.sampled_from([1, 2, 5, 33]), label="n"),
         seed=data.draw(st.integers(0, 2**32 - 1), label="seed"),
         broadcast=data.draw(st.booleans(), label="broadcast"),
@@ -199,9 +204,33 @@ def test_every_result_equals_the_scalar_engine_sample_by_sample(sample: object, 
 @given(data=st.data())
 def test_each_op_equals_the_scalar_engine(name: str, data: st.DataObject) -> None:
     expression, xs = data.draw(expressions(ops=[name], max_ops=4), label="sample")
-    check_against_scalar(expression, xs, list(range(len(xs))), n=data.draw(st.sampled_from([1, 7]), label="n"),
+    check_against_scalar(expression.build, xs, list(range(len(xs))), n=data.draw(st.sampled_from([1, 7]), label="n"),
                          seed=data.draw(st.integers(0, 2**32 - 1), label="seed"), broadcast=False,
                          chunk_size=DEFAULT_CHUNK_SIZE)
+
+
+@settings(max_examples=60)
+@given(sample=expressions(max_ops=5), data=st.data())
+def test_a_derivative_graph_from_grad_with_create_graph_vectorizes(sample: object, data: st.DataObject) -> None:
+    # grad(..., create_graph=True) gives the derivative as a graph of the op table's
+    # ops: vectorized, its output is dy/dx0 per sample and f.grad the hessian's row.
+    expression, xs = sample  # type: ignore[misc]
+
+    def derivative(leaves: Sequence[Value]) -> Value:
+        out: Value = grad(expression.build(leaves), leaves[0], create_graph=True)
+        return out
+
+    check_against_scalar(derivative, xs, list(range(len(xs))), n=data.draw(st.sampled_from([1, 6]), label="n"),
+                         seed=data.draw(st.integers(0, 2**32 - 1), label="seed"), broadcast=False,
+                         chunk_size=DEFAULT_CHUNK_SIZE)
+
+
+def test_second_derivatives_of_a_quartic_per_sample() -> None:
+    x = Value(2.0, label="x")
+    f = vectorize(grad(x**4 - 2 * x**2, x, create_graph=True), [x])  # 4x³ - 4x, then 12x² - 4
+    xs = np.array([-2.0, -1.0, 0.0, 0.5, 2.0])
+    np.testing.assert_array_equal(f(xs), 4 * xs**3 - 4 * xs)  # small integers and halves: exact
+    np.testing.assert_array_equal(f.grad(xs)[0], 12 * xs**2 - 4)
 
 
 def test_ieee_ops_give_the_same_bits_as_the_float_rules() -> None:
