@@ -215,3 +215,12 @@ def test_labels_cannot_break_out_of_the_page(browser, tmp_path: Path) -> None:  
     assert page.evaluate("window.hacked") is None
     assert page.evaluate("document.querySelectorAll('img').length") == 0
     page.close()
+
+
+def test_a_lone_surrogate_label_is_written_as_the_replacement_character(tmp_path: Path) -> None:
+    # A label decoded with surrogateescape; render draws such a character as U+FFFD,
+    # and the page must be writable too (UTF-8 cannot hold a lone surrogate).
+    x = Value(2.0, label="a\udcffb")
+    page = write_steps(x * x, tmp_path / "steps.html", lang="en")
+    text = page.read_text(encoding="utf-8")
+    assert "a\ufffdb" in text and "\udcff" not in text

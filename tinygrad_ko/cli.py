@@ -9,7 +9,9 @@ write the drawing.  A user's mistake is one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from typing import NoReturn
@@ -21,7 +23,16 @@ from .explain import explain
 from .expr import FUNCTIONS, build
 from .graph import topological_order
 from .ops import OPS
-from .render import ENGINE_ENV_VAR, FORMATS, EngineError, EngineNotFoundError, find_engine, render
+from .render import (
+    DEFAULT_TIMEOUT,
+    ENGINE_ENV_VAR,
+    FORMATS,
+    EngineError,
+    EngineNotFoundError,
+    EngineTimeoutError,
+    find_engine,
+    render,
+)
 from .steps import write_steps
 from .textwidth import display_width, pad
 
@@ -70,9 +81,25 @@ def _parse_assignment(text: str) -> tuple[str, float]:
     if not sep or not name.isidentifier():
         raise ValueError(f"{text!r} is not NAME=VALUE (e.g. x=3 or 사과=100)")
     try:
-        return name, float(number)
+        value = float(number)
     except ValueError:
         raise ValueError(f"the value of {name} is not a number: {number!r}") from None
+    if not math.isfinite(value):
+        # float() reads "nan", "inf" and 1e999 (as inf) without a word.
+        raise ValueError(f"the value of {name} is not a finite number: {number!r}; give a number between "
+                         f"about -1.8e308 and 1.8e308 (inf and nan are not allowed)")
+    return name, value
+
+
+def _seconds(text: str) -> float | None:
+    """The --timeout value: seconds (a positive number), or None for 0 (no limit)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value == 0 or 0 < value < math.inf):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds (0 for no limit), got {text!r}")
+    return value or None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,6 +130,9 @@ def _parser() -> argparse.ArgumentParser:
                              help="also print the forward and backward passes one step a line (in --lang)")
         command.add_argument("--steps", metavar="FILE.html",
                              help="also write a step-through page: one HTML file, no network needed")
+        command.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                             help=f"stop the Graphviz engine after SECONDS per drawing (default: {DEFAULT_TIMEOUT:g}; "
+                                  f"0: no limit)")
     return parser
 
 
@@ -111,15 +141,20 @@ def _run(args: argparse.Namespace) -> None:
         root = apple_orange(args.lang).price
     else:
         values: dict[str, float] = {}
+        spelled: dict[str, str] = {}  # each name as Python reads it (NFKC) -> as typed
         for text in args.values:
             name, number = _parse_assignment(text)
-            if name in values:
-                raise ValueError(f"{name} is given a value twice")
-            values[name] = number
+            key = unicodedata.normalize("NFKC", name)
+            if key in spelled:
+                raise ValueError(f"{name} is given a value twice" if spelled[key] == name else
+                                 f"{spelled[key]} and {name} are the same name (equal after NFKC normalisation, "
+                                 f"as Python compares names): give {key} one value")
+            values[name], spelled[key] = number, name
         root, _ = build(args.expr, values)
     root.backward()
-    path = render(root, args.output)  # first: a bad path is reported without a table before it
-    page = write_steps(root, args.steps, lang=args.lang) if args.steps else None
+    # render first: a bad path is reported without a table before it
+    path = render(root, args.output, timeout=args.timeout)
+    page = write_steps(root, args.steps, lang=args.lang, timeout=args.timeout) if args.steps else None
     print(table(root, args.lang))
     print(_WROTE[args.lang].format(path=path, engine=find_engine()))
     if args.explain:
@@ -141,6 +176,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.showwarning = _show_warning
         try:
             _run(args)
+        except EngineTimeoutError as error:
+            print(f"{PROG}: error: the Graphviz engine {error.program} was stopped after {error.timeout:g} s "
+                  f"(--timeout {error.timeout:g}): laying out this graph takes too long. Layout time grows steeply "
+                  f"with a graph's size, above all when one value feeds many operations far apart (e.g. x+x+...+x); "
+                  f"draw a smaller expression, or allow more time with a larger --timeout SECONDS (0: no limit)",
+                  file=sys.stderr)
+            return 2
         except (ValueError, TypeError, ArithmeticError, OSError, EngineError, EngineNotFoundError) as error:
             # One line even when the message quotes an engine's multi-line stderr.
             print(f"{PROG}: error: {'; '.join(str(error).splitlines())}", file=sys.stderr)

@@ -18,8 +18,11 @@ from __future__ import annotations
 import functools
 import os
 import re
+import math
 import secrets
 import shutil
+import signal
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -30,8 +33,8 @@ from .dot import MAX_NODES, to_dot
 from .engine import Value
 
 __all__ = [
-    "ENGINE_ENV_VAR", "FORMATS", "EngineError", "EngineNotFoundError", "find_engine", "render", "run_engine",
-    "write_atomically",
+    "DEFAULT_TIMEOUT", "ENGINE_ENV_VAR", "FORMATS", "EngineError", "EngineNotFoundError", "EngineTimeoutError",
+    "find_engine", "render", "run_engine", "write_atomically",
 ]
 
 #: Environment variable naming the Graphviz program to use (overridden by ``engine=``).
@@ -39,6 +42,12 @@ ENGINE_ENV_VAR = "TINYGRAD_KO_DOT"
 
 #: File formats :func:`render` writes (pdf only with an engine that supports it).
 FORMATS = ("svg", "png", "pdf")
+
+#: Seconds a Graphviz engine may run on one drawing before it is stopped
+#: (:func:`run_engine`'s ``timeout``).  Every drawing of the docs takes well under
+#: a second; a graph the command accepts takes at most a few seconds with the
+#: layout limits of :data:`~tinygrad_ko.dot.LAYOUT_LIMITS` (benchmarks/layout.py).
+DEFAULT_TIMEOUT = 30.0
 
 _EMBEDDED = "graphviz-pure"
 _INSTALL_HINT = (
@@ -58,6 +67,18 @@ class EngineNotFoundError(RuntimeError):
 
 class EngineError(RuntimeError):
     """The Graphviz engine failed; the message holds its stderr."""
+
+
+class EngineTimeoutError(EngineError):
+    """The Graphviz engine ran longer than ``timeout`` seconds and was stopped.
+
+    ``program`` is the engine that was stopped and ``timeout`` the limit in seconds.
+    """
+
+    def __init__(self, message: str, program: str, timeout: float) -> None:
+        super().__init__(message)
+        self.program = program
+        self.timeout = timeout
 
 
 def _script_dirs() -> list[str]:
@@ -102,16 +123,51 @@ def _engine_info(program: str) -> tuple[bool, tuple[str, ...]]:
     return _EMBEDDED in version.stdout + version.stderr, tuple(listed.split())
 
 
-def run_engine(source: str, format: str, engine: str | None = None) -> bytes:
+def _check_timeout(timeout: float | None, where: str) -> None:
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
+        raise ValueError(
+            f"{where}(timeout=...) must be a positive number of seconds, or None for no limit, got {timeout!r}"
+        )
+
+
+def _run(command: list[str], data: bytes, timeout: float | None) -> subprocess.CompletedProcess[bytes]:
+    """Run ``command`` on ``data``; on timeout (or any interruption) kill it and every process it started."""
+    posix = os.name == "posix"
+    # Its own process group, so that a wrapper script's children are stopped with it.
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          start_new_session=posix) as process:
+        try:
+            stdout, stderr = process.communicate(data, timeout=timeout)
+        except BaseException:  # TimeoutExpired, KeyboardInterrupt, ...: leave no engine running
+            if posix:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:  # it ended in the meantime
+                    pass
+            else:
+                process.kill()
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def run_engine(source: str, format: str, engine: str | None = None, *,
+               timeout: float | None = DEFAULT_TIMEOUT) -> bytes:
     """Run a Graphviz engine (see :func:`find_engine`) on DOT ``source``; return the ``format`` bytes.
 
-    Raises ValueError when the engine cannot write ``format`` and
-    :class:`EngineError`, holding the engine's stderr, when it fails.  With the
-    embedded engine and Hangul (CJK) text, warns once that it will draw boxes.
+    The engine is stopped after ``timeout`` seconds (default :data:`DEFAULT_TIMEOUT`;
+    ``None`` waits for ever) and :class:`EngineTimeoutError` says so: Graphviz's
+    layout time grows steeply with some graph shapes.  Raises ValueError when the
+    engine cannot write ``format`` and :class:`EngineError`, holding the engine's
+    stderr, when it fails.  With the embedded engine and Hangul (CJK) text, warns
+    once that it will draw boxes.
 
     >>> run_engine("digraph { a -> b }", "svg")[:5]
     b'<?xml'
     """
+    _check_timeout(timeout, "run_engine")
     program = find_engine(engine)
     embedded, formats = _engine_info(program)
     if format not in formats:
@@ -128,7 +184,17 @@ def run_engine(source: str, format: str, engine: str | None = None) -> bytes:
             UserWarning,
             stacklevel=2,
         )
-    done = subprocess.run([program, f"-T{format}"], input=source.encode("utf-8"), capture_output=True, check=False)
+    try:
+        done = _run([program, f"-T{format}"], source.encode("utf-8"), timeout)
+    except subprocess.TimeoutExpired:
+        assert timeout is not None  # only a timeout raises TimeoutExpired
+        raise EngineTimeoutError(
+            f"the Graphviz engine {program} was stopped after {timeout:g} s (timeout={timeout:g}): laying out "
+            f"this graph takes too long. Layout time grows steeply with a graph's size, above all when one value "
+            f"feeds many operations far apart (e.g. x+x+...+x); draw a smaller graph, or allow more time with "
+            f"a larger timeout= (None for no limit)",
+            program, timeout,
+        ) from None
     if done.returncode != 0:
         stderr = done.stderr.decode("utf-8", "replace").strip()
         raise EngineError(f"the Graphviz engine {program} failed (exit code {done.returncode}): {stderr}")
@@ -151,25 +217,58 @@ def _format_for(path: Path, format: str | None) -> str:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part."""
-    # A temporary file in the same directory (os.replace is atomic only within one
-    # file system), created with mode 0o666 so the umask applies as for any new
-    # file; tempfile.mkstemp would leave the drawing readable by its owner only.
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part.
+
+    The data goes to a temporary file next to the target, which then replaces it
+    (:func:`os.replace`, atomic within one file system).  So:
+
+    * a symbolic link at ``path`` is followed: the file it points to is replaced
+      and the link stays a link;
+    * a file that exists keeps its permission bits (and, where the system allows
+      it, its owner and group); a new file gets 0o666 less the umask, as usual;
+    * the file is a new one on disk: other hard links to the old file keep the old
+      contents (the name ``path`` no longer shares them).
+    """
+    # realpath follows every symbolic link, also to a target that does not exist yet.
+    target = Path(os.path.realpath(path))
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        old: os.stat_result | None = os.stat(target)
+    except OSError:  # nothing there yet (or unreadable: os.replace reports the real problem)
+        old = None
+    # A short fixed-length name, so that any name valid for the target is valid here too.
+    temp = target.with_name(f".tgk-{secrets.token_hex(6)}.tmp")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if old is None else stat.S_IMODE(old.st_mode))
     except OSError as error:
         raise type(error)(error.errno, f"cannot write the drawing: {error.strerror}", str(path)) from None
     try:
         with os.fdopen(fd, "wb") as file:
+            if old is not None:
+                _keep_owner_and_mode(file.fileno(), temp, old)
             file.write(data)
-        os.replace(temp, path)
+        os.replace(temp, target)
     except OSError as error:
         os.unlink(temp)
         raise type(error)(error.errno, f"cannot write the drawing: {error.strerror}", str(path)) from None
     except BaseException:
         os.unlink(temp)
         raise
+
+
+def _keep_owner_and_mode(fd: int, temp: Path, old: os.stat_result) -> None:
+    """Give the new file ``old``'s owner and group (where allowed) and exactly its permission bits."""
+    if hasattr(os, "fchown"):
+        now = os.fstat(fd)
+        if (now.st_uid, now.st_gid) != (old.st_uid, old.st_gid):
+            try:
+                os.fchown(fd, old.st_uid, old.st_gid)
+            except OSError:  # only root may give a file away: the new file stays the writer's
+                pass
+    # After chown, which may clear set-id bits; creating the file applied the umask to the bits.
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, stat.S_IMODE(old.st_mode))
+    else:
+        os.chmod(temp, stat.S_IMODE(old.st_mode))
 
 
 def render(
@@ -183,14 +282,19 @@ def render(
     show_grad: bool = True,
     show_local: bool = False,
     max_nodes: int = MAX_NODES,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Path:
     """Draw the graph ending at ``root`` into the file ``path``; return the path written.
 
     The format (svg, png or pdf) comes from the file name's suffix unless
     ``format`` is given; a suffix that disagrees with ``format`` is a ValueError.
     The file is written atomically: a failed render leaves no half-written file.
-    ``engine`` forces a Graphviz program (see :func:`find_engine`); the other
-    options are those of :func:`~tinygrad_ko.to_dot`.
+    A symbolic link at ``path`` is followed and an existing file keeps its
+    permissions (see :func:`write_atomically`, also for hard links).
+    ``engine`` forces a Graphviz program (see :func:`find_engine`); the engine is
+    stopped after ``timeout`` seconds (default :data:`DEFAULT_TIMEOUT`, ``None``
+    for no limit) with :class:`EngineTimeoutError`.  The other options are those
+    of :func:`~tinygrad_ko.to_dot`.
 
     >>> import tempfile, pathlib
     >>> from tinygrad_ko import Value
@@ -201,8 +305,9 @@ def render(
     """
     path = Path(path)
     chosen = _format_for(path, format)
+    _check_timeout(timeout, "render")
     dot = to_dot(
         root, rankdir=rankdir, precision=precision, show_grad=show_grad, show_local=show_local, max_nodes=max_nodes
     )
-    write_atomically(path, run_engine(dot.source, chosen, engine))
+    write_atomically(path, run_engine(dot.source, chosen, engine, timeout=timeout))
     return path

@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +30,11 @@ from .dot import format_number, to_dot
 from .engine import Value
 from .explain import Lang, Step, explain
 from .graph import topological_order
-from .render import run_engine, write_atomically
+from .render import DEFAULT_TIMEOUT, run_engine, write_atomically
 
 __all__ = ["MAX_STEP_NODES", "Frame", "step_frames", "write_steps"]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 #: write_steps refuses graphs with more Value nodes than this: the page holds two
 #: frames per node, each one engine run, and a learner cannot step through more.
@@ -64,10 +67,12 @@ class Frame:
     svg: str
 
 
-def step_frames(root: Value, lang: Lang = "ko", engine: str | None = None) -> list[Frame]:
+def step_frames(root: Value, lang: Lang = "ko", engine: str | None = None, *,
+                timeout: float | None = DEFAULT_TIMEOUT) -> list[Frame]:
     """Draw every step of ``explain(root, lang)`` with a real Graphviz engine.
 
-    ``engine`` forces a Graphviz program (see :func:`~tinygrad_ko.render.find_engine`).
+    ``engine`` forces a Graphviz program (see :func:`~tinygrad_ko.render.find_engine`);
+    each engine run is stopped after ``timeout`` seconds (see :func:`~tinygrad_ko.render.run_engine`).
     Raises ValueError for graphs of more than :data:`MAX_STEP_NODES` nodes.
     """
     explanation = explain(root, lang)  # checks root and lang
@@ -81,7 +86,7 @@ def step_frames(root: Value, lang: Lang = "ko", engine: str | None = None) -> li
     ids = {node: f"v{i}" for i, node in enumerate(order)}
 
     running = [_grads_after(explanation.backward[: k + 1]) for k in range(len(explanation.backward))]
-    layout = _layout(root, _widest(order, running), engine)
+    layout = _layout(root, _widest(order, running), engine, timeout)
 
     frames = []
     computed: set[Value] = set()
@@ -89,15 +94,20 @@ def step_frames(root: Value, lang: Lang = "ko", engine: str | None = None) -> li
         computed.add(step.node)
         source = _frame(root, ids, layout, step, show_grad=False, grads=None,
                         pending=[node for node in order if node not in computed])
-        frames.append(Frame(step, ids[step.node], _svg(run_engine(source, "svg", engine))))
+        frames.append(Frame(step, ids[step.node], _svg(run_engine(source, "svg", engine, timeout=timeout))))
     for step, grads in zip(explanation.backward, running, strict=True):
         source = _frame(root, ids, layout, step, show_grad=True, grads=grads, pending=())
-        frames.append(Frame(step, ids[step.node], _svg(run_engine(source, "svg", engine))))
+        frames.append(Frame(step, ids[step.node], _svg(run_engine(source, "svg", engine, timeout=timeout))))
     return frames
 
 
-def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "ko", engine: str | None = None) -> Path:
+def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "ko", engine: str | None = None,
+                timeout: float | None = DEFAULT_TIMEOUT) -> Path:
     """Write the step-through page of the graph ending at ``root`` to ``path`` (one HTML file).
+
+    ``engine`` and ``timeout`` (seconds per engine run) are those of
+    :func:`~tinygrad_ko.render.run_engine`; the file is written as by
+    :func:`~tinygrad_ko.render.write_atomically`.
 
     >>> import tempfile, pathlib
     >>> from tinygrad_ko import Value
@@ -109,8 +119,10 @@ def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "ko",
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"the step-through page is an HTML file: end the name in .html, got {str(path)!r}")
-    frames = step_frames(root, lang, engine)
-    write_atomically(path, _page(frames, lang).encode("utf-8"))
+    frames = step_frames(root, lang, engine, timeout=timeout)
+    # A lone surrogate (e.g. a label decoded with surrogateescape) cannot be UTF-8:
+    # it becomes U+FFFD, the stand-in the drawings use for it (dot.label_text).
+    write_atomically(path, _SURROGATE.sub("\ufffd", _page(frames, lang)).encode("utf-8"))
     return path
 
 
@@ -130,9 +142,10 @@ def _widest(order: list[Value], running: list[dict[Value, float]]) -> dict[Value
             for node in order}
 
 
-def _layout(root: Value, grads: Mapping[Value, float], engine: str | None) -> dict[str, tuple[str, str, str]]:
+def _layout(root: Value, grads: Mapping[Value, float], engine: str | None,
+            timeout: float | None) -> dict[str, tuple[str, str, str]]:
     """Position, width and height (Graphviz units) of every node, laid out once by the engine."""
-    laid_out = json.loads(run_engine(to_dot(root, grads=grads).source, "json", engine))
+    laid_out = json.loads(run_engine(to_dot(root, grads=grads).source, "json", engine, timeout=timeout))
     return {obj["name"]: (obj["pos"], obj["width"], obj["height"]) for obj in laid_out.get("objects", [])}
 
 
