@@ -21,7 +21,6 @@ import re
 import math
 import secrets
 import shutil
-import signal
 import stat
 import subprocess
 import sys
@@ -116,9 +115,11 @@ def find_engine(engine: str | None = None) -> str:
 @functools.cache
 def _engine_info(program: str) -> tuple[bool, tuple[str, ...]]:
     """(is it graphviz-pure?, the output formats it writes), asked of the program itself."""
-    version = subprocess.run([program, "-V"], capture_output=True, text=True, check=False)
+    # Bounded like the drawing itself: a program that hangs here is not a working engine.
+    version = subprocess.run([program, "-V"], capture_output=True, text=True, check=False, timeout=DEFAULT_TIMEOUT)
     # Both dot and graphviz-pure answer an unknown -T with "... Use one of: fmt fmt ...".
-    probe = subprocess.run([program, "-T?"], capture_output=True, text=True, check=False, input="")
+    probe = subprocess.run([program, "-T?"], capture_output=True, text=True, check=False, input="",
+                           timeout=DEFAULT_TIMEOUT)
     _, _, listed = probe.stderr.partition("Use one of:")
     return _EMBEDDED in version.stdout + version.stderr, tuple(listed.split())
 
@@ -133,23 +134,26 @@ def _check_timeout(timeout: float | None, where: str) -> None:
 
 
 def _run(command: list[str], data: bytes, timeout: float | None) -> subprocess.CompletedProcess[bytes]:
-    """Run ``command`` on ``data``; on timeout (or any interruption) kill it and every process it started."""
-    posix = os.name == "posix"
-    # Its own process group, so that a wrapper script's children are stopped with it.
-    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          start_new_session=posix) as process:
-        try:
-            stdout, stderr = process.communicate(data, timeout=timeout)
-        except BaseException:  # TimeoutExpired, KeyboardInterrupt, ...: leave no engine running
-            if posix:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:  # it ended in the meantime
-                    pass
-            else:
-                process.kill()
-            process.communicate()
-            raise
+    """Run ``command`` on ``data``; on timeout (or any interruption) kill it and return at once.
+
+    The engine stays in the caller's process group, so Ctrl-C or a signal to the
+    group (a CI job's time limit) stops it too.
+    """
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        stdout, stderr = process.communicate(data, timeout=timeout)
+    except BaseException:  # TimeoutExpired, KeyboardInterrupt, ...: leave no engine running
+        process.kill()
+        process.wait()
+        # Not communicate(): a program the engine started (a wrapper script's child)
+        # may hold the pipes open for as long as it runs.  Closed, its next write fails.
+        for stream in (process.stdin, process.stdout, process.stderr):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        raise
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
@@ -169,7 +173,13 @@ def run_engine(source: str, format: str, engine: str | None = None, *,
     """
     _check_timeout(timeout, "run_engine")
     program = find_engine(engine)
-    embedded, formats = _engine_info(program)
+    try:
+        embedded, formats = _engine_info(program)
+    except subprocess.TimeoutExpired:
+        raise EngineError(
+            f"the Graphviz engine {program} did not answer -V within {DEFAULT_TIMEOUT:g} s: "
+            f"it does not work as a Graphviz program; give another (engine= or {ENGINE_ENV_VAR})"
+        ) from None
     if format not in formats:
         hint = " (graphviz-pure writes no pdf yet: install the system Graphviz for pdf)" if embedded else ""
         raise ValueError(
