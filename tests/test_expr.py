@@ -122,7 +122,7 @@ def test_long_but_allowed_chain_builds_iteratively() -> None:
 def test_names_equal_under_nfkc_given_twice_are_an_error() -> None:
     # Python reads the full-width ｘ as x, so both values would go to one leaf and
     # the last would win silently.
-    with pytest.raises(ValueError, match="'x' and 'ｘ' are the same name .*NFKC.*give x one value"):
+    with pytest.raises(ValueError, match=r"'x' and 'ｘ' are the same name .*NFKC.*give x one value"):
         build("x", {"x": 1, "ｘ": 2})
     with pytest.raises(ValueError, match="'ﬁ' and 'fi' are the same name"):
         build("fi * 2", {"ﬁ": 1, "fi": 2})
@@ -131,7 +131,7 @@ def test_names_equal_under_nfkc_given_twice_are_an_error() -> None:
 
 
 def test_non_finite_number_in_the_expression_is_refused() -> None:
-    with pytest.raises(ValueError, match="the number at column 5 is too large for a float .*inf"):
+    with pytest.raises(ValueError, match=r"the number at column 5 is too large for a float .*inf"):
         build("x * 1e309", {"x": 1})
     assert build("x * 1e308", {"x": 1})[0].data == 1e308
 

@@ -34,7 +34,10 @@ from .engine import Value
 from .graph import topological_order
 from .ops import OPS
 
-__all__ = ["FONTNAME", "LAYOUT_LIMITS", "MAX_LABEL_LENGTH", "MAX_NODES", "GraphDrawing", "format_number", "label_text", "to_dot"]
+__all__ = [
+    "FONTNAME", "LAYOUT_LIMITS", "MAX_LABEL_LENGTH", "MAX_NODES", "GraphDrawing", "format_number", "label_text",
+    "to_dot",
+]
 
 #: Labels longer than this many characters are cut and end with "…".
 MAX_LABEL_LENGTH = 60

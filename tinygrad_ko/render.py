@@ -15,10 +15,11 @@ and a CJK font), and asking it for pdf is a clear error.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import math
 import os
 import re
-import math
 import secrets
 import shutil
 import stat
@@ -148,11 +149,9 @@ def _run(command: list[str], data: bytes, timeout: float | None) -> subprocess.C
         # Not communicate(): a program the engine started (a wrapper script's child)
         # may hold the pipes open for as long as it runs.  Closed, its next write fails.
         for stream in (process.stdin, process.stdout, process.stderr):
-            try:
-                if stream is not None:
+            if stream is not None:
+                with contextlib.suppress(OSError):  # e.g. unwritten input to a dead process
                     stream.close()
-            except OSError:
-                pass
         raise
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
@@ -270,10 +269,9 @@ def _keep_owner_and_mode(fd: int, temp: Path, old: os.stat_result) -> None:
     if hasattr(os, "fchown"):
         now = os.fstat(fd)
         if (now.st_uid, now.st_gid) != (old.st_uid, old.st_gid):
-            try:
+            # Only root may give a file away: otherwise the new file stays the writer's.
+            with contextlib.suppress(OSError):
                 os.fchown(fd, old.st_uid, old.st_gid)
-            except OSError:  # only root may give a file away: the new file stays the writer's
-                pass
     # After chown, which may clear set-id bits; creating the file applied the umask to the bits.
     if hasattr(os, "fchmod"):
         os.fchmod(fd, stat.S_IMODE(old.st_mode))
