@@ -250,6 +250,8 @@ def ratio(grid: list[Timing], engine: str, n: int, cap: float) -> str:
     assert after is not None
     if before is None:
         return f"> {cap / after[1]:.0f}×"  # the stopped run used at most cap seconds of CPU
+    if after[0] == 0:  # below the clock's resolution
+        return "–"
     return f"{before[0] / after[0]:.1f}×"
 
 
