@@ -45,8 +45,10 @@ FORMATS = ("svg", "png", "pdf")
 
 #: Seconds a Graphviz engine may run on one drawing before it is stopped
 #: (:func:`run_engine`'s ``timeout``).  Every drawing of the docs takes well under
-#: a second; a graph the command accepts takes at most a few seconds with the
-#: layout limits of :data:`~tinygrad_ko.dot.LAYOUT_LIMITS` (benchmarks/layout.py).
+#: a second.  The slowest shape the command accepts, ``x+x+...+x`` with 250 copies
+#: of x, takes the system ``dot`` about 7 s and ``graphviz-pure`` about 20 s on an
+#: idle machine with the layout limits of :data:`~tinygrad_ko.dot.LAYOUT_LIMITS`
+#: (benchmarks/layout.py); without them it took minutes to hours.
 DEFAULT_TIMEOUT = 30.0
 
 _EMBEDDED = "graphviz-pure"
