@@ -277,7 +277,7 @@ def report(sizes: Sequence[int], grid: list[Timing], found: dict[str, str | None
         START,
         "## Layout time: the fan-in graph x + x + ... + x (benchmarks/layout.py)",
         "",
-        f"Regenerate with `python benchmarks/layout.py` (about 10 minutes); it rewrites only this section. "
+        f"Regenerate with `python benchmarks/layout.py` (about 20 minutes); it rewrites only this section. "
         f"Mode: {'quick' if quick else 'full'}; date {datetime.date.today().isoformat()}; load average (1 min) "
         f"{loads[0]} at the start, {loads[1]} at the end on {os.cpu_count()} CPUs (other work on the machine "
         f"makes the times noisier).",
