@@ -26,13 +26,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .dot import format_number, to_dot
+from .dot import STYLES, _drawing, format_number, is_constant, to_dot
 from .engine import Value
-from .explain import Lang, Step, explain
+from .explain import Explanation, Lang, Step, explain
 from .graph import topological_order
 from .render import DEFAULT_TIMEOUT, run_engine, write_atomically
 
-__all__ = ["MAX_STEP_NODES", "Frame", "step_frames", "write_steps"]
+__all__ = ["MAX_STEP_NODES", "Frame", "StepsPage", "step_frames", "write_steps"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -67,15 +67,18 @@ class Frame:
     svg: str
 
 
-def step_frames(root: Value, lang: Lang = "ko", engine: str | None = None, *,
+def step_frames(root: Value, lang: Lang = "en", engine: str | None = None, style: str = "boxes", *,
                 timeout: float | None = DEFAULT_TIMEOUT) -> list[Frame]:
     """Draw every step of ``explain(root, lang)`` with a real Graphviz engine.
 
     ``engine`` forces a Graphviz program (see :func:`~tinygrad_ko.render.find_engine`);
+    ``style`` is that of :func:`~tinygrad_ko.to_dot` (``"book"``: the numbers on the edges);
     each engine run is stopped after ``timeout`` seconds (see :func:`~tinygrad_ko.render.run_engine`).
     Raises ValueError for graphs of more than :data:`MAX_STEP_NODES` nodes.
     """
     explanation = explain(root, lang)  # checks root and lang
+    if style not in STYLES:
+        raise ValueError(f"step_frames(style=...) must be one of {', '.join(STYLES)}, got {style!r}")
     order = topological_order(root)
     if len(order) > MAX_STEP_NODES:
         raise ValueError(
@@ -84,46 +87,103 @@ def step_frames(root: Value, lang: Lang = "ko", engine: str | None = None, *,
         )
     # The ids to_dot gives: "v<i>" in topological order, "<id>_op" for a node's op circle.
     ids = {node: f"v{i}" for i, node in enumerate(order)}
+    if style == "book":
+        return _book_frames(root, explanation, ids, lang, engine, timeout)
 
     running = [_grads_after(explanation.backward[: k + 1]) for k in range(len(explanation.backward))]
-    layout = _layout(root, _widest(order, running), engine, timeout)
+    layout = _layout(root, _widest(order, running), engine, lang, timeout)
 
     frames = []
-    computed: set[Value] = set()
+    # Constants are never computed (explain gives them no step): drawn from the start.
+    computed: set[Value] = {node for node in order if is_constant(node)}
     for step in explanation.forward:
         computed.add(step.node)
-        source = _frame(root, ids, layout, step, show_grad=False, grads=None,
+        source = _frame(root, ids, layout, step, lang=lang, show_grad=False, grads=None,
                         pending=[node for node in order if node not in computed])
         frames.append(Frame(step, ids[step.node], _svg(run_engine(source, "svg", engine, timeout=timeout))))
     for step, grads in zip(explanation.backward, running, strict=True):
-        source = _frame(root, ids, layout, step, show_grad=True, grads=grads, pending=())
+        source = _frame(root, ids, layout, step, lang=lang, show_grad=True, grads=grads, pending=())
         frames.append(Frame(step, ids[step.node], _svg(run_engine(source, "svg", engine, timeout=timeout))))
     return frames
 
 
-def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "ko", engine: str | None = None,
-                timeout: float | None = DEFAULT_TIMEOUT) -> Path:
+def _book_frames(root: Value, explanation: Explanation, ids: dict[Value, str], lang: Lang,
+                 engine: str | None, timeout: float | None) -> list[Frame]:
+    """The frames in the book's style.
+
+    Every frame is the same drawing, with the final gradients, in which the numbers not
+    known at that step are transparent: the same text in the same places, so the engine
+    lays every frame out alike with no pinning.  An edge's gradient appears when the op
+    it enters passes its gradient back (in reverse topological order, that share is final).
+    """
+    final = explanation.gradients()
+    known: set[Value] = {node for node in final if is_constant(node)}
+    flowed: set[Value] = set()
+    frames = []
+    for step in explanation.steps:
+        if step.phase == "forward":
+            known.add(step.node)
+        elif step.phase == "backward":
+            flowed.add(step.node)
+        dot = _drawing(root, style="book", lang=lang, grads=final, known=known, flowed=flowed,
+                       seeded=step.phase != "forward")
+        for node in ids:
+            if node.op and node not in known:
+                dot.node(f"{ids[node]}_op", style="dashed", color=_PENDING["color"])
+        current = f"{ids[step.node]}_op" if step.node.op and step.phase != "seed" else ids[step.node]
+        for parent in step.inputs if step.phase == "backward" else ():
+            dot.node(f"{ids[parent]}_op" if parent.op else ids[parent], _attributes={"class": "receiving"},
+                     fontcolor=_RECEIVING["color"], **_RECEIVING)
+        dot.node(current, _attributes={"class": "current"}, fontcolor=_CURRENT["color"], **_CURRENT)
+        frames.append(Frame(step, current, _svg(run_engine(dot.source, "svg", engine, timeout=timeout))))
+    return frames
+
+
+class StepsPage(type(Path())):  # type: ignore[misc]
+    """The path of a step-through page, which Jupyter shows inline.
+
+    It is a :class:`pathlib.Path` (``page.read_text()``, ``page.name``, ``open(page)``)
+    whose ``_repr_html_`` is an ``<iframe>`` holding the page itself (``srcdoc``), so
+    a notebook shows the working page with no server and no network.
+    """
+
+    #: Size of the inline frame, in CSS pixels.
+    frame_width, frame_height = 960, 720
+
+    def _repr_html_(self) -> str:
+        page = html.escape(self.read_text(encoding="utf-8"), quote=True)
+        return (f'<iframe srcdoc="{page}" width="{self.frame_width}" height="{self.frame_height}" '
+                f'style="border: 1px solid #ddd" sandbox="allow-scripts"></iframe>')
+
+
+def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "en",
+                engine: str | None = None, style: str = "boxes",
+                timeout: float | None = DEFAULT_TIMEOUT) -> StepsPage:
     """Write the step-through page of the graph ending at ``root`` to ``path`` (one HTML file).
 
+    ``style="book"`` draws the frames in the book's style (see :func:`~tinygrad_ko.to_dot`).
     ``engine`` and ``timeout`` (seconds per engine run) are those of
     :func:`~tinygrad_ko.render.run_engine`; the file is written as by
     :func:`~tinygrad_ko.render.write_atomically`.
+    Returns the path as a :class:`StepsPage`: in Jupyter, the page shows inline.
 
     >>> import tempfile, pathlib
     >>> from tinygrad_ko import Value
     >>> x = Value(3.0, label="x"); y = x * x
-    >>> page = write_steps(y, pathlib.Path(tempfile.mkdtemp()) / "steps.html", lang="en")
+    >>> page = write_steps(y, pathlib.Path(tempfile.mkdtemp()) / "steps.html")
     >>> page.name, page.read_text(encoding="utf-8").count('"phase": "forward"')  # x, then x * x
     ('steps.html', 2)
+    >>> page._repr_html_().startswith("<iframe srcdoc=")
+    True
     """
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"the step-through page is an HTML file: end the name in .html, got {str(path)!r}")
-    frames = step_frames(root, lang, engine, timeout=timeout)
+    frames = step_frames(root, lang, engine, style, timeout=timeout)
     # A lone surrogate (e.g. a label decoded with surrogateescape) cannot be UTF-8:
     # it becomes U+FFFD, the stand-in the drawings use for it (dot.label_text).
     write_atomically(path, _SURROGATE.sub("\ufffd", _page(frames, lang)).encode("utf-8"))
-    return path
+    return StepsPage(path)
 
 
 def _grads_after(steps: Collection[Step]) -> dict[Value, float]:
@@ -143,16 +203,16 @@ def _widest(order: list[Value], running: list[dict[Value, float]]) -> dict[Value
 
 
 def _layout(root: Value, grads: Mapping[Value, float], engine: str | None,
-            timeout: float | None) -> dict[str, tuple[str, str, str]]:
+            lang: Lang, timeout: float | None) -> dict[str, tuple[str, str, str]]:
     """Position, width and height (Graphviz units) of every node, laid out once by the engine."""
-    laid_out = json.loads(run_engine(to_dot(root, grads=grads).source, "json", engine, timeout=timeout))
+    laid_out = json.loads(run_engine(to_dot(root, grads=grads, lang=lang).source, "json", engine, timeout=timeout))
     return {obj["name"]: (obj["pos"], obj["width"], obj["height"]) for obj in laid_out.get("objects", [])}
 
 
-def _frame(root: Value, ids: dict[Value, str], layout: dict[str, tuple[str, str, str]], step: Step, *,
+def _frame(root: Value, ids: dict[Value, str], layout: dict[str, tuple[str, str, str]], step: Step, *, lang: Lang,
            show_grad: bool, grads: Mapping[Value, float] | None, pending: Collection[Value]) -> str:
     """The DOT source of one frame: to_dot's drawing, pinned to the layout, with highlights."""
-    dot = to_dot(root, show_grad=show_grad, grads=grads)
+    dot = to_dot(root, show_grad=show_grad, grads=grads, lang=lang)  # the drawing speaks the page's language
     # Later statements add to a node's attributes in DOT, so these amend to_dot's drawing.
     dot.attr("graph", layout="neato", inputscale="72")
     for name, (pos, width, height) in layout.items():
