@@ -164,12 +164,14 @@ def test_the_numerical_slope_disagrees_at_relus_kink(page: Any, tmp_path: Path) 
     _load(page, write_steps(y, tmp_path / "relu.html", lang="en", engine="graphviz-pure"))
     cells = page.locator("#leaves tr[data-node] td")
     assert cells.nth(3).inner_text() == "1" and cells.nth(4).inner_text() == "1"
-    assert cells.nth(5).inner_text() == "agree"
+    assert cells.nth(5).inner_text() == "✓ agree"
+    assert not page.is_visible("#kink")
     _fields(page).nth(0).fill("0")
     # At 0 backprop says 0 (relu's local derivative there), the central difference (0 + h)/(2h) = 0.5.
     assert cells.nth(3).inner_text() == "0" and cells.nth(4).inner_text() == "0.5"
-    assert cells.nth(5).inner_text().startswith("disagree")
+    assert cells.nth(5).inner_text() == "✗ disagree"
     assert page.locator("#leaves td.disagree").count() == 1
+    assert "kink at x = 0" in page.inner_text("#kink")
 
 
 def test_constants_are_not_editable(page: Any, tmp_path: Path) -> None:

@@ -55,7 +55,10 @@ _PAGE_WORDS = {
            "inputs_hint": "입력값을 바꾸면 순전파와 역전파를 다시 계산합니다. 역전파로 구한 기울기 옆에 "
                           "수치 미분(중심 차분)으로 구한 기울기를 보여 줍니다.",
            "input": "입력", "grad": "기울기 (역전파)", "slope": "기울기 (수치 미분)",
-           "agree": "일치", "disagree": "불일치: 이 점에서 미분할 수 없습니다 (예: x = 0인 ReLU)",
+           "agree": "✓ 일치", "disagree": "✗ 불일치",
+           "kink": "역전파의 기울기와 수치 미분이 다릅니다: 이 입력값에서는 그래프를 미분할 수 없습니다. "
+                   "예를 들어 ReLU는 x = 0에서 꺾여서 왼쪽 기울기는 0, 오른쪽 기울기는 1입니다. 역전파는 "
+                   "국소적 미분으로 0을 쓰고, 중심 차분은 두 기울기의 평균을 냅니다.",
            "slope_failed": "계산할 수 없음"},
     "en": {"title": "Backpropagation step by step", "forward": "forward", "seed": "backward",
            "backward": "backward", "previous": "◀ Previous", "next": "Next ▶", "step": "step",
@@ -64,7 +67,10 @@ _PAGE_WORDS = {
            "inputs_hint": "Changing an input recomputes the forward and backward passes. Beside each gradient "
                           "from backpropagation is the numerical slope (central difference).",
            "input": "input", "grad": "gradient (backprop)", "slope": "slope (numerical)",
-           "agree": "agree", "disagree": "disagree: not differentiable here (e.g. ReLU at x = 0)",
+           "agree": "✓ agree", "disagree": "✗ disagree",
+           "kink": "Backpropagation and the numerical slope disagree: the graph is not differentiable at these "
+                   "inputs. ReLU, for one, has a kink at x = 0: its slope is 0 on the left and 1 on the right. "
+                   "Backpropagation uses 0 as the local derivative there; the central difference averages the two.",
            "slope_failed": "cannot compute"},
 }
 
@@ -257,7 +263,7 @@ def _page(frames: list[Frame], lang: Lang, live: dict[str, Any]) -> str:
                             script=script)
 
 
-_LIVE_WORDS = ("step", "input", "grad", "slope", "agree", "disagree", "slope_failed")
+_LIVE_WORDS = ("step", "input", "grad", "slope", "agree", "disagree", "slope_failed", "kink")
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="{lang}">
@@ -300,6 +306,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <h2>{inputs} <button id="reset" type="button">{reset}</button></h2>
 <p class="hint">{inputs_hint}</p>
 <table><tbody id="leaves"></tbody></table>
+<p id="kink" class="hint" hidden></p>
 <p id="message" role="alert"></p>
 </section>
 <script type="application/json" id="frames">{frames}</script>
@@ -579,6 +586,7 @@ function parse(text) {
   return null;
 }
 function showNumbers() {
+  let disagree = false;
   for (const i of editable) {
     const row = rows[i];
     const grad = state.grads[i], numerical = state.slopes[i];
@@ -587,7 +595,11 @@ function showNumbers() {
     const agree = Math.abs(grad - numerical) <= live.atol + live.rtol * Math.abs(numerical);
     row.verdict.textContent = agree ? words.agree : words.disagree;
     row.verdict.className = agree ? "agree" : "disagree";
+    disagree = disagree || !agree;
   }
+  const kink = document.getElementById("kink");
+  kink.textContent = words.kink;
+  kink.hidden = !disagree;
 }
 function edit(i, text, from) {
   const value = parse(text);
