@@ -38,7 +38,8 @@ from typing import Any
 
 from .ops import FLOATS, OPS, Op
 
-__all__ = ["JS", "RUNTIME", "JSExpr", "forward_source", "local_sources", "messages", "op_table_source"]
+__all__ = ["FORMAT", "JS", "RUNTIME", "JSExpr", "forward_source", "local_sources", "messages", "op_table_source",
+           "runtime_source"]
 
 
 class JSExpr:
@@ -296,7 +297,39 @@ const K = (() => {
 """
 
 
+#: ``fmt(v)``: numbers as the drawings and the explainer write them (:func:`tinygrad_ko.dot.format_number`).
+FORMAT = r"""
+// Python's format(x, ".6g"), as tinygrad_ko.dot.format_number writes numbers.
+function fmt(v) {
+  if (Number.isNaN(v)) return "nan";
+  if (v === Infinity) return "inf";
+  if (v === -Infinity) return "-inf";
+  if (v === 0) return Object.is(v, -0) ? "-0" : "0";
+  const sign = v < 0 ? "-" : "";
+  const a = Math.abs(v);
+  let [mantissa, e] = a.toExponential(5).split("e");
+  // JavaScript rounds an exact tie up, Python to even; a tie shows as 6 digits, 5, then zeros.
+  const [longMantissa, longE] = a.toExponential(20).split("e");
+  const long = longMantissa.replace(".", "");
+  if (/^\d{6}50{14}$/.test(long) && Number(long[5]) % 2 === 0) {
+    mantissa = long[0] + "." + long.slice(1, 6);
+    e = longE;
+  }
+  const digits = mantissa.replace(".", "");
+  const exponent = Number(e);
+  const strip = (s) => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
+  if (exponent < -4 || exponent >= 6) {
+    return sign + strip(digits[0] + "." + digits.slice(1)) + "e" + (exponent < 0 ? "-" : "+")
+      + String(Math.abs(exponent)).padStart(2, "0");
+  }
+  const fixed = exponent >= 0 ? digits.slice(0, exponent + 1) + "." + digits.slice(exponent + 1)
+    : "0." + "0".repeat(-exponent - 1) + digits;
+  return sign + strip(fixed);
+}
+"""
+
+
 def runtime_source() -> str:
-    """:data:`RUNTIME` with the engine's messages filled in (JSON, so any text is safe in a script)."""
+    """:data:`RUNTIME` with the engine's messages filled in (JSON: any text is safe in a script), then :data:`FORMAT`."""
     data = json.dumps(messages(), ensure_ascii=False).replace("<", "\\u003c")
-    return RUNTIME.replace("__MESSAGES__", data)
+    return RUNTIME.replace("__MESSAGES__", data) + FORMAT

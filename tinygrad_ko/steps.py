@@ -339,34 +339,6 @@ const editable = nodes.map((n, i) => i).filter((i) => nodes[i].editable);
 let current = 0;
 let state = null;  // the last good computation: {values, data, running, grads, slopes, texts}
 
-// Python's format(x, ".6g"), as tinygrad_ko.dot.format_number writes numbers.
-function fmt(v) {
-  if (Number.isNaN(v)) return "nan";
-  if (v === Infinity) return "inf";
-  if (v === -Infinity) return "-inf";
-  if (v === 0) return Object.is(v, -0) ? "-0" : "0";
-  const sign = v < 0 ? "-" : "";
-  const a = Math.abs(v);
-  let [mantissa, e] = a.toExponential(5).split("e");
-  // JavaScript rounds an exact tie up, Python to even; a tie shows as 6 digits, 5, then zeros.
-  const [longMantissa, longE] = a.toExponential(20).split("e");
-  const long = longMantissa.replace(".", "");
-  if (/^\d{6}50{14}$/.test(long) && Number(long[5]) % 2 === 0) {
-    mantissa = long[0] + "." + long.slice(1, 6);
-    e = longE;
-  }
-  const digits = mantissa.replace(".", "");
-  const exponent = Number(e);
-  const strip = (s) => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
-  if (exponent < -4 || exponent >= 6) {
-    return sign + strip(digits[0] + "." + digits.slice(1)) + "e" + (exponent < 0 ? "-" : "+")
-      + String(Math.abs(exponent)).padStart(2, "0");
-  }
-  const fixed = exponent >= 0 ? digits.slice(0, exponent + 1) + "." + digits.slice(exponent + 1)
-    : "0." + "0".repeat(-exponent - 1) + digits;
-  return sign + strip(fixed);
-}
-
 // Python's repr of a str, for the command's message about text that is not a number.
 function strRepr(text) {
   const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
