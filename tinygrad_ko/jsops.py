@@ -330,6 +330,6 @@ function fmt(v) {
 
 
 def runtime_source() -> str:
-    """:data:`RUNTIME` with the engine's messages filled in (JSON: any text is safe in a script), then :data:`FORMAT`."""
+    """:data:`RUNTIME` with the engine's messages filled in (as JSON: safe in a script), then :data:`FORMAT`."""
     data = json.dumps(messages(), ensure_ascii=False).replace("<", "\\u003c")
     return RUNTIME.replace("__MESSAGES__", data) + FORMAT
