@@ -5,14 +5,16 @@
 
 Two kinds of image:
 
-- **Checked** (``*.svg`` without Hangul): drawn by the embedded engine
-  ``graphviz-pure``, which gives the same bytes on every machine, so
-  tests/test_docs_images.py regenerates them and compares bytes with the
-  committed files.
-- **By eye** (``*.ko.png`` and the step-through screenshots): Korean labels need
-  the system Graphviz and a CJK font (the embedded engine has no Hangul glyphs),
-  and screenshots come from Chromium; their bytes depend on the installed
-  Graphviz, fonts and browser versions, so they are checked by looking at them.
+- **Checked** (``*.svg``): drawn by the embedded engine ``graphviz-pure``, which
+  gives the same bytes on every machine, so tests/test_docs_images.py regenerates
+  them and compares bytes with the committed files.  Text beyond ASCII (Hangul,
+  σ, ∂, ①) is measured in NanumGothic and a subset of that font is embedded in
+  the SVG (tinygrad_ko.textfit); the test compares everything but the embedded
+  font's bytes, which depend on the fontTools version that cut it.
+- **By eye** (``*.ko.png`` and the step-through screenshots): drawn by the system
+  Graphviz with a CJK font, and screenshots come from Chromium; their bytes depend
+  on the installed Graphviz, fonts and browser versions, so they are checked by
+  looking at them.
 """
 
 from __future__ import annotations
@@ -40,7 +42,14 @@ def _apple(lang: str, backward: bool) -> tuple[Value, dict[str, Any]]:
     price = apple_orange(lang).price
     if backward:
         price.backward()
-    return price, {"show_grad": backward, "show_local": backward}
+    return price, {"show_grad": backward, "show_local": backward, "lang": lang}
+
+
+def _apple_book(lang: str) -> tuple[Value, dict[str, Any]]:
+    # The chapter's figure of the apple example: values over the arrows, gradients in red under them.
+    price = apple_orange(lang).price
+    price.backward()
+    return price, {"style": "book", "lang": lang}
 
 
 def _add_node() -> tuple[Value, dict[str, Any]]:
@@ -106,6 +115,8 @@ CHECKED: dict[str, Drawing] = {
     "relu.svg": _relu,
     "sigmoid-steps.svg": _sigmoid_steps,
     "sigmoid-node.svg": _sigmoid_node,
+    "apple-book.en.svg": lambda: _apple_book("en"),
+    "apple-book.ko.svg": lambda: _apple_book("ko"),
 }
 
 #: Korean drawings, made with the system Graphviz and a CJK font and checked by eye.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -10,6 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tinygrad_ko import Value, cli
+from tinygrad_ko.cli import table
 
 # The console script pip installed next to this Python (the venv's bin directory).
 COMMAND = Path(sys.executable).with_name("tinygrad-ko")
@@ -96,13 +101,53 @@ def test_graph_of_a_hangul_expression(tmp_path: Path, read_svg_nodes: Callable[[
     assert ["소비세", "data 1.1", "grad 650"] in nodes
 
 
-def test_embedded_engine_warns_once_in_one_line_about_hangul(tmp_path: Path) -> None:
+def test_embedded_engine_draws_hangul_without_a_warning(tmp_path: Path) -> None:
     done = run("graph", APPLE_EXPR, *APPLE_VALUES, "-o", "g.png", cwd=tmp_path, engine="graphviz-pure")
     assert done.returncode == 0, done.stderr
-    (warning,) = done.stderr.splitlines()
-    assert warning.startswith("tinygrad-ko: warning: ") and "fonts-noto-cjk" in warning
+    assert done.stderr == ""  # NanumGothic comes with pip: nothing is drawn as boxes
     assert done.stdout.splitlines()[-1].endswith("graphviz-pure)")
     assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def ocr_korean(png: Path) -> str:
+    """What Debian's tesseract (with its Korean model) reads in ``png``."""
+    tesseract = shutil.which("tesseract")
+    assert tesseract is not None, "tesseract is missing: run bash tests/system-packages.sh"
+    # --psm 11 (sparse text): a drawing's words are scattered, not a page of lines.
+    done = subprocess.run([tesseract, str(png), "-", "-l", "kor", "--psm", "11"], capture_output=True, text=True,
+                          encoding="utf-8", timeout=120, check=True)
+    return done.stdout
+
+
+def test_korean_png_is_legible_on_a_machine_with_nothing_but_pip(tmp_path: Path) -> None:
+    # PATH holds only the venv's scripts: no system dot, so the embedded engine draws,
+    # with no font but the NanumGothic file that a pip package ships.
+    env = {"PATH": str(COMMAND.parent), "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+    done = subprocess.run([str(COMMAND), "demo", "--lang", "ko", "-o", "apple.png"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, encoding="utf-8", timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "graphviz-pure" in done.stdout.splitlines()[-1]
+    text = ocr_korean(tmp_path / "apple.png")
+    # Read back by OCR: boxes (tofu) would read as nothing or as noise.
+    assert "사과" in text and "소비세" in text, text
+    # The book's style too: names at the left, numbers on the edges.
+    done = subprocess.run([str(COMMAND), "demo", "--lang", "ko", "--style", "book", "-o", "book.png"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, encoding="utf-8", timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    text = ocr_korean(tmp_path / "book.png")
+    assert "사과" in text and "소비세" in text and "650" in text, text
+
+
+def test_table_shows_labels_in_the_drawing_s_visible_form() -> None:
+    # ESC would start a terminal escape sequence (here: clear the screen); U+202E would reverse what follows.
+    x = Value(2.0, label="x\x1b[2J\u202eevil")
+    y = x * 3
+    y.backward()
+    shown = table(y)
+    assert "\x1b" not in shown and "\u202e" not in shown
+    assert shown.splitlines()[1].split() == ["x␛[2J\ufffdevil", "2.0", "3.0"]
+    # The 3 is a constant: it says so and has no gradient.
+    assert shown.splitlines()[2].split() == ["const", "3.0"]
 
 
 def assert_one_line_error(done: subprocess.CompletedProcess[str], *phrases: str) -> None:
@@ -172,3 +217,98 @@ def test_unwritable_output_names_the_path(tmp_path: Path) -> None:
 def test_help_exits_0(tmp_path: Path) -> None:
     done = run("graph", "--help", cwd=tmp_path)
     assert done.returncode == 0 and "NAME=VALUE" in done.stdout
+
+
+# -- --style, --explain without a drawing, -o -, --lang ko --------------------------
+
+def test_explain_without_output_draws_nothing(tmp_path: Path) -> None:
+    for args in (["demo", "--explain"], ["demo", "--explain", "--no-draw"], ["graph", "x*2", "x=1", "--no-draw"]):
+        done = run(*args, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert list(tmp_path.iterdir()) == [], args
+    assert "[backward]" in run("demo", "--explain", cwd=tmp_path).stdout
+
+
+def test_no_draw_with_an_output_is_a_mistake(tmp_path: Path) -> None:
+    assert_one_line_error(run("demo", "--no-draw", "-o", "a.svg", cwd=tmp_path), "--no-draw and -o/--output")
+
+
+def test_dash_output_writes_svg_alone_to_stdout(
+    tmp_path: Path, read_svg_nodes: Callable[[bytes], list[list[str]]]
+) -> None:
+    done = subprocess.run([str(COMMAND), "demo", "-o", "-", "--explain"], cwd=tmp_path, capture_output=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert ["tax", "data 1.1", "grad 650"] in read_svg_nodes(done.stdout)  # the whole of stdout parses as SVG
+    assert b"[backward]" in done.stderr and b"715.0000000000001" in done.stderr  # the text went to stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_style_book_on_both_commands(tmp_path: Path) -> None:
+    for args in (["demo"], ["graph", APPLE_EXPR, *APPLE_VALUES]):
+        done = run(*args, "--style", "book", "-o", "b.svg", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        svg = (tmp_path / "b.svg").read_text(encoding="utf-8")
+        assert 'fill="#c0392b">650</text>' in svg  # the tax's gradient, in red on its edge
+    assert_one_line_error(run("demo", "--style", "fancy", cwd=tmp_path), "invalid choice: 'fancy'")
+
+
+def test_dpi_option_sets_the_png_size(tmp_path: Path) -> None:
+    sizes = {}
+    for dpi in ("96", "192"):
+        assert run("demo", "--dpi", dpi, "-o", f"{dpi}.png", cwd=tmp_path).returncode == 0
+        sizes[dpi] = struct.unpack(">II", (tmp_path / f"{dpi}.png").read_bytes()[16:24])
+    assert abs(sizes["192"][0] - 2 * sizes["96"][0]) <= 2
+
+
+def test_graph_in_korean_draws_value_and_gradient_in_korean(
+    tmp_path: Path, read_svg_nodes: Callable[[bytes], list[list[str]]]
+) -> None:
+    done = run("graph", APPLE_EXPR, *APPLE_VALUES, "--lang", "ko", "-o", "g.svg", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert ["소비세", "값 1.1", "기울기 650"] in read_svg_nodes((tmp_path / "g.svg").read_bytes())
+
+
+def assert_one_line_korean_error(done: subprocess.CompletedProcess[str], *phrases: str) -> None:
+    assert done.returncode == 2 and done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("tinygrad-ko: 오류: ")
+    for phrase in phrases:
+        assert phrase in line, line
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["graph", "x * y", "x=2"], "y의 값이 없습니다"),
+        (["graph", "x", "x=two"], "x의 값이 수가 아닙니다"),
+        (["graph", "x", "x"], "이름=값 꼴이 아닙니다"),
+        (["graph", "x", "x=1", "x=2"], "x에 값이 두 번 주어졌습니다"),
+        (["graph", "x", "x=1", "y=2"], "y에 값을 주었지만 식에 쓰이지 않습니다"),
+        (["graph", "log(x)", "x=0"], "log: 입력은 0보다 커야 합니다"),
+        (["graph", "x/0", "x=1"], "0으로 나눌 수 없습니다"),
+        (["graph", "x+", "x=1"], "식을 읽을 수 없습니다"),
+        (["graph", "foo(x)", "x=1"], "알 수 없는 함수 'foo'"),
+        (["graph", "x", "x=1", "-o", "out.gif"], "'gif' 파일은 쓸 수 없습니다"),
+        (["demo", "--no-draw", "-o", "a.svg"], "함께 쓸 수 없습니다"),
+        (["demo", "--bogus"], "명령을 잘못 썼습니다"),
+    ],
+)
+def test_korean_messages_under_lang_ko(tmp_path: Path, args: list[str], phrase: str) -> None:
+    assert_one_line_korean_error(run(*args[:1], "--lang", "ko", *args[1:], cwd=tmp_path), phrase)
+
+
+def test_the_missing_font_warning_reads_in_korean(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The warning render gives when NanumGothic is missing (the font package removed: the
+    # environment is what is faked here), as `--lang ko` prints it.
+    render_module = importlib.import_module("tinygrad_ko.render")
+
+    def missing(weight: str = "regular") -> Path:
+        raise FileNotFoundError("no Hangul font found: ... install it with: pip install koreanize-matplotlib")
+
+    monkeypatch.setattr(render_module, "hangul_font_path", missing)
+    monkeypatch.setattr(render_module, "_warned_programs", set())
+    with pytest.warns(UserWarning, match="no Hangul") as caught:
+        render_module.run_engine('digraph { a [label="사과"] }', "svg", "graphviz-pure")
+    korean = cli._localized(str(caught[0].message), "ko")
+    assert korean.startswith("내장 Graphviz 엔진(") and "pip install koreanize-matplotlib" in korean

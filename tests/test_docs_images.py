@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -17,13 +18,19 @@ def make_images() -> ModuleType:
     return module
 
 
+# The embedded font subset (a data URI): its bytes depend on the fontTools (and zlib) version
+# that cut it, not on the drawing; which glyphs it holds follows from the text, compared in full.
+EMBEDDED_FONT = re.compile(rb"data:font/woff;base64,[A-Za-z0-9+/=]+")
+
+
 def test_committed_images_are_current() -> None:
     # graphviz-pure draws the same bytes on every machine, so any difference means
     # the drawing code (or the engine's version) changed and the docs show old pictures.
     for name, data in make_images().checked_images().items():
         committed = DOCS / "images" / name
         assert committed.exists(), f"docs/images/{name} is missing: run python docs/make_images.py"
-        assert committed.read_bytes() == data, f"docs/images/{name} is out of date: run python docs/make_images.py"
+        assert EMBEDDED_FONT.sub(b"FONT", committed.read_bytes()) == EMBEDDED_FONT.sub(b"FONT", data), (
+            f"docs/images/{name} is out of date: run python docs/make_images.py")
 
 
 def test_every_image_in_docs_images_is_made_by_the_script() -> None:

@@ -64,23 +64,26 @@ def test_edges_go_input_to_op_to_output() -> None:
 def test_reused_input_draws_one_edge_per_use() -> None:
     x = Value(3.0, label="x")
     edges = edges_by_name(layout(x * x))
-    into_op = [(tail, e["headlabel"]) for tail, head, e in edges if head.endswith("_op")]
-    assert into_op == [("v1", "x"), ("v1", "y")]
+    into_op = [(tail, e.get("headlabel")) for tail, head, e in edges if head.endswith("_op")]
+    assert into_op == [("v1", None), ("v1", None)]  # x * x: the order does not matter, so no marks
 
 
-def test_binary_op_edges_say_which_input_is_x_and_which_is_y() -> None:
+def test_operands_are_marked_only_where_their_order_matters() -> None:
     a, b = Value(1.0, label="a"), Value(4.0, label="b")
-    graph = layout(a / b)
-    labels = {obj["name"]: obj["label"] for obj in graph["objects"]}
-    into_op = [(tail, e) for tail, head, e in edges_by_name(graph) if head.endswith("_op")]
-    roles = {labels[tail].split("\\n")[0]: e["headlabel"] for tail, e in into_op}
-    assert roles == {"a": "x", "b": "y"}
+    for root, marked in ((a / b, True), (a - b, True), (a**b, True), (a * b, False), (a + b, False)):
+        graph = layout(root)
+        labels = {obj["name"]: obj["label"] for obj in graph["objects"]}
+        into_op = [(tail, e) for tail, head, e in edges_by_name(graph) if head.endswith("_op")]
+        roles = {labels[tail].split("\\n")[0]: e.get("headlabel") for tail, e in into_op}
+        # Circled numbers, which no variable name can be (x and y could: issue 11).
+        assert roles == ({"a": "①", "b": "②"} if marked else {"a": None, "b": None}), root.op
 
 
-def test_show_local_names_the_role_in_the_edge_label_instead() -> None:
-    edges = edges_by_name(layout(Value(1.0) / 2, show_local=True))
+def test_show_local_names_the_operand_in_the_edge_label_instead() -> None:
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    edges = edges_by_name(layout(a / b, show_local=True))
     into_op = [e for _, head, e in edges if head.endswith("_op")]
-    assert [e["label"].split(" = ")[0] for e in into_op] == ["∂/∂x", "∂/∂y"]
+    assert [e["label"].split(" = ")[0] for e in into_op] == ["∂/∂①", "∂/∂②"]
     assert all("headlabel" not in e for e in into_op)
 
 
@@ -137,19 +140,20 @@ def test_show_local_writes_each_local_derivative_on_its_edge() -> None:
     first_lines = {obj["name"]: obj["label"].split("\\n")[0] for obj in graph["objects"]}
     local = {first_lines[tail]: e["label"] for tail, head, e in edges_by_name(graph) if head.endswith("_op")}
     # z = x * y: dz/dx = y, dz/dy = x (the book's 곱셈 노드); z = x + y: both 1 (덧셈 노드).
-    assert local["apple"] == "∂/∂x = y = 2"
-    assert local["apple count"] == "∂/∂y = x = 100"
-    assert local["tax"] == "∂/∂y = x = 650"
-    assert local["data 200"] == "∂/∂x = 1"
-    assert local["data 450"] == "∂/∂y = 1"
-    assert local["data 650"] == "∂/∂x = y = 1.1"
+    # The operands are called ① and ② (first, second), never x and y, which may be a user's names.
+    assert local["apple"] == "∂/∂① = ② = 2"
+    assert local["apple count"] == "∂/∂② = ① = 100"
+    assert local["tax"] == "∂/∂② = ① = 650"
+    assert local["data 200"] == "∂/∂① = 1"
+    assert local["data 450"] == "∂/∂② = 1"
+    assert local["data 650"] == "∂/∂① = ② = 1.1"
 
 
 def test_show_local_on_a_unary_op_uses_its_formula() -> None:
     x = Value(0.0, label="x")
     graph = layout(x.sigmoid(), show_local=True)
     (edge_label,) = [e["label"] for _, head, e in edges_by_name(graph) if head.endswith("_op")]
-    assert edge_label == "∂/∂x = out·(1-out) = 0.25"
+    assert edge_label == "∂/∂① = out·(1-out) = 0.25"
 
 
 @pytest.mark.parametrize("rankdir", ["LR", "RL", "TB", "BT"])
@@ -205,8 +209,9 @@ def test_100000_node_graph_exports_without_recursion_error() -> None:
     for _ in range(50_000):  # each step adds a constant leaf and a product: 100,001 Values
         x = x * 1.0
     dot = to_dot(x, max_nodes=200_000)
-    # Every Value and op node and every edge is in the body: 100,001 + 50,000 nodes, 150,000 edges.
-    assert len(dot.body) == 100_001 + 50_000 + 150_000
+    # The 50,000 constants are written inside their ops ("* 1"), so the body holds 50,001 value
+    # nodes, 50,000 op nodes and 100,000 edges (input -> op, op -> value).
+    assert len(dot.body) == 50_001 + 50_000 + 100_000
 
 
 def test_graph_above_the_node_limit_is_refused_with_how_to_raise_it() -> None:
@@ -246,7 +251,9 @@ def test_html_like_label_is_drawn_as_text(read_svg_nodes: Callable[[bytes], list
 # C0 controls and DEL as Unicode control pictures, C1 controls and lone
 # surrogates and U+FFFE/U+FFFF as U+FFFD.  Written out here as the spec.
 _STAND_INS = {**{c: 0x2400 + c for c in range(0x20)}, 0x7F: 0x2421, 0xFFFE: 0xFFFD, 0xFFFF: 0xFFFD,
-              **{c: 0xFFFD for c in range(0x80, 0xA0)}, **{c: 0xFFFD for c in range(0xD800, 0xE000)}}
+              **{c: 0xFFFD for c in range(0x80, 0xA0)}, **{c: 0xFFFD for c in range(0xD800, 0xE000)},
+              # Bidi controls (issue 15): they would reorder the text around them, e.g. U+202E.
+              **{c: 0xFFFD for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}}
 
 
 def expected_label(label: str) -> str:
@@ -302,3 +309,41 @@ def test_label_text_is_the_documented_rule() -> None:
     assert label_text("a\nb\x00") == "a␊b␀"
     assert label_text("x" * (MAX_LABEL_LENGTH + 1)) == "x" * (MAX_LABEL_LENGTH - 1) + "…"
     assert label_text("x" * MAX_LABEL_LENGTH) == "x" * MAX_LABEL_LENGTH
+    assert label_text("abc\u202edef\u2066") == "abc\ufffddef\ufffd"  # bidi overrides neutralised
+
+
+# -- constants ------------------------------------------------------------------
+
+def test_a_number_operand_is_written_inside_its_op_and_takes_no_gradient(engine: str) -> None:
+    x = Value(-3.0, label="x")
+    y = x**2 * 1.1 + 2 / x  # at x = -3: no log of -3 is computed for the constant exponent
+    y.backward()
+    graph = layout(y, engine)
+    ops = sorted(obj["label"] for obj in graph["objects"] if obj["name"].endswith("_op"))
+    # "2 /": the constant is the first operand of a division (order matters); "* 1.1" moved right.
+    assert ops == ["* 1.1", "** 2", "+", "2 /"]
+    values = [obj["label"] for obj in graph["objects"] if not obj["name"].endswith("_op")]
+    assert len(values) == 5  # x, x**2, (x**2)*1.1, 2/x, the sum: no node for 2, 1.1 or 2
+    # Into **, * and / one edge each (the other operand is written in the op: no marks), two into +.
+    into_ops = [(head, e.get("headlabel")) for _, head, e in edges_by_name(graph) if head.endswith("_op")]
+    assert len(into_ops) == 5 and all(mark is None for _, mark in into_ops)
+
+
+def test_a_labelled_constant_is_a_small_plain_node_without_a_gradient() -> None:
+    rate = Value(0.5, label="rate", requires_grad=False)
+    w = Value(2.0, label="w")
+    loss = w * rate
+    loss.backward()
+    graph = layout(loss)
+    (node,) = [obj for obj in graph["objects"] if obj["label"].startswith("rate")]
+    assert node["label"] == "rate\\ndata 0.5" and node["style"] == "dashed"
+    assert any(obj["label"] == "w\\ndata 2\\ngrad 0.5" for obj in graph["objects"])
+
+
+def test_book_style_draws_constants_inside_their_ops_too() -> None:
+    x = Value(3.0, label="x")
+    y = x**2
+    y.backward()
+    source = to_dot(y, style="book").source
+    assert 'label="** 2"' in source
+    assert source.count("->") == 2  # x -> (** 2) -> y: no edge from the constant

@@ -51,7 +51,9 @@ def test_backward_steps_follow_the_chain_rule_in_topological_order(sample: Sampl
     seen = {root}
     for step in steps[1:]:
         assert step.node in seen, "a node passes its gradient on only after receiving it"
-        assert step.inputs == step.node.parents and len(step.local) == len(step.inputs)
+        # The inputs that take a gradient: every parent but the constants.
+        assert step.inputs == tuple(p for p in step.node.parents if p.requires_grad)
+        assert len(step.local) == len(step.gradients) == len(step.inputs)
         seen.update(step.inputs)
 
 
@@ -69,7 +71,7 @@ def test_forward_steps_compute_every_node_after_its_inputs() -> None:
 
 
 def test_apple_example_in_korean() -> None:
-    text = str(explain(apple_orange("ko").price))
+    text = str(explain(apple_orange("ko").price, lang="ko"))
     assert text.splitlines() == [
         "[순전파]",
         "입력 사과 = 100",
@@ -123,7 +125,7 @@ def test_apple_example_in_english() -> None:
 
 def test_a_reused_input_shows_the_sum_of_its_gradients() -> None:
     x = Value(3.0, label="x")
-    (step,) = explain(x * x).backward[1:]
+    (step,) = explain(x * x, lang="ko").backward[1:]
     assert step.gradients == (3.0, 6.0)
     assert step.text.endswith("→ x의 기울기 3 + 3 = 6")
 
@@ -145,7 +147,7 @@ def test_every_op_explains_itself_from_the_op_table(op: str) -> None:
     x, y = Value(0.7, label="x"), Value(1.3, label="y")
     entry = OPS[op]
     node = Expression(2, [(op, 0, 1) if entry.arity == 2 else (op, 0)]).build([x, y])
-    ko, en = explain(node).backward[1].text, explain(node, lang="en").backward[1].text
+    ko, en = explain(node, lang="ko").backward[1].text, explain(node, lang="en").backward[1].text
     assert ko.startswith(f"{entry.name_ko} ({entry.symbol}): ")
     assert en.startswith(f"{entry.name_en} ({entry.symbol}): ")
     assert ko.count("국소적 미분") == en.count("local derivative") == entry.arity
@@ -153,7 +155,7 @@ def test_every_op_explains_itself_from_the_op_table(op: str) -> None:
 
 def test_local_formula_names_the_inputs() -> None:
     x, y = Value(3.0, label="x"), Value(4.0, label="귤 개수")
-    text = str(explain(x / y))
+    text = str(explain(x / y, lang="ko"))
     assert "국소적 미분 0.25 (1/(귤 개수))" in text
     assert "국소적 미분 -0.1875 (-x/(귤 개수)²)" in text
 
@@ -176,7 +178,8 @@ def test_long_expressions_are_numbered_where_they_are_computed() -> None:
 
 def test_a_leaf_alone_is_explained() -> None:
     x = Value(5.0, label="x")
-    assert str(explain(x)).splitlines() == ["[순전파]", "입력 x = 5", "[역전파]", "역전파 시작: x의 기울기 1"]
+    assert str(explain(x, lang="ko")).splitlines() == [
+        "[순전파]", "입력 x = 5", "[역전파]", "역전파 시작: x의 기울기 1"]
 
 
 def test_bad_arguments_are_named() -> None:
@@ -184,3 +187,49 @@ def test_bad_arguments_are_named() -> None:
         explain(3.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"lang=.*'ko' or 'en', got 'jp'"):
         explain(Value(1.0), lang="jp")  # type: ignore[arg-type]
+
+
+def test_english_is_the_default_language_as_everywhere_in_the_package() -> None:
+    x = Value(5.0, label="x")
+    assert str(explain(x)) == str(explain(x, lang="en"))
+
+
+def test_labels_are_shown_in_the_drawing_s_visible_form() -> None:
+    # ESC would start a terminal escape sequence, U+202E would reverse the text after it.
+    x = Value(2.0, label="x\x1b[2J\u202eevil")
+    text = str(explain(x * 3.0, lang="en"))
+    assert "\x1b" not in text and "\u202e" not in text
+    assert "x␛[2J\ufffdevil" in text
+
+
+def test_jupyter_shows_the_readable_text_and_html() -> None:
+    x = Value(2.0, label="<b>x</b>")
+    explanation = explain(x * 3.0, lang="ko")
+
+    class Printer:  # what IPython's pretty printer offers _repr_pretty_: a text() method
+        def __init__(self) -> None:
+            self.written = ""
+
+        def text(self, text: str) -> None:
+            self.written += text
+
+    printer = Printer()
+    explanation._repr_pretty_(printer, False)
+    assert printer.written == str(explanation)
+    page = explanation._repr_html_()
+    assert "<h4>순전파</h4>" in page and "<h4>역전파</h4>" in page
+    assert page.count("<li>") == len(explanation.steps)
+    assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page  # labels are text, not markup
+    assert repr(explanation).startswith("<Explanation of ") and "2 forward steps" in repr(explanation)
+
+
+def test_constants_have_no_input_step_and_receive_no_gradient() -> None:
+    # The book's sigmoid as four nodes: the 1s are constants, not inputs (issue 11).
+    x = Value(1.0, label="x")
+    y = 1 / (1 + (-x).exp())
+    text = str(explain(y, lang="ko"))
+    assert "입력 1" not in text and "1의 기울기" not in text
+    assert text.splitlines()[1] == "입력 x = 1"
+    (first,) = [s for s in explain(x**2, lang="en").backward if s.phase == "backward"]
+    assert first.inputs == (x,) and first.text == (
+        "power node (**): upstream gradient 1 × local derivative 2 (2·x^(2-1)) → gradient of x 2")

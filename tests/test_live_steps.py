@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tinygrad_ko import Value, explain, numerical_grad, write_steps
+from tinygrad_ko.cli import _localized
 from tinygrad_ko.dot import format_number
 from tinygrad_ko.graph import topological_order
 from tinygrad_ko.jsops import JSExpr, forward_source, local_sources, messages
@@ -141,17 +142,21 @@ def test_bad_edits_show_the_engines_message_and_keep_the_last_good_state(page: A
 
     for text in ["", "abc", "1,5"]:
         field.fill(text)
-        assert page.inner_text("#message") == f"the value of x is not a number: {text!r}"
+        assert page.inner_text("#message") == f"x의 값이 수가 아닙니다: {text!r}"  # as the command says it
         assert page.evaluate("state.grads") == before
         assert "bad" in (field.get_attribute("class") or "")
 
     field.fill("-3")
     with pytest.raises(ValueError, match=r"^log: ") as error:
         Value(-3.0, label="x").log()
-    assert page.inner_text("#message") == str(error.value)
+    # The engine's message, put in Korean as the command does under --lang ko.
+    shown = page.inner_text("#message")
+    assert shown == _localized(str(error.value), "ko") == "log: 입력은 0보다 커야 합니다 (받은 값 -3.0)"
+    field.fill("0")
+    assert page.inner_text("#message") == "log: 입력은 0보다 커야 합니다 (받은 값 0.0)"
     assert page.evaluate("state.grads") == before
     page.evaluate("show(frames.length - 1)")
-    assert "data 2" in page.text_content("#figure")  # the last good x is still drawn
+    assert "값 2" in page.text_content("#figure")  # the last good x is still drawn
 
     field.fill("0.5")  # a good value clears the message
     assert page.inner_text("#message") == ""
@@ -269,4 +274,13 @@ def test_the_page_recomputes_what_the_engine_computes(page: Any, tmp_path: Path,
     # The sentences follow the new numbers, step for step, as explain() writes them.
     shown = page.evaluate("frames.map((f, k) => { show(k); return document.getElementById('text').textContent; })")
     assert shown == [step.text.replace("; ", ";\n") for step in explain(root, "en").steps]
+    assert page.errors == []
+
+
+def test_the_books_style_page_offers_no_inputs(page: Any, tmp_path: Path) -> None:
+    # The book's style writes the numbers on the edges, which the page does not rewrite.
+    x = Value(2.0, label="x")
+    _load(page, write_steps(x * x, tmp_path / "book.html", lang="en", style="book", engine="graphviz-pure"))
+    assert page.locator("#leaves tr[data-node]").count() == 0
+    assert not page.is_visible("#inputs")
     assert page.errors == []

@@ -10,6 +10,7 @@ import pytest
 
 from tinygrad_ko import Value, gradcheck, numerical_diff, numerical_grad
 from tinygrad_ko.numerical import GradcheckError, default_step
+from tinygrad_ko.textwidth import display_width
 
 EPS = sys.float_info.epsilon
 
@@ -329,3 +330,17 @@ def test_gradcheck_report_columns_line_up_with_hangul_labels() -> None:
     # Every column is fixed-width, so rows line up exactly when they take the same
     # number of terminal columns; "사과" is 2 characters but 4 columns on screen.
     assert display_width(hangul_row) == display_width(ascii_row)
+
+
+def test_gradcheck_reports_in_korean_with_the_book_s_words() -> None:
+    result = gradcheck(lambda x: x.relu(), [Value(0.0, label="사과")], lang="ko")
+    lines = str(result).splitlines()
+    assert lines[0].startswith("기울기 확인 실패: 입력 1개 중 1개: |해석적 기울기 - 수치 미분|")
+    assert lines[1].split() == ["입력", "해석적", "기울기", "수치", "미분", "|차이|", "허용", "오차", "통과"]
+    assert lines[2].split()[0] == "사과" and lines[2].split()[-1] == "아니요"
+    assert str(gradcheck(lambda x: x * 2, [Value(1.0)], lang="ko")).startswith("기울기 확인 통과")
+    # The table lines up in a terminal: the header's columns end where the numbers' do.
+    header, row = lines[1], lines[2]
+    assert display_width(header) == display_width(row.replace("아니요", "통과"))
+    with pytest.raises(ValueError, match=r"gradcheck\(lang=...\) must be one of en, ko, got 'jp'"):
+        gradcheck(lambda x: x, [Value(1.0)], lang="jp")

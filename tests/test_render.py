@@ -17,13 +17,16 @@ from pathlib import Path
 import pytest
 
 from tinygrad_ko import Value, render, to_dot
+from tinygrad_ko.dot import GRADIENT_COLOR
 from tinygrad_ko.examples import apple_orange
-from tinygrad_ko.render import ENGINE_ENV_VAR, EngineError, EngineNotFoundError, find_engine, run_engine
+from tinygrad_ko.render import ENGINE_ENV_VAR, EngineError, EngineNotFoundError, draw, find_engine, run_engine
+from tinygrad_ko.textfit import text_width
 
 # The module, not the function tinygrad_ko.render that shares its name.
 render_module = importlib.import_module("tinygrad_ko.render")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SVG = "{http://www.w3.org/2000/svg}"
 
 # The book's numbers for the apple/orange example (label: data, grad), as a
 # reader sees them: the drawing's default precision hides float noise.
@@ -86,10 +89,25 @@ def test_png_is_a_png_of_the_laid_out_size(engine: str, tmp_path: Path) -> None:
     png = render(price, tmp_path / "apple.png", engine=engine).read_bytes()
     width_pt, height_pt = svg_size_pt(render(price, tmp_path / "apple.svg", engine=engine).read_bytes())
     width, height = png_size(png)
-    # Both engines rasterise at 96 dpi: pixels = points * 96/72, rounded (±1 px).
-    assert abs(width - width_pt * 96 / 72) <= 1
-    assert abs(height - height_pt * 96 / 72) <= 1
+    # Both engines rasterise at the default 144 dpi: pixels = points * 144/72, rounded (±1 px).
+    assert abs(width - width_pt * 144 / 72) <= 1
+    assert abs(height - height_pt * 144 / 72) <= 1
     assert width > height > 100  # left-to-right layout of nine boxes and four ops
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])  # ko: the embedded engine rasterises through resvg
+def test_dpi_sets_the_png_resolution(engine: str, lang: str, tmp_path: Path) -> None:
+    price = apple_price(lang)
+    width_pt, height_pt = svg_size_pt(render(price, tmp_path / "apple.svg", engine=engine).read_bytes())
+    for dpi in (96, 144, 200):
+        width, height = png_size(render(price, tmp_path / f"{dpi}.png", engine=engine, dpi=dpi).read_bytes())
+        assert abs(width - width_pt * dpi / 72) <= 1 and abs(height - height_pt * dpi / 72) <= 1, dpi
+
+
+@pytest.mark.parametrize("dpi", [0, -1, 5, 1e9, float("nan"), "144", True])
+def test_bad_dpi_is_a_value_error(dpi: object, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="dpi must be a number of pixels per inch"):
+        render(apple_price(), tmp_path / "a.png", dpi=dpi)  # type: ignore[arg-type]
 
 
 def test_system_graphviz_writes_pdf(tmp_path: Path) -> None:
@@ -249,13 +267,47 @@ def test_hangul_with_system_graphviz_uses_a_cjk_font_and_does_not_warn(
 
 
 @pytest.mark.usefixtures("fresh_warnings")
-def test_hangul_with_the_embedded_engine_warns_once_naming_the_fix(tmp_path: Path) -> None:
+def test_hangul_with_the_embedded_engine_is_measured_and_embeds_nanum_gothic(
+    tmp_path: Path, read_svg_nodes: Callable[[bytes], list[list[str]]]
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the font comes with pip: nothing to warn about
+        svg = render(apple_price("ko"), tmp_path / "ko.svg", engine="graphviz-pure").read_bytes()
+    assert generator(svg) == "graphviz-pure"
+    root = ET.fromstring(svg)
+    assert {t.get("font-family") for t in root.iter(f"{SVG}text")} == {"NanumGothic"}
+    style = "".join(s.text or "" for s in root.iter(f"{SVG}style"))
+    assert "@font-face" in style and "data:font/woff;base64," in style  # the glyphs travel with the file
+    assert ["사과 개수", "data 2", "grad 110"] in read_svg_nodes(svg)
+    # Every box is wider than its widest line set in NanumGothic (the engine alone sized Hangul as spaces).
+    for group in root.iter(f"{SVG}g"):
+        if group.get("class") != "node" or group.find(f"{SVG}polygon") is None:
+            continue
+        xs = [float(p.split(",")[0]) for p in group.find(f"{SVG}polygon").get("points", "").split()]
+        widest = max(text_width(t.text or "", float(t.get("font-size", "0"))) for t in group.iter(f"{SVG}text"))
+        assert max(xs) - min(xs) > widest + 4, [t.text for t in group.iter(f"{SVG}text")]
+
+
+def test_embedded_hangul_drawing_is_the_same_bytes_every_time() -> None:
+    source = to_dot(apple_price("ko")).source
+    assert run_engine(source, "svg", "graphviz-pure") == run_engine(source, "svg", "graphviz-pure")
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+def test_without_the_font_package_the_embedded_engine_warns_once_naming_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def missing(weight: str = "regular") -> Path:
+        raise FileNotFoundError("the package koreanize-matplotlib is not installed; pip install koreanize-matplotlib")
+
+    monkeypatch.setattr(render_module, "hangul_font_path", missing)  # the environment, not the unit under test
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")  # so a second warning would be recorded, not deduplicated
         render(apple_price("ko"), tmp_path / "1.png", engine="graphviz-pure")
         render(apple_price("ko"), tmp_path / "2.svg", engine="graphviz-pure")
-    assert [str(w.message) for w in caught if w.category is UserWarning] == [str(caught[0].message)]
-    assert re.search(r"no Hangul.*apt install graphviz fonts-noto-cjk", str(caught[0].message))
+    messages = [str(w.message) for w in caught if w.category is UserWarning]
+    assert len(messages) == 1
+    assert re.search(r"no Hangul.*pip install koreanize-matplotlib.*apt install graphviz fonts-noto-cjk", messages[0])
     assert png_size((tmp_path / "1.png").read_bytes())[0] > 100  # still drawn
 
 
@@ -297,3 +349,56 @@ def test_render_returns_the_path_it_wrote(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.chdir(tmp_path)
     assert render(Value(1.0), "one.svg") == Path("one.svg")
     assert (tmp_path / "one.svg").is_file()
+
+
+# -- the book's figure style ----------------------------------------------------------
+
+def edge_texts(svg: bytes) -> list[list[tuple[str, str]]]:
+    """(text, fill colour) of each edge's label texts, in document order."""
+    root = ET.fromstring(svg)
+    return [[((t.text or "").strip(), t.get("fill", "black")) for t in group.iter(f"{SVG}text")]
+            for group in root.iter(f"{SVG}g") if group.get("class") == "edge"]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_book_style_puts_values_and_red_gradients_on_the_edges(
+    engine: str, lang: str, read_svg_nodes: Callable[[bytes], list[list[str]]]
+) -> None:
+    svg = draw(apple_price(lang), "svg", engine=engine, style="book", lang=lang)
+    labels = BOOK[lang]
+    # Every edge carries the value flowing forward and, under it in red, the gradient flowing back.
+    pairs = []
+    for texts in edge_texts(svg):
+        (value, value_fill), (grad, grad_fill) = texts
+        assert grad_fill.lower() == GRADIENT_COLOR and value_fill.lower() != GRADIENT_COLOR
+        pairs.append((value, grad))
+    inputs = [pair for name, pair in labels.items() if name not in ("price", "지불 금액")]
+    assert sorted(pairs) == sorted([*inputs, ("200", "1.1"), ("450", "1.1"), ("650", "1.1"), ("715", "1")])
+    # Inputs and the output are plain text, ops are the book's circles: no value boxes.
+    nodes = read_svg_nodes(svg)
+    assert sorted(texts[0] for texts in nodes if texts and texts[0] in "×+") == ["+", "×", "×", "×"]
+    assert sorted(texts for texts in nodes if texts and texts[0] not in "×+") == sorted([name] for name in labels)
+
+
+def test_book_style_forward_only_has_no_gradients(engine: str) -> None:
+    svg = draw(apple_price(), "svg", engine=engine, style="book", show_grad=False)
+    assert all(len(texts) == 1 for texts in edge_texts(svg))
+    assert GRADIENT_COLOR.encode() not in svg.lower()
+
+
+def test_book_style_gradient_on_each_use_of_a_reused_input_is_that_use_s_share() -> None:
+    # y = x * x + x at x = 3: dy/dx = 2x + 1 = 7, made of 3 + 3 (the two uses in x * x) + 1.
+    x = Value(3.0, label="x")
+    y = x * x + x
+    y.backward()
+    svg = draw(y, "svg", engine="dot", style="book")
+    from_x = sorted(grad for (value, _), (grad, _) in edge_texts(svg) if value == "3")
+    assert from_x == ["1", "3", "3"] and x.grad == 7.0
+
+
+def test_korean_drawing_says_value_and_gradient_in_the_book_s_words(
+    engine: str, read_svg_nodes: Callable[[bytes], list[list[str]]]
+) -> None:
+    nodes = read_svg_nodes(draw(apple_price("ko"), "svg", engine=engine, lang="ko"))
+    assert ["소비세", "값 1.1", "기울기 650"] in nodes
+    assert not any(line.startswith(("data ", "grad ")) for texts in nodes for line in texts)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tinygrad_ko import Value, examples, explain, write_steps
-from tinygrad_ko.dot import format_number
+from tinygrad_ko import Value, examples, explain, topological_order, write_steps
+from tinygrad_ko.dot import GRADIENT_COLOR, format_number, label_text
 from tinygrad_ko.steps import MAX_STEP_NODES, Frame, step_frames
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -211,7 +214,81 @@ def test_labels_cannot_break_out_of_the_page(browser, tmp_path: Path) -> None:  
             page.keyboard.press("ArrowRight")
         shown.append(page.inner_text("#text"))
     assert shown == [step.text.replace("; ", ";\n") for step in steps]
-    assert any(evil in text for text in shown)
+    assert any(label_text(evil) in text for text in shown)  # as drawn: cut at 60 characters
     assert page.evaluate("window.hacked") is None
     assert page.evaluate("document.querySelectorAll('img').length") == 0
     page.close()
+
+
+def test_the_page_shows_inline_in_jupyter(tmp_path: Path) -> None:
+    x = Value(3.0, label="x")
+    page = write_steps(x * x, tmp_path / "steps.html", engine="graphviz-pure")
+    assert isinstance(page, Path) and page == tmp_path / "steps.html"  # still a path, as before
+    shown = page._repr_html_()
+    assert shown.startswith("<iframe srcdoc=") and shown.endswith("</iframe>")
+    # The whole page travels in srcdoc, escaped once: the frame needs no server and no file access.
+    inner = html.unescape(shown[len('<iframe srcdoc="'):shown.index('" width=')])
+    assert inner == page.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_korean_frames_say_value_and_gradient_in_korean(engine: str) -> None:
+    frames = step_frames(apple_orange("ko"), "ko", engine=engine)
+    last = nodes_of(frames[-1].svg)
+    shown = [texts(group) for group in last.values()]
+    assert ["소비세", "값 1.1", "기울기 650"] in shown
+    assert not any(line.startswith(("data ", "grad ")) for lines in shown for line in lines)
+
+
+def test_constants_are_drawn_from_the_first_frame_and_never_highlighted() -> None:
+    # x ** 2 * 3: the 2 and the 3 are written inside their ops, never a step of their own.
+    x = Value(2.0, label="x")
+    frames = step_frames(x**2 * 3, "en", engine="graphviz-pure")
+    assert [f.step.phase for f in frames] == ["forward"] * 3 + ["seed"] + ["backward"] * 2  # x, ** 2, * 3
+    assert {f.node_id for f in frames} == {"v0", "v2", "v4"}  # the output, x ** 2 and x: no constant
+    ops = {name: texts(group) for name, group in nodes_of(frames[0].svg).items() if name.endswith("_op")}
+    assert ops == {"v0_op": ["* 3"], "v2_op": ["** 2"]}
+
+
+def visible_edge_numbers(svg: str) -> list[str]:
+    """The numbers on the edges that can be seen: not transparent (dot writes it as #fffffe)."""
+    root = ET.fromstring(svg)
+    return sorted((t.text or "").strip() for g in root.iter(f"{SVG}g") if g.get("class") == "edge"
+                  for t in g.iter(f"{SVG}text") if t.get("fill", "black").lower() not in ("transparent", "#fffffe"))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_book_style_frames_reveal_the_numbers_step_by_step_in_one_layout(engine: str) -> None:
+    x, y = Value(2.0, label="x"), Value(3.0, label="y")
+    product = x * y
+    z = product + 1.5
+    frames = step_frames(z, "en", engine=engine, style="book")
+    assert [f.step.text for f in frames] == [s.text for s in explain(z, "en").steps]
+    # Every frame is one drawing: only colours differ, so every node stays where it was.
+    positions = [{name: [(t.get("x"), t.get("y")) for t in g.iter(f"{SVG}text")] for name, g in nodes_of(f.svg).items()}
+                 for f in frames]
+    assert all(p == positions[0] for p in positions)
+    shown = [visible_edge_numbers(f.svg) for f in frames]
+    assert shown[0] == ["2"]                        # input x: its value on its edge
+    assert shown[1] == ["2", "3"]                   # input y
+    assert shown[2] == ["2", "3", "6"]              # x * y = 6
+    assert shown[3] == ["2", "3", "6", "7.5"]       # + 1.5 = 7.5: the forward pass is done
+    assert shown[4] == ["1", "2", "3", "6", "7.5"]  # the seed: gradient 1 on the output's edge
+    assert shown[5] == ["1", "1", "2", "3", "6", "7.5"]             # + passes 1 back to x * y
+    assert shown[6] == ["1", "1", "2", "2", "3", "3", "6", "7.5"]   # * passes 3 to x and 2 to y
+    ids = {node: f"v{i}" for i, node in enumerate(topological_order(z))}  # to_dot's ids
+    ops = [f"{ids[product]}_op", f"{ids[z]}_op"]
+    # Highlighted: the inputs (plain text), the ops computing, the output at the seed, the ops passing back.
+    assert [f.node_id for f in frames] == [ids[x], ids[y], *ops, ids[z], *ops[::-1]]
+    red = [(t.text or "").strip() for g in ET.fromstring(frames[4].svg).iter(f"{SVG}g") if g.get("class") == "edge"
+           for t in g.iter(f"{SVG}text") if t.get("fill", "").lower() == GRADIENT_COLOR]
+    assert red == ["1"]  # the seed's gradient, in the book's red
+
+
+def test_book_style_page_from_the_command(tmp_path: Path) -> None:
+    done = subprocess.run([str(Path(sys.executable).with_name("tinygrad-ko")), "demo", "--style", "book",
+                           "--steps", "book.html"], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "book.html").read_text(encoding="utf-8")
+    assert page.count('"phase": "backward"') == 4 and "headlabel" not in page
+    assert list(tmp_path.iterdir()) == [tmp_path / "book.html"]  # --steps without -o: no drawing

@@ -9,19 +9,20 @@ write the drawing.  A user's mistake is one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from .dot import format_number
+from .dot import STYLES, format_number, is_constant, label_text
 from .engine import Value
 from .examples import LANGS, apple_orange
 from .explain import explain
 from .expr import FUNCTIONS, build
 from .graph import topological_order
 from .ops import OPS
-from .render import ENGINE_ENV_VAR, FORMATS, EngineError, EngineNotFoundError, find_engine, render
+from .render import DEFAULT_DPI, ENGINE_ENV_VAR, FORMATS, EngineError, EngineNotFoundError, draw, find_engine, render
 from .steps import write_steps
 from .textwidth import display_width, pad
 
@@ -30,24 +31,98 @@ __all__ = ["main"]
 PROG = "tinygrad-ko"
 
 _HEADERS = {"en": ("label", "op", "data", "grad"), "ko": ("이름", "연산", "값", "기울기")}
+# What the op column says for a constant (a number in the expression): it takes no gradient.
+_CONSTANT = {"en": "const", "ko": "상수"}
 _WROTE = {
     "en": "wrote {path} (Graphviz engine: {engine})",
     "ko": "{path} 파일을 만들었습니다 (Graphviz 엔진: {engine})",
 }
+_WORDS = {"en": {"error": "error", "warning": "warning", "help": "see {prog} --help"},
+          "ko": {"error": "오류", "warning": "경고", "help": "{prog} --help 참고"}}
+# The command's own messages, in both languages.
+_MESSAGES = {
+    "en": {
+        "assignment": "{text!r} is not NAME=VALUE (e.g. x=3 or 사과=100)",
+        "number": "the value of {name} is not a number: {number!r}",
+        "twice": "{name} is given a value twice",
+        "no_draw": "--no-draw and -o/--output contradict each other: leave out one of them",
+    },
+    "ko": {
+        "assignment": "{text!r}은(는) 이름=값 꼴이 아닙니다 (예: x=3, 사과=100)",
+        "number": "{name}의 값이 수가 아닙니다: {number!r}",
+        "twice": "{name}에 값이 두 번 주어졌습니다",
+        "no_draw": "--no-draw와 -o/--output은 함께 쓸 수 없습니다: 둘 중 하나를 빼세요",
+    },
+}
+# Messages raised by the rest of the package, as a learner reads them under --lang ko:
+# (pattern of the English message, the Korean sentence).  A message not listed here is
+# shown in English after a Korean lead-in, so nothing is lost.
+_KOREAN = [
+    (r"no value given for (?P<names>.+): add (?P<first>\S+)=NUMBER",
+     "{names}의 값이 없습니다: {first}=수 를 덧붙이세요"),
+    (r"(?P<names>.+) given a value but not used in the expression",
+     "{names}에 값을 주었지만 식에 쓰이지 않습니다: 빼거나 식에 넣으세요"),
+    (r"not a valid expression(?P<where>.*?): (?P<why>.+)", "식을 읽을 수 없습니다{where}: {why}"),
+    (r"unknown function (?P<name>'[^']*').*?; (?P<rest>.+)", "알 수 없는 함수 {name}: {rest}"),
+    (r"not allowed in an expression: (?P<what>.+)", "식에 쓸 수 없는 것: {what}"),
+    (r"(?P<op>\w+): input must be greater than 0, got (?P<x>\S+) .*",
+     "{op}: 입력은 0보다 커야 합니다 (받은 값 {x})"),
+    (r"div: cannot divide (?P<x>\S+) by zero.*", "나눗셈: {x}을(를) 0으로 나눌 수 없습니다"),
+    (r"(?:\[Errno \d+\] )?cannot write the drawing: (?P<why>.+)", "그림 파일을 쓸 수 없습니다: {why}"),
+    (r"cannot tell the format of (?P<path>.+?):.*",
+     "{path}의 형식을 알 수 없습니다: 이름을 .svg, .png, .pdf로 끝내세요"),
+    (r"cannot write (?P<fmt>'[^']*') files; the formats are (?P<formats>.+)",
+     "{fmt} 파일은 쓸 수 없습니다. 쓸 수 있는 형식: {formats}"),
+    (r"no Graphviz engine found.*", "Graphviz 엔진이 없습니다 (dot도 graphviz-pure도 없음): "
+     "pip install graphviz-pure 또는 sudo apt install graphviz"),
+    (r"the embedded Graphviz engine \((?P<program>.+?)\) has no Hangul.*",
+     "내장 Graphviz 엔진({program})에 쓸 한글 글꼴이 없어 한글이 네모로 나옵니다: "
+     "pip install koreanize-matplotlib 으로 나눔고딕을 설치하세요 "
+     "(또는 시스템 Graphviz와 한글 글꼴: sudo apt install graphviz fonts-noto-cjk)"),
+    (r"this graph has (?P<n>[\d,]+) Value nodes, more than max_nodes.*",
+     "이 그래프는 노드가 {n}개라 그리기에 너무 큽니다: 더 작은 그래프를 그리세요"),
+]
+
+
+class _CommandError(ValueError):
+    """A mistake the command itself found; its message is already in the user's language."""
+
+
+def _in_korean(message: str) -> str:
+    for pattern, korean in _KOREAN:
+        match = re.fullmatch(pattern, message, flags=re.S)
+        if match:
+            return korean.format(**match.groupdict())
+    return f"다음 문제가 있습니다 (영어 원문): {message}"
+
+
+def _localized(message: str, lang: str) -> str:
+    return _in_korean(message) if lang == "ko" else message
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line on stderr (exit code 2), not usage text."""
 
+    def __init__(self, *args: Any, lang: str = "en", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lang = lang
+
     def error(self, message: str) -> NoReturn:
         if message.startswith("unrecognized arguments: -"):
             # argparse reads an expression such as "-x*2" as an option.
             message += f'; an EXPR starting with - goes after --, options before it: {PROG} graph -o FILE -- "-x*2" x=3'
-        self.exit(2, f"{PROG}: error: {message} (see {self.prog} --help)\n")
+        if self.lang == "ko":
+            message = f"명령을 잘못 썼습니다 (영어 원문): {message}"
+        words = _WORDS[self.lang]
+        self.exit(2, f"{PROG}: {words['error']}: {message} ({words['help'].format(prog=self.prog)})\n")
 
 
 def table(root: Value, lang: str = "en") -> str:
     """Every node of the graph ending at ``root``, inputs first: label, op, data and grad in full precision.
+
+    Labels are shown as the drawing shows them (:func:`~tinygrad_ko.dot.label_text`: control
+    characters and bidi overrides made visible).  A constant says ``const`` in the op column and
+    has no gradient.
 
     >>> from tinygrad_ko import Value
     >>> x = Value(2.0, label="x"); y = x * x; y.backward()
@@ -56,49 +131,58 @@ def table(root: Value, lang: str = "en") -> str:
     x          2.0   4.0
            *   4.0   1.0
     """
+    if lang not in _HEADERS:
+        raise ValueError(f"table(lang=...) must be one of {', '.join(_HEADERS)}, got {lang!r}")
     rows = [_HEADERS[lang]]
     for node in reversed(topological_order(root)):
-        op = OPS[node.op].symbol if node.op else ""
-        rows.append((node.label, op, format_number(node.data, None), format_number(node.grad, None)))
+        op = OPS[node.op].symbol if node.op else _CONSTANT[lang] if is_constant(node) else ""
+        grad = format_number(node.grad, None) if node.requires_grad else ""
+        rows.append((label_text(node.label), op, format_number(node.data, None), grad))
     widths = [max(display_width(row[i]) for row in rows) for i in range(4)]
     return "\n".join("  ".join(pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
-def _parse_assignment(text: str) -> tuple[str, float]:
+def _parse_assignment(text: str, lang: str) -> tuple[str, float]:
+    words = _MESSAGES[lang]
     name, sep, number = text.partition("=")
     name = name.strip()
     if not sep or not name.isidentifier():
-        raise ValueError(f"{text!r} is not NAME=VALUE (e.g. x=3 or 사과=100)")
+        raise _CommandError(words["assignment"].format(text=text))
     try:
         return name, float(number)
     except ValueError:
-        raise ValueError(f"the value of {name} is not a number: {number!r}") from None
+        raise _CommandError(words["number"].format(name=name, number=number)) from None
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Draw a computational graph (계산 그래프) with every forward value "
+def _parser(lang: str = "en") -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, lang=lang,
+                     description="Draw a computational graph (계산 그래프) with every forward value "
                      f"and gradient. The Graphviz engine is the system dot, else graphviz-pure; "
                      f"set {ENGINE_ENV_VAR} to choose another.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{demo,graph}")
     formats = "/".join(FORMATS)
-    demo = commands.add_parser("demo", help="the chapter's apple/orange example (사과와 귤)",
+    demo = commands.add_parser("demo", lang=lang, help="the chapter's apple/orange example (사과와 귤)",
                                description="Draw the chapter's apple/orange example, forward and backward.")
-    demo.add_argument("-o", "--output", default="apple.svg", metavar="FILE",
-                      help=f"the drawing to write, {formats} by its suffix (default: apple.svg)")
-    demo.add_argument("--lang", choices=LANGS, default="en", help="language of the labels and table (default: en)")
     graph = commands.add_parser(
-        "graph", help="draw any expression, e.g. graph \"x*y + relu(x)\" x=2 y=3",
+        "graph", lang=lang, help="draw any expression, e.g. graph \"x*y + relu(x)\" x=2 y=3",
         description=f"Compute EXPR forward and backward and draw it. EXPR may use numbers, names, "
                     f"+ - * / **, unary - and {', '.join(FUNCTIONS)}. An EXPR that starts with - goes after --, "
                     f'with any options before it: {PROG} graph -o out.svg -- "-x*2" x=3',
     )
     graph.add_argument("expr", metavar="EXPR", help='the expression, e.g. "(사과*사과_개수 + 귤*귤_개수)*소비세"')
     graph.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a number for every name in EXPR")
-    graph.add_argument("-o", "--output", default="graph.svg", metavar="FILE",
-                       help=f"the drawing to write, {formats} by its suffix (default: graph.svg)")
-    graph.add_argument("--lang", choices=LANGS, default="en",
-                       help="language of the table, --explain and --steps (default: en)")
-    for command in (demo, graph):
+    for command, default in ((demo, "apple.svg"), (graph, "graph.svg")):
+        command.add_argument("-o", "--output", metavar="FILE",
+                             help=f"the drawing to write, {formats} by its suffix; - writes SVG to standard output "
+                                  f"(default: {default}, or no drawing when --explain or --steps is given)")
+        command.add_argument("--no-draw", action="store_true", help="write no drawing (e.g. with --explain)")
+        command.add_argument("--lang", choices=LANGS, default="en",
+                             help="language of the drawing, the table, messages, --explain and --steps (default: en)")
+        command.add_argument("--style", choices=STYLES, default="boxes",
+                             help="boxes: a box per value (default); book: the chapter's figures, values and "
+                                  "gradients on the edges")
+        command.add_argument("--dpi", type=float, default=DEFAULT_DPI,
+                             help=f"pixels per inch of a png drawing (default: {DEFAULT_DPI})")
         command.add_argument("--explain", action="store_true",
                              help="also print the forward and backward passes one step a line (in --lang)")
         command.add_argument("--steps", metavar="FILE.html",
@@ -107,42 +191,79 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> None:
+    lang = args.lang
+    if args.no_draw and args.output is not None:
+        raise _CommandError(_MESSAGES[lang]["no_draw"])
+    output = args.output
+    if output is None and not (args.no_draw or args.explain or args.steps):
+        output = "apple.svg" if args.command == "demo" else "graph.svg"
     if args.command == "demo":
-        root = apple_orange(args.lang).price
+        root = apple_orange(lang).price
     else:
         values: dict[str, float] = {}
         for text in args.values:
-            name, number = _parse_assignment(text)
+            name, number = _parse_assignment(text, lang)
             if name in values:
-                raise ValueError(f"{name} is given a value twice")
+                raise _CommandError(_MESSAGES[lang]["twice"].format(name=name))
             values[name] = number
         root, _ = build(args.expr, values)
     root.backward()
-    path = render(root, args.output)  # first: a bad path is reported without a table before it
-    page = write_steps(root, args.steps, lang=args.lang) if args.steps else None
-    print(table(root, args.lang))
-    print(_WROTE[args.lang].format(path=path, engine=find_engine()))
+    options = {"lang": lang, "style": args.style, "dpi": args.dpi}
+    # With -o -, standard output holds the SVG alone; the text goes to standard error.
+    text_out = sys.stderr if output == "-" else sys.stdout
+    path = None
+    if output == "-":
+        svg = draw(root, "svg", **options)  # first: a failure is reported without a table before it
+    elif output is not None:
+        path = render(root, output, **options)
+    page = write_steps(root, args.steps, lang=lang, style=args.style) if args.steps else None
+    print(table(root, lang), file=text_out)
+    if path is not None:
+        print(_WROTE[lang].format(path=path, engine=find_engine()), file=text_out)
     if args.explain:
-        print(explain(root, args.lang))
+        print(explain(root, lang), file=text_out)
     if page is not None:
-        print(_WROTE[args.lang].format(path=page, engine=find_engine()))
+        print(_WROTE[lang].format(path=page, engine=find_engine()), file=text_out)
+    if output == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(svg)
+        sys.stdout.buffer.flush()
 
 
-def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                  file: object = None, line: str | None = None) -> None:
-    # One line, without the source location a command-line user has no use for.
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
+def _lang_of(argv: Sequence[str]) -> str:
+    """The --lang asked for, read before argparse runs, so that its own errors speak that language too."""
+    args = list(argv)
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(args) and args[i + 1] in LANGS:
+            return args[i + 1]
+        if arg.startswith("--lang=") and arg[len("--lang="):] in LANGS:
+            return arg[len("--lang="):]
+    return "en"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command with ``argv`` (default: the command line); return the exit code."""
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    lang = _lang_of(argv)
+    words = _WORDS[lang]
+    args = _parser(lang).parse_args(argv)
+
+    def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                     file: object = None, line: str | None = None) -> None:
+        # One line, without the source location a command-line user has no use for.
+        print(f"{PROG}: {words['warning']}: {_localized(str(message), lang)}", file=sys.stderr)
+
     with warnings.catch_warnings():
-        warnings.showwarning = _show_warning
+        warnings.showwarning = show_warning
         try:
             _run(args)
         except (ValueError, TypeError, ArithmeticError, OSError, EngineError, EngineNotFoundError) as error:
             # One line even when the message quotes an engine's multi-line stderr.
-            print(f"{PROG}: error: {'; '.join(str(error).splitlines())}", file=sys.stderr)
+            message = "; ".join(str(error).splitlines())
+            if not isinstance(error, _CommandError):
+                message = _localized(message, lang)
+            print(f"{PROG}: {words['error']}: {message}", file=sys.stderr)
             return 2
     return 0

@@ -24,17 +24,19 @@ digraph {
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import graphviz
 from graphviz.quoting import a_list, attr_list, quote
 
 from .engine import Value
 from .graph import topological_order
-from .ops import OPS
+from .ops import OPS, Op
 
-__all__ = ["FONTNAME", "MAX_LABEL_LENGTH", "MAX_NODES", "GraphDrawing", "format_number", "label_text", "to_dot"]
+__all__ = ["FONTNAME", "GRADIENT_COLOR", "MAX_LABEL_LENGTH", "MAX_NODES", "STYLES", "GraphDrawing", "format_number",
+           "is_constant", "label_text", "to_dot"]
 
 #: Labels longer than this many characters are cut and end with "…".
 MAX_LABEL_LENGTH = 60
@@ -51,11 +53,33 @@ FONTNAME = "Noto Sans CJK KR,Noto Sans KR,NanumGothic,sans-serif"
 
 _RANKDIRS = ("LR", "RL", "TB", "BT")
 
+#: Drawing styles: value boxes and op circles (the default), or the book's figures.
+STYLES = ("boxes", "book")
+
+#: The colour of gradients in the book's style (the chapter prints them in red).
+GRADIENT_COLOR = "#c0392b"
+
+# What a value's box calls its data and its gradient (the book's words in Korean).
+_WORDS = {"en": ("data", "grad"), "ko": ("값", "기울기")}
+# Ops whose operands cannot be swapped: their input edges are marked ① and ②.
+_ORDERED = frozenset({"sub", "div", "pow"})
+_COMMUTATIVE = frozenset({"add", "mul"})
+_MARKS = ("①", "②")
+# Op.local_formula's names for the inputs, rewritten as operand marks on the drawing.
+_FORMULA_VARIABLE = re.compile(r"(?<![A-Za-z_])(x|y)(?![A-Za-z_])")
+# The book's multiplication sign; the op table's symbol is Python's "*".
+_BOOK_SYMBOLS = {"*": "×"}
+
 # What each kind of node looks like: shape and border differ, not only colour,
 # so a greyscale print still tells leaves, intermediate values and the output apart.
 _LEAF = a_list(kwargs={"shape": "box", "style": "filled", "fillcolor": "#dcebf7"})
 _INTERMEDIATE = a_list(kwargs={"shape": "box", "style": "rounded"})
 _OUTPUT = a_list(kwargs={"shape": "box", "style": "filled,bold", "fillcolor": "#fde3c8", "peripheries": "2"})
+_CONSTANT = a_list(kwargs={"shape": "box", "style": "dashed", "color": "#888888", "fontsize": "9"})
+_BOOK_TEXT = a_list(kwargs={"shape": "plaintext", "fontsize": "12", "margin": "0.08,0.02"})
+_BOOK_CONSTANT = a_list(kwargs={"shape": "plaintext", "fontsize": "10", "fontcolor": "#555555",
+                                "margin": "0.08,0.02"})
+_BOOK_END = a_list(kwargs={"shape": "point", "width": "0.01", "style": "invis"})
 _OP = a_list(kwargs={"shape": "circle", "style": "filled", "fillcolor": "#eeeeee", "fontsize": "14", "margin": "0.02"})
 
 
@@ -74,6 +98,11 @@ def format_number(x: float, precision: int | None = 6) -> str:
     return format(x, f".{precision}g")
 
 
+# Non-characters, and the bidi controls that would reorder the text around them
+# (U+202E RIGHT-TO-LEFT OVERRIDE turns "exe.txt" into "txt.exe" on screen).
+_UNDRAWABLE = frozenset({0xFFFE, 0xFFFF, 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)})
+
+
 def _visible(ch: str) -> str:
     """The character drawn in place of ``ch``: itself, or a stand-in for one that cannot be drawn."""
     code = ord(ch)
@@ -81,19 +110,22 @@ def _visible(ch: str) -> str:
         return chr(0x2400 + code)  # the Unicode control picture: NUL -> ␀, newline -> ␊
     if code == 0x7F:
         return "\u2421"  # ␡
-    if unicodedata.category(ch) in ("Cc", "Cs") or code in (0xFFFE, 0xFFFF):
+    if unicodedata.category(ch) in ("Cc", "Cs") or code in _UNDRAWABLE:
         return "\ufffd"  # C1 controls, lone surrogates and non-characters cannot appear in SVG (XML)
     return ch
 
 
 def label_text(label: str) -> str:
-    """The text drawn for ``label``: what a user sees in the picture.
+    """The text shown for ``label``: the one visible-form rule of the drawing, :func:`~tinygrad_ko.cli.table`
+    and :func:`~tinygrad_ko.explain`.
 
-    A label is drawn on one line, at most :data:`MAX_LABEL_LENGTH` characters
+    A label is shown on one line, at most :data:`MAX_LABEL_LENGTH` characters
     (a longer one is cut and ends with "…").  Control characters are drawn as
-    their Unicode control pictures (newline as ␊, NUL as ␀, DEL as ␡); other
-    characters SVG cannot hold (C1 controls, lone surrogates, U+FFFE, U+FFFF)
-    as �.  Everything else is drawn as written.
+    their Unicode control pictures (newline as ␊, NUL as ␀, ESC as ␛, DEL as ␡), so
+    none reaches a terminal; bidi controls (U+202A-U+202E, U+2066-U+2069, U+200E,
+    U+200F, U+061C), which would reorder the text around them, and characters SVG
+    cannot hold (C1 controls, lone surrogates, U+FFFE, U+FFFF) as �.  Everything
+    else is shown as written.
 
     >>> label_text("a\\nb"), label_text("x" * 100) == "x" * 59 + "…"
     ('a␊b', True)
@@ -146,7 +178,7 @@ class GraphDrawing(graphviz.Digraph):  # type: ignore[misc]
         return run_engine(self.source, "jpeg")
 
 
-def _check_options(rankdir: str, precision: int | None, max_nodes: int) -> None:
+def _check_options(rankdir: str, precision: int | None, max_nodes: int, lang: str, style: str) -> None:
     if rankdir not in _RANKDIRS:
         raise ValueError(f"to_dot(rankdir=...) must be one of {', '.join(_RANKDIRS)}, got {rankdir!r}")
     if precision is not None and (type(precision) is not int or precision < 1):
@@ -156,6 +188,75 @@ def _check_options(rankdir: str, precision: int | None, max_nodes: int) -> None:
         )
     if type(max_nodes) is not int or max_nodes < 1:
         raise ValueError(f"to_dot(max_nodes=...) must be a whole number of nodes (1 or more), got {max_nodes!r}")
+    if lang not in _WORDS:
+        raise ValueError(f"to_dot(lang=...) must be one of {', '.join(_WORDS)}, got {lang!r}")
+    if style not in STYLES:
+        raise ValueError(f"to_dot(style=...) must be one of {', '.join(STYLES)}, got {style!r}")
+
+
+def local_derivative(op: Op, index: int, inputs: Sequence[float], out: float) -> float:
+    """∂out/∂(input ``index``) from the op table, computing no other input's (a constant's may be undefined)."""
+    rule = op.local_x if index == 0 else op.local_y
+    assert rule is not None  # index 1 only for binary ops
+    derivative: float = rule(*inputs, out)
+    return derivative
+
+
+def is_constant(node: Value) -> bool:
+    """True for a leaf that takes no gradient: a number written in an expression (``x * 2``), or
+    ``Value(v, requires_grad=False)``."""
+    return not node.op and not node.requires_grad
+
+
+def _folded(node: Value) -> bool:
+    # An unlabelled constant is drawn inside its op (``** 2``, ``* 1.1``), as the book draws x²;
+    # a labelled one (the user named it) is drawn as a small plain node of its own.
+    return is_constant(node) and not node.label
+
+
+def _op_text(op: Op, parents: tuple[Value, ...], symbol: str, precision: int | None) -> str:
+    """The op's symbol with its folded constants written in place: ``** 2``, ``* 1.1``, ``1 /``."""
+    shown = [format_number(p.data, precision) if _folded(p) else "" for p in parents]
+    if op.arity == 1:
+        return f"{symbol}({shown[0]})" if shown[0] else symbol
+    left, right = shown
+    if left and not right and op.name in _COMMUTATIVE:
+        left, right = right, left  # 2 * x reads as the book's "×2" node
+    return " ".join(part for part in (left, symbol, right) if part)
+
+
+def _local_label(op: Op, index: int, local: float, parents: tuple[Value, ...], precision: int | None) -> str:
+    """``∂/∂① = ② = 2``: the local derivative toward operand ``index``, operands named by position.
+
+    A constant written inside the op is written by its value: ``x ** 2`` gives ``∂/∂① = 2·①^(2-1) = 6``.
+    """
+    marks = [format_number(p.data, precision) if _folded(p) else mark
+             for p, mark in zip(parents, _MARKS if op.arity == 2 else ("①",), strict=True)]
+    value = format_number(local, precision)
+    formula = _FORMULA_VARIABLE.sub(lambda m: marks["xy".index(m.group(1))], op.local_formula[index])
+    shown = value if formula == value else f"{formula} = {value}"
+    return f"∂/∂{marks[index]} = {shown}"
+
+
+def _edge_numbers(value: float, grad: float | None, precision: int | None, mark: str = "", *,
+                  value_known: bool = True, grad_known: bool = True) -> str:
+    """A book-style edge label: the forward value, and under it the gradient in red (HTML-like label).
+
+    Only numbers from :func:`format_number` go in (digits, sign, ``e``, ``inf``, ``nan``),
+    so the HTML label holds no user text.  A number not known yet (a step-through frame)
+    is written in a transparent colour: it takes its place, so every frame has the same layout.
+    """
+    shown = format_number(value, precision)
+    if not value_known:
+        shown = f'<FONT COLOR="transparent">{shown}</FONT>'
+    if mark:  # which operand this edge is, where the order matters: small and grey, before the value
+        shown = f'<FONT POINT-SIZE="8" COLOR="#777777">{mark}</FONT> {shown}'
+    rows = f"<TR><TD>{shown}</TD></TR>"
+    if grad is not None:
+        colour = GRADIENT_COLOR if grad_known else "transparent"
+        rows += f'<TR><TD><FONT COLOR="{colour}">{format_number(grad, precision)}</FONT></TD></TR>'
+    # Cell padding keeps the numbers off the arrow the label sits beside.
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{rows}</TABLE>>'
 
 
 def to_dot(
@@ -167,30 +268,67 @@ def to_dot(
     show_local: bool = False,
     max_nodes: int = MAX_NODES,
     grads: Mapping[Value, float] | None = None,
+    lang: str = "en",
+    style: str = "boxes",
 ) -> GraphDrawing:
     """The computational graph ending at ``root`` as a ``graphviz.Digraph``.
 
+    - ``style``: ``"boxes"`` (the default) draws every value as a box (label,
+      data, grad) and every op as a small circle; ``"book"`` draws the chapter's
+      figures: ops as circles, each edge labelled with the value it carries and,
+      under it in red, the gradient flowing back along it; inputs as plain text
+      at the left.
+    - ``lang``: ``"en"`` (data / grad) or ``"ko"`` (값 / 기울기).
     - ``rankdir``: ``"LR"`` (inputs on the left, the default), ``"RL"``, ``"TB"`` or ``"BT"``.
     - ``precision``: significant digits shown for data, grad and local
       derivatives (default 6, so 715.0000000000001 is shown as 715); ``None``
       shows every digit (``repr``).
-    - ``show_grad``: draw each node's grad (default True); False draws the forward pass only.
+    - ``show_grad``: draw gradients (default True); False draws the forward pass only.
     - ``show_local``: write each op's local derivative (국소적 미분) on the edge
-      from each input, as in the book's backward figures, e.g. ``∂/∂x = y = 2``.
+      from each input, e.g. ``∂/∂① = ② = 2`` (① and ② are the op's first and second operand).
     - ``max_nodes``: refuse graphs with more Value nodes than this (default
       :data:`MAX_NODES`, 1,000) with a ValueError; pass a larger number to draw more.
     - ``grads``: the gradient to draw for each node instead of ``node.grad``
       (0 for a node not in it), e.g. a moment in the middle of a backward pass.
 
+    Constants (numbers in an expression, ``requires_grad=False``) take no
+    gradient and show none: an unlabelled one is written inside its op
+    (``x ** 2`` is one ``** 2`` circle), a labelled one is a small plain node.
+    Where the order of the operands matters (``-``, ``/``, ``**``) the input
+    edges are marked ① and ②.
+
     >>> from tinygrad_ko import Value
     >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
-    >>> dot = to_dot(a * b, show_grad=False)
+    >>> dot = to_dot(a / b, show_grad=False)
     >>> [line.strip() for line in dot.body if "->" in line]
-    ['v2 -> v0_op [headlabel=x]', 'v1 -> v0_op [headlabel=y]', 'v0_op -> v0']
+    ['v2 -> v0_op [headlabel="①"]', 'v1 -> v0_op [headlabel="②"]', 'v0_op -> v0']
     """
+    return _drawing(root, rankdir=rankdir, precision=precision, show_grad=show_grad, show_local=show_local,
+                    max_nodes=max_nodes, grads=grads, lang=lang, style=style)
+
+
+def _drawing(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    precision: int | None = 6,
+    show_grad: bool = True,
+    show_local: bool = False,
+    max_nodes: int = MAX_NODES,
+    grads: Mapping[Value, float] | None = None,
+    lang: str = "en",
+    style: str = "boxes",
+    known: Collection[Value] | None = None,
+    flowed: Collection[Value] | None = None,
+    seeded: bool = True,
+) -> GraphDrawing:
+    """:func:`to_dot`, and for the book style's step-through frames: ``known`` are the nodes
+    whose value is computed so far, ``flowed`` those that have passed their gradient back to
+    their inputs (None: all), ``seeded`` whether the output's gradient is set; the other
+    numbers are drawn transparent, in their places."""
     if not isinstance(root, Value):
         raise TypeError(f"to_dot() needs a Value, got {type(root).__name__}: draw the Value your computation returned")
-    _check_options(rankdir, precision, max_nodes)
+    _check_options(rankdir, precision, max_nodes, lang, style)
     nodes = topological_order(root)
     if len(nodes) > max_nodes:
         raise ValueError(
@@ -199,44 +337,88 @@ def to_dot(
             f"Draw a smaller graph, or pass max_nodes={len(nodes)} (or more) to draw it anyway."
         )
     ids = {node: f"v{i}" for i, node in enumerate(nodes)}
+    book = style == "book"
     dot = GraphDrawing(
-        graph_attr={"rankdir": rankdir, "fontname": FONTNAME, "nodesep": "0.3", "ranksep": "0.35"},
+        graph_attr={"rankdir": rankdir, "fontname": FONTNAME, "nodesep": "0.3",
+                    "ranksep": "0.5" if book else "0.35"},
         node_attr={"fontname": FONTNAME, "fontsize": "11"},
-        edge_attr={"fontname": FONTNAME, "fontsize": "9", "arrowsize": "0.7", "fontcolor": "#8b1a1a",
-                   "labelfontsize": "8", "labelfontcolor": "#555555", "labeldistance": "1.6"},
+        edge_attr={"fontname": FONTNAME, "fontsize": "10" if book else "9", "arrowsize": "0.7",
+                   "fontcolor": "#222222" if book else "#8b1a1a", "labelfontsize": "9",
+                   "labelfontcolor": "#555555", "labeldistance": "2", "labelangle": "-35"},
     )
+
+    def grad_of(node: Value) -> float:
+        return node.grad if grads is None else grads.get(node, 0.0)
+
+    data_word, grad_word = _WORDS[lang]
     # Lines are appended to dot.body directly, quoted by graphviz's own quote():
     # the same DOT that dot.node()/dot.edge() write, without re-quoting the fixed
     # style attributes for each of up to 100,000s of nodes (most of the time spent).
     body = dot.body
     for node in nodes:
         name = ids[node]
-        lines = [_escape(label_text(node.label))] if node.label else []
-        lines.append(f"data {format_number(node.data, precision)}")
-        if show_grad:
-            grad = node.grad if grads is None else grads.get(node, 0.0)
-            lines.append(f"grad {format_number(grad, precision)}")
         op = OPS[node.op] if node.op else None
-        style = _OUTPUT if node is root else _LEAF if op is None else _INTERMEDIATE
-        body.append(f"\t{name} [label={quote(_lines(*lines))} {style}]\n")
+        if op is None and _folded(node) and node is not root:
+            continue
+        if book:
+            _book_node(body, node, name, op, root, precision, show_grad, grad_of)
+        else:
+            lines = [_escape(label_text(node.label))] if node.label else []
+            lines.append(f"{data_word} {format_number(node.data, precision)}")
+            if show_grad and node.requires_grad:
+                lines.append(f"{grad_word} {format_number(grad_of(node), precision)}")
+            kind = (_OUTPUT if node is root else _CONSTANT if is_constant(node)
+                    else _LEAF if op is None else _INTERMEDIATE)
+            body.append(f"\t{name} [label={quote(_lines(*lines))} {kind}]\n")
         if op is None:
             continue
-        body.append(f"\t{name}_op [label={quote(_lines(_escape(op.symbol)))} {_OP}]\n")
         parents = node.parents
-        if show_local:
-            locals_ = op.local_derivatives([parent.data for parent in parents], node.data)
-        for i, parent in enumerate(parents):
-            role = "xy"[i]
-            attrs = {}
-            if op.arity == 2 and not show_local:
-                # Which input is x and which is y matters for -, / and **
-                # (with show_local, the edge label "∂/∂x = ..." says it).
-                attrs["headlabel"] = role
-            if show_local:
-                value = format_number(locals_[i], precision)
-                formula = op.local_formula[i]
-                shown = value if formula == value else f"{formula} = {value}"
-                attrs["label"] = _lines(_escape(f"∂/∂{role} = {shown}"))
-            body.append(f"\t{ids[parent]} -> {name}_op{attr_list(kwargs=attrs)}\n")
-        body.append(f"\t{name}_op -> {name}\n")
+        symbol = _BOOK_SYMBOLS.get(op.symbol, op.symbol) if book else op.symbol
+        body.append(f"\t{name}_op [label={quote(_lines(_escape(_op_text(op, parents, symbol, precision))))} {_OP}]\n")
+        drawn = [i for i, parent in enumerate(parents) if not _folded(parent)]
+        ordered = op.name in _ORDERED and len(drawn) == 2
+        data = [parent.data for parent in parents]
+        for i in drawn:
+            parent = parents[i]
+            attrs: dict[str, str] = {}
+            if ordered and not show_local and not book:
+                attrs["headlabel"] = _MARKS[i]
+            if show_local and parent.requires_grad:
+                local = local_derivative(op, i, data, node.data)
+                attrs["label"] = _lines(_escape(_local_label(op, i, local, parents, precision)))
+            if book:
+                # The gradient this edge carries back: the chain rule's share for this use of parent.
+                share = (local_derivative(op, i, data, node.data) * grad_of(node)
+                         if show_grad and parent.requires_grad else None)
+                attrs["label"] = _edge_numbers(parent.data, share, precision, _MARKS[i] if ordered else "",
+                                               value_known=known is None or parent in known,
+                                               grad_known=flowed is None or node in flowed)
+                tail = ids[parent] if not parent.op else f"{ids[parent]}_op"
+            else:
+                tail = ids[parent]
+            body.append(f"\t{tail} -> {name}_op{attr_list(kwargs=attrs)}\n")
+        if not book:
+            body.append(f"\t{name}_op -> {name}\n")
+        elif node is root:
+            shown = grad_of(node) if show_grad and node.requires_grad else None
+            last = attr_list(kwargs={"label": _edge_numbers(node.data, shown, precision,
+                                                            value_known=known is None or node in known,
+                                                            grad_known=seeded)})
+            body.append(f"\t{name}_op -> {name}{last}\n")
     return dot
+
+
+def _book_node(body: list[str], node: Value, name: str, op: Op | None, root: Value, precision: int | None,
+               show_grad: bool, grad_of: Callable[[Value], float]) -> None:
+    """The nodes of a value in the book's style: plain text for an input or the output, nothing for an op's result."""
+    if op is not None and node is not root:
+        return  # an intermediate value is the edge leaving its op
+    text = _escape(label_text(node.label)) if node.label else ""
+    if op is None and (not text or node is root):
+        # An unlabelled input is called by its value; a lone leaf shows its value too.
+        number = format_number(node.data, precision)
+        text = f"{text} = {number}" if text else number
+    style = _BOOK_CONSTANT if is_constant(node) else _BOOK_TEXT
+    if op is not None and not text:
+        style = _BOOK_END  # the arrow out of the last op ends in an invisible point
+    body.append(f"\t{name} [label={quote(_lines(text))} {style}]\n")

@@ -22,12 +22,13 @@ the nodes.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from .dot import format_number
+from .dot import format_number, is_constant, label_text, local_derivative
 from .engine import Value
 from .graph import backward_order, topological_order
 from .ops import OPS, Op
@@ -69,9 +70,11 @@ class Step:
     ``phase`` is ``"forward"`` (the node's value is computed; leaves included),
     ``"seed"`` (the backward pass starts: the root's gradient is set) or
     ``"backward"`` (the node passes its gradient to its inputs).  For a backward
-    step, ``upstream`` is the gradient arriving at the node, ``local`` holds
-    ∂node/∂input for each input, and ``gradients`` each input's gradient right
-    after this step (within this pass, so a reused input shows the running sum).
+    step, ``inputs`` are the node's inputs that take a gradient (constants such as
+    the 2 of ``x ** 2`` are left out), ``upstream`` is the gradient arriving at the
+    node, ``local`` holds ∂node/∂input for each of those inputs, and ``gradients``
+    each one's gradient right after this step (within this pass, so a reused input
+    shows the running sum).
     ``text`` is the step as one sentence.
     """
 
@@ -85,7 +88,7 @@ class Step:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Explanation:
     """The steps of both passes; ``str()`` gives one line a step.
 
@@ -115,19 +118,40 @@ class Explanation:
                 result[node] = grad
         return result
 
+    def _headings(self) -> tuple[str, str]:
+        return ("순전파", "역전파") if self.lang == "ko" else ("forward", "backward")
+
     def __str__(self) -> str:
-        heading = ("순전파", "역전파") if self.lang == "ko" else ("forward", "backward")
+        heading = self._headings()
         lines = [f"[{heading[0]}]", *(s.text for s in self.forward),
                  f"[{heading[1]}]", *(s.text for s in self.backward)]
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        return (f"<Explanation of {self.names[self.root]!r} ({self.lang}): {len(self.forward)} forward steps, "
+                f"{len(self.backward)} backward steps; print() it to read them>")
 
-def explain(root: Value, lang: Lang = "ko") -> Explanation:
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's plain-text display: the readable text, not the dataclass fields."""
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: both passes as numbered lists (every text HTML-escaped)."""
+        parts = []
+        for heading, steps in zip(self._headings(), (self.forward, self.backward), strict=True):
+            items = "".join(f"<li>{html.escape(step.text)}</li>" for step in steps)
+            parts.append(f"<h4>{html.escape(heading)}</h4><ol>{items}</ol>")
+        return f'<div class="tinygrad-ko-explanation" lang="{self.lang}">{"".join(parts)}</div>'
+
+
+def explain(root: Value, lang: Lang = "en") -> Explanation:
     """Explain the forward and backward passes of the graph ending at ``root``.
 
-    ``lang`` is ``"ko"`` (the book's Korean terms) or ``"en"``.  The nodes are
-    only read, so calling this before or after ``backward()`` gives the same
-    result.
+    ``lang`` is ``"en"`` (the default, as everywhere in the package: ``to_dot``,
+    ``gradcheck``, ``write_steps`` and the command) or ``"ko"`` (the book's Korean
+    terms).  The nodes are only read, so calling this before or after
+    ``backward()`` gives the same result.  Constants (numbers in the expression)
+    are not inputs: they have no forward step and receive no gradient.
 
     >>> from tinygrad_ko import Value
     >>> apple, n, tax = Value(100, label="apple"), Value(2, label="n"), Value(1.1, label="tax")
@@ -154,7 +178,8 @@ def explain(root: Value, lang: Lang = "ko") -> Explanation:
     order = topological_order(root)
     forward_order = order[::-1]
     names = _names(forward_order, words["node"])
-    forward = tuple(_forward_step(node, names, words, lang) for node in forward_order)
+    # A constant is not an input: no "input 2" step (the op's step shows its value).
+    forward = tuple(_forward_step(node, names, words, lang) for node in forward_order if not is_constant(node))
 
     grads = {node: 0.0 for node in order}
     grads[root] = 1.0
@@ -165,16 +190,17 @@ def explain(root: Value, lang: Lang = "ko") -> Explanation:
     # The op nodes in the order Value.backward visits them (graph.backward_order).
     for node in backward_order(root)[0]:
         op = OPS[node.op]
-        inputs = node.parents
         upstream = grads[node]
-        local = op.local_derivatives([parent.data for parent in inputs], node.data)
+        data = [parent.data for parent in node.parents]
+        # Only inputs that take a gradient: a constant gets none, and (as in Value.backward)
+        # its local derivative is never computed (x ** 2 at x = -3 takes no log of -3).
+        taking = [i for i, parent in enumerate(node.parents) if parent.requires_grad]
+        inputs = tuple(node.parents[i] for i in taking)
+        local = tuple(local_derivative(op, i, data, node.data) for i in taking)
         parts, after = [], []
         # The same arithmetic, in the same order, as Value.backward: the numbers
         # here are bit-for-bit the ones a single backward() leaves on the nodes.
-        for index, (parent, derivative) in enumerate(zip(inputs, local, strict=True)):
-            if not parent.requires_grad:  # a constant receives no gradient (as in backward)
-                after.append(grads[parent])
-                continue
+        for index, parent, derivative in zip(taking, inputs, local, strict=True):
             before = grads[parent]
             grads[parent] = before + derivative * upstream
             after.append(grads[parent])
@@ -185,7 +211,7 @@ def explain(root: Value, lang: Lang = "ko") -> Explanation:
                 result = f"{format_number(before)} {sign} {format_number(abs(added))} = {result}"
             received.add(parent)
             local_text = format_number(derivative)
-            why = _why(op.local_formula[index], inputs, node, names)
+            why = _why(op.local_formula[index], node.parents, node, names)
             if why == f" ({local_text})":  # a constant explains itself: "2", not "2 (2)"
                 why = ""
             parts.append(words["upstream"].format(grad=format_number(upstream), local=local_text, why=why,
@@ -212,10 +238,12 @@ def _names(forward_order: Sequence[Value], numbered: str) -> dict[Value, str]:
     children in ``forward_order``.
     """
     names: dict[Value, str] = {}
-    for index, node in enumerate(forward_order, start=1):
+    index = 0  # the node's forward step: constants have none (explain gives them no step)
+    for node in forward_order:
+        index += not is_constant(node)
         op = _op_of(node)
         if node.label:
-            names[node] = node.label
+            names[node] = label_text(node.label)  # the drawing's visible form: no raw control characters
         elif op is None:
             names[node] = format_number(node.data)
         else:

@@ -27,9 +27,10 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
+from .dot import label_text
 from .engine import Value, no_grad
 from .graph import reachable
-from .textwidth import pad
+from .textwidth import pad, rpad
 
 __all__ = ["GradcheckEntry", "GradcheckError", "GradcheckResult", "default_step", "gradcheck",
            "numerical_diff", "numerical_grad"]
@@ -240,6 +241,7 @@ class GradcheckResult:
     atol: float
     rtol: float
     h: float
+    lang: str = "en"
 
     @property
     def ok(self) -> bool:
@@ -260,26 +262,44 @@ class GradcheckResult:
         return max((entry.error for entry in self.entries), default=0.0)
 
     def __str__(self) -> str:
+        words = _REPORT[self.lang]
         failed = self.failures
-        verdict = "passed" if not failed else f"FAILED for {len(failed)} of {len(self.entries)} inputs"
+        verdict = words["passed"] if not failed else words["failed"].format(n=len(failed), total=len(self.entries))
         lines = [
-            f"gradcheck {verdict}: |analytical - numerical| <= atol + rtol·|numerical| "
-            f"with atol={self.atol:g}, rtol={self.rtol:g}, step h={self.h:.3g}·max(1, |x|)",
-            f"{pad('input', 12)} {'analytical':>23} {'numerical':>23} {'|difference|':>12} {'allowed':>9}  ok",
+            words["rule"].format(verdict=verdict, atol=f"{self.atol:g}", rtol=f"{self.rtol:g}", h=f"{self.h:.3g}"),
+            f"{pad(words['input'], 12)} {rpad(words['analytical'], 23)} {rpad(words['numerical'], 23)} "
+            f"{rpad(words['difference'], 12)} {rpad(words['allowed'], 9)}  {words['ok']}",
         ]
         # Failures first, then the rest in input order, up to `shown` lines.
         ordered = [*failed, *(entry for entry in self.entries if entry.ok)]
         for entry in ordered[:_SHOWN]:
             lines.append(
                 f"{pad(entry.name, 12)} {entry.analytical!r:>23} {entry.numerical!r:>23} "
-                f"{entry.error:>12.3g} {entry.allowed:>9.3g}  {'yes' if entry.ok else 'NO'}"
+                f"{entry.error:>12.3g} {entry.allowed:>9.3g}  {words['yes'] if entry.ok else words['no']}"
             )
         rest = ordered[_SHOWN:]
         if rest:
             rest_failed = sum(not entry.ok for entry in rest)
-            lines.append(f"... and {len(rest)} more inputs, " + (f"{rest_failed} of them failed" if rest_failed
-                                                                  else "all passed"))
+            lines.append(words["more"].format(n=len(rest)) + (words["more_failed"].format(n=rest_failed) if rest_failed
+                                                                else words["more_passed"]))
         return "\n".join(lines)
+
+
+# The report's words.  Korean follows the book (GLOSSARY.ko.md): 기울기 확인, 수치 미분, 오차역전파법.
+_REPORT = {
+    "en": {"passed": "passed", "failed": "FAILED for {n} of {total} inputs",
+           "rule": "gradcheck {verdict}: |analytical - numerical| <= atol + rtol·|numerical| "
+                   "with atol={atol}, rtol={rtol}, step h={h}·max(1, |x|)",
+           "input": "input", "analytical": "analytical", "numerical": "numerical", "difference": "|difference|",
+           "allowed": "allowed", "ok": "ok", "yes": "yes", "no": "NO",
+           "more": "... and {n} more inputs, ", "more_failed": "{n} of them failed", "more_passed": "all passed"},
+    "ko": {"passed": "통과", "failed": "실패: 입력 {total}개 중 {n}개",
+           "rule": "기울기 확인 {verdict}: |해석적 기울기 - 수치 미분| <= atol + rtol·|수치 미분| "
+                   "(atol={atol}, rtol={rtol}, 간격 h={h}·max(1, |x|))",
+           "input": "입력", "analytical": "해석적 기울기", "numerical": "수치 미분", "difference": "|차이|",
+           "allowed": "허용 오차", "ok": "통과", "yes": "예", "no": "아니요",
+           "more": "... 그 밖의 입력 {n}개: ", "more_failed": "그중 {n}개 실패", "more_passed": "모두 통과"},
+}
 
 
 def gradcheck(
@@ -291,6 +311,7 @@ def gradcheck(
     rtol: float = 1e-3,
     h: float | None = None,
     raise_exception: bool = False,
+    lang: str = "en",
 ) -> GradcheckResult:
     """Compare an analytical gradient with :func:`numerical_grad`, input by input.
 
@@ -315,13 +336,16 @@ def gradcheck(
     returning an array of ``x``'s shape.
 
     Returns a :class:`GradcheckResult` (truthy on success; ``print`` it for the
-    table).  ``raise_exception=True`` raises :class:`GradcheckError` with the
-    table instead of returning a falsy result.
+    table, in ``lang``: ``"en"`` or ``"ko"``, the book's words).
+    ``raise_exception=True`` raises :class:`GradcheckError` with the table
+    instead of returning a falsy result.
 
     >>> from tinygrad_ko import Value
     >>> bool(gradcheck(lambda x: x.relu(), [Value(0.0)]))  # relu's kink at 0
     False
     """
+    if lang not in _REPORT:
+        raise ValueError(f"gradcheck(lang=...) must be one of {', '.join(_REPORT)}, got {lang!r}")
     if isinstance(inputs, np.ndarray):
         if analytical is None:
             raise TypeError(
@@ -349,13 +373,13 @@ def gradcheck(
                     f"gradcheck: analytical(*inputs) must return one gradient per input ({len(values)}), "
                     f"got {len(claimed_list)}"
                 )
-        names = [v.label or f"inputs[{i}]" for i, v in enumerate(values)]
+        names = [label_text(v.label) or f"inputs[{i}]" for i, v in enumerate(values)]
         pairs = list(zip(claimed_list, numerical_list, strict=True))
         step = _step(h, np.float64)
     entries = tuple(
         GradcheckEntry(name, a, n, abs(a - n), atol + rtol * abs(n)) for name, (a, n) in zip(names, pairs, strict=True)
     )
-    result = GradcheckResult(entries, atol, rtol, step)
+    result = GradcheckResult(entries, atol, rtol, step, lang)
     if raise_exception and not result:
         raise GradcheckError(str(result))
     return result

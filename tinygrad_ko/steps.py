@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import jsops
-from .dot import format_number, to_dot
+from .dot import STYLES, _drawing, format_number, is_constant, to_dot
 from .engine import Value
 from .explain import _MAX_EXPRESSION, _WORDS, Explanation, Lang, Step, explain
 from .graph import topological_order
@@ -36,7 +36,7 @@ from .numerical import default_step
 from .ops import OPS
 from .render import run_engine, write_atomically
 
-__all__ = ["MAX_STEP_NODES", "Frame", "step_frames", "write_steps"]
+__all__ = ["MAX_STEP_NODES", "Frame", "StepsPage", "step_frames", "write_steps"]
 
 #: write_steps refuses graphs with more Value nodes than this: the page holds two
 #: frames per node, each one engine run, and a learner cannot step through more.
@@ -87,13 +87,16 @@ class Frame:
     svg: str
 
 
-def step_frames(root: Value, lang: Lang = "ko", engine: str | None = None) -> list[Frame]:
+def step_frames(root: Value, lang: Lang = "en", engine: str | None = None, style: str = "boxes") -> list[Frame]:
     """Draw every step of ``explain(root, lang)`` with a real Graphviz engine.
 
-    ``engine`` forces a Graphviz program (see :func:`~tinygrad_ko.render.find_engine`).
+    ``engine`` forces a Graphviz program (see :func:`~tinygrad_ko.render.find_engine`);
+    ``style`` is that of :func:`~tinygrad_ko.to_dot` (``"book"``: the numbers on the edges).
     Raises ValueError for graphs of more than :data:`MAX_STEP_NODES` nodes.
     """
     explanation = explain(root, lang)  # checks root and lang
+    if style not in STYLES:
+        raise ValueError(f"step_frames(style=...) must be one of {', '.join(STYLES)}, got {style!r}")
     order = topological_order(root)
     if len(order) > MAX_STEP_NODES:
         raise ValueError(
@@ -102,39 +105,99 @@ def step_frames(root: Value, lang: Lang = "ko", engine: str | None = None) -> li
         )
     # The ids to_dot gives: "v<i>" in topological order, "<id>_op" for a node's op circle.
     ids = {node: f"v{i}" for i, node in enumerate(order)}
+    if style == "book":
+        return _book_frames(root, explanation, ids, lang, engine)
 
     running = [_grads_after(explanation.backward[: k + 1]) for k in range(len(explanation.backward))]
-    layout = _layout(root, _widest(order, running), engine)
+    layout = _layout(root, _widest(order, running), engine, lang)
 
     frames = []
-    computed: set[Value] = set()
+    # Constants are never computed (explain gives them no step): drawn from the start.
+    computed: set[Value] = {node for node in order if is_constant(node)}
     for step in explanation.forward:
         computed.add(step.node)
-        source = _frame(root, ids, layout, step, show_grad=False, grads=None,
+        source = _frame(root, ids, layout, step, lang=lang, show_grad=False, grads=None,
                         pending=[node for node in order if node not in computed])
         frames.append(Frame(step, ids[step.node], _svg(run_engine(source, "svg", engine))))
     for step, grads in zip(explanation.backward, running, strict=True):
-        source = _frame(root, ids, layout, step, show_grad=True, grads=grads, pending=())
+        source = _frame(root, ids, layout, step, lang=lang, show_grad=True, grads=grads, pending=())
         frames.append(Frame(step, ids[step.node], _svg(run_engine(source, "svg", engine))))
     return frames
 
 
-def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "ko", engine: str | None = None) -> Path:
+def _book_frames(root: Value, explanation: Explanation, ids: dict[Value, str], lang: Lang,
+                 engine: str | None) -> list[Frame]:
+    """The frames in the book's style.
+
+    Every frame is the same drawing, with the final gradients, in which the numbers not
+    known at that step are transparent: the same text in the same places, so the engine
+    lays every frame out alike with no pinning.  An edge's gradient appears when the op
+    it enters passes its gradient back (in reverse topological order, that share is final).
+    """
+    final = explanation.gradients()
+    known: set[Value] = {node for node in final if is_constant(node)}
+    flowed: set[Value] = set()
+    frames = []
+    for step in explanation.steps:
+        if step.phase == "forward":
+            known.add(step.node)
+        elif step.phase == "backward":
+            flowed.add(step.node)
+        dot = _drawing(root, style="book", lang=lang, grads=final, known=known, flowed=flowed,
+                       seeded=step.phase != "forward")
+        for node in ids:
+            if node.op and node not in known:
+                dot.node(f"{ids[node]}_op", style="dashed", color=_PENDING["color"])
+        current = f"{ids[step.node]}_op" if step.node.op and step.phase != "seed" else ids[step.node]
+        for parent in step.inputs if step.phase == "backward" else ():
+            dot.node(f"{ids[parent]}_op" if parent.op else ids[parent], _attributes={"class": "receiving"},
+                     fontcolor=_RECEIVING["color"], **_RECEIVING)
+        dot.node(current, _attributes={"class": "current"}, fontcolor=_CURRENT["color"], **_CURRENT)
+        frames.append(Frame(step, current, _svg(run_engine(dot.source, "svg", engine))))
+    return frames
+
+
+class StepsPage(type(Path())):  # type: ignore[misc]
+    """The path of a step-through page, which Jupyter shows inline.
+
+    It is a :class:`pathlib.Path` (``page.read_text()``, ``page.name``, ``open(page)``)
+    whose ``_repr_html_`` is an ``<iframe>`` holding the page itself (``srcdoc``), so
+    a notebook shows the working page with no server and no network.
+    """
+
+    #: Size of the inline frame, in CSS pixels.
+    frame_width, frame_height = 960, 720
+
+    def _repr_html_(self) -> str:
+        page = html.escape(self.read_text(encoding="utf-8"), quote=True)
+        return (f'<iframe srcdoc="{page}" width="{self.frame_width}" height="{self.frame_height}" '
+                f'style="border: 1px solid #ddd" sandbox="allow-scripts"></iframe>')
+
+
+def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "en",
+                engine: str | None = None, style: str = "boxes") -> StepsPage:
     """Write the step-through page of the graph ending at ``root`` to ``path`` (one HTML file).
+
+    ``style="book"`` draws the frames in the book's style (see :func:`~tinygrad_ko.to_dot`).
+    Returns the path as a :class:`StepsPage`: in Jupyter, the page shows inline.
 
     >>> import tempfile, pathlib
     >>> from tinygrad_ko import Value
     >>> x = Value(3.0, label="x"); y = x * x
-    >>> page = write_steps(y, pathlib.Path(tempfile.mkdtemp()) / "steps.html", lang="en")
+    >>> page = write_steps(y, pathlib.Path(tempfile.mkdtemp()) / "steps.html")
     >>> page.name, page.read_text(encoding="utf-8").count('"phase": "forward"')  # x, then x * x
     ('steps.html', 2)
+    >>> page._repr_html_().startswith("<iframe srcdoc=")
+    True
     """
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"the step-through page is an HTML file: end the name in .html, got {str(path)!r}")
-    frames = step_frames(root, lang, engine)
-    write_atomically(path, _page(frames, lang, _live(explain(root, lang))).encode("utf-8"))
-    return path
+    frames = step_frames(root, lang, engine, style)
+    # The book's style writes the numbers on the edges; the page edits the boxes' numbers only.
+    live = _live(explain(root, lang), editable=style == "boxes")
+    write_atomically(path, _page(frames, lang, live).encode("utf-8"))
+    return StepsPage(path)
 
 
 def _grads_after(steps: Collection[Step]) -> dict[Value, float]:
@@ -153,16 +216,17 @@ def _widest(order: list[Value], running: list[dict[Value, float]]) -> dict[Value
             for node in order}
 
 
-def _layout(root: Value, grads: Mapping[Value, float], engine: str | None) -> dict[str, tuple[str, str, str]]:
+def _layout(root: Value, grads: Mapping[Value, float], engine: str | None,
+            lang: Lang) -> dict[str, tuple[str, str, str]]:
     """Position, width and height (Graphviz units) of every node, laid out once by the engine."""
-    laid_out = json.loads(run_engine(to_dot(root, grads=grads).source, "json", engine))
+    laid_out = json.loads(run_engine(to_dot(root, grads=grads, lang=lang).source, "json", engine))
     return {obj["name"]: (obj["pos"], obj["width"], obj["height"]) for obj in laid_out.get("objects", [])}
 
 
-def _frame(root: Value, ids: dict[Value, str], layout: dict[str, tuple[str, str, str]], step: Step, *,
+def _frame(root: Value, ids: dict[Value, str], layout: dict[str, tuple[str, str, str]], step: Step, *, lang: Lang,
            show_grad: bool, grads: Mapping[Value, float] | None, pending: Collection[Value]) -> str:
     """The DOT source of one frame: to_dot's drawing, pinned to the layout, with highlights."""
-    dot = to_dot(root, show_grad=show_grad, grads=grads)
+    dot = to_dot(root, show_grad=show_grad, grads=grads, lang=lang)  # the drawing speaks the page's language
     # Later statements add to a node's attributes in DOT, so these amend to_dot's drawing.
     dot.attr("graph", layout="neato", inputscale="72")
     for name, (pos, width, height) in layout.items():
@@ -199,7 +263,7 @@ def _number(x: float) -> float | str:
     return x
 
 
-def _live(explanation: Explanation) -> dict[str, Any]:
+def _live(explanation: Explanation, editable: bool = True) -> dict[str, Any]:
     """What the page needs to recompute both passes when a learner edits an input.
 
     The graph as data (each node's op and parents, inputs first), which leaves
@@ -207,9 +271,10 @@ def _live(explanation: Explanation) -> dict[str, Any]:
     editable), the backward order of :meth:`Value.backward`, and the words
     :func:`~tinygrad_ko.explain` writes its sentences with.  The op rules
     themselves travel as JavaScript generated from the op table
-    (:mod:`tinygrad_ko.jsops`).
+    (:mod:`tinygrad_ko.jsops`).  ``editable=False`` offers no input to edit.
     """
-    from .cli import _parse_assignment  # imported here: cli imports this module
+    # Imported here: cli imports this module.  The page speaks as the command does.
+    from .cli import _KOREAN, _in_korean, _parse_assignment
 
     root = explanation.root
     order = topological_order(root)[::-1]  # inputs first: the order values are computed
@@ -220,15 +285,18 @@ def _live(explanation: Explanation) -> dict[str, Any]:
         nodes.append({
             "id": ids[node], "op": node.op or None, "parents": [index[p] for p in node.parents],
             "data": _number(node.data), "requiresGrad": node.requires_grad,
-            "editable": not node.op and node.requires_grad,
+            "editable": editable and not node.op and node.requires_grad,
             # Labeled nodes keep the name explain gives them; the others are named by value or expression.
             "label": explanation.names[node] if node.label else "",
         })
     # The command's own message for a value that is not a number (tinygrad-ko graph x=abc).
     try:
-        _parse_assignment("NAME=\u0000")
+        _parse_assignment("NAME=\u0000", explanation.lang)
     except ValueError as error:
         not_a_number = str(error).replace("NAME", "{name}").replace(repr("\u0000"), "{text}")
+    # Under Korean, the engine's (English) messages are put in Korean as the command puts them.
+    korean = {"patterns": [[pattern.replace("(?P<", "(?<"), text] for pattern, text in _KOREAN],
+              "otherwise": _in_korean("\u0000").replace("\u0000", "{message}")} if explanation.lang == "ko" else None
     return {
         "nodes": nodes,
         "root": index[root],
@@ -242,6 +310,7 @@ def _live(explanation: Explanation) -> dict[str, Any]:
         "atol": 1e-5,
         "rtol": 1e-3,
         "notANumber": not_a_number,
+        "korean": korean,
     }
 
 
@@ -282,7 +351,7 @@ _TEMPLATE = """<!DOCTYPE html>
   #text {{ font-size: 1.1rem; white-space: pre-line; }}
   .hint {{ color: #666; font-size: 0.9rem; }}
   #inputs table {{ border-collapse: collapse; }}
-  #inputs td, #inputs th {{ padding: 0.2rem 0.6rem; text-align: left; }}
+  #inputs td, #inputs th {{ padding: 0.2rem 0.6rem; text-align: left; white-space: nowrap; }}
   #inputs input[type=text] {{ width: 8rem; font: inherit; }}
   #inputs input[type=range] {{ width: 12rem; }}
   #inputs input.bad {{ border: 2px solid #c0392b; }}
@@ -405,14 +474,16 @@ function sentences(data, running) {
   const W = live.words;
   const bare = (name) => (name.startsWith("(") && name.endsWith(")") ? name.slice(1, -1) : name);
   const names = [];
+  let index = 0;  // the node's forward step: constants have none
   nodes.forEach((n, i) => {
+    if (n.op || n.requiresGrad) index++;
     if (n.label) { names[i] = n.label; return; }
     if (!n.op) { names[i] = fmt(data[i]); return; }
     const op = live.ops[n.op];
     const operands = n.parents.map((p) => names[p]);
     const expression = operands.length === 1 ? op.symbol + "(" + bare(operands[0]) + ")"
       : "(" + operands[0] + " " + op.symbol + " " + operands[1] + ")";
-    names[i] = [...expression].length <= live.maxExpression ? expression : fill(W.node, { index: i + 1 });
+    names[i] = [...expression].length <= live.maxExpression ? expression : fill(W.node, { index });
   });
   const prefix = W.node.split("{")[0];
   const numbered = (name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length));
@@ -492,6 +563,7 @@ function redrawNumbers(frame) {
   for (const group of figure.querySelectorAll("g.node")) {
     const i = index[group.querySelector("title").textContent];
     if (i === undefined) continue;  // an op circle
+    if (!nodes[i].op && !nodes[i].requiresGrad) continue;  // a constant never changes
     const lines = group.querySelectorAll("text");
     const first = nodes[i].label ? 1 : 0;
     const set = (line, v) => {
@@ -573,6 +645,15 @@ function showNumbers() {
   kink.textContent = words.kink;
   kink.hidden = !disagree;
 }
+// The command's rule (tinygrad_ko.cli._in_korean): the first pattern that matches the whole message.
+function localized(text) {
+  if (!live.korean) return text;
+  for (const [pattern, korean] of live.korean.patterns) {
+    const match = new RegExp("^(?:" + pattern + ")$", "s").exec(text);
+    if (match) return fill(korean, match.groups || {});
+  }
+  return fill(live.korean.otherwise, { message: text });
+}
 function edit(i, text, from) {
   const value = parse(text);
   const name = rows[i].name;
@@ -588,7 +669,7 @@ function edit(i, text, from) {
     next = compute(values);
   } catch (error) {
     if (!(error instanceof K.EngineError)) throw error;
-    message.textContent = error.message;  // the engine's own words; the last good state stays drawn
+    message.textContent = localized(error.message);  // the engine's words; the last good state stays drawn
     rows[i].field.classList.add("bad");
     return false;
   }

@@ -44,7 +44,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 try:
     from hypothesis import assume
@@ -63,6 +63,9 @@ __all__ = ["Expression", "Sample", "expressions"]
 Operand = int | float
 #: One op node as written by hand: ``(op name, operand, ...)``.
 NodeSpec = tuple[Any, ...]
+#: A node of whichever engine builds the graph: tinygrad_ko's Value, or any class with its
+#: operators and methods (tinygrad_ko.reference.Value, a learner's own).
+V = TypeVar("V")
 
 # How a binary op symbol is applied to Values or floats (a float on the left uses
 # Value's reflected operator, as in `2.0 - x`).
@@ -161,10 +164,28 @@ class Expression:
             results.append(apply(name, [results[a] if isinstance(a, int) else a for a in args]))
         return results
 
-    def build(self, values: Sequence[Value]) -> Value:
-        """Record a fresh graph on ``values`` (one Value per input) and return its output node."""
-        out: Value = self._run(values, _apply_to_values)[-1]
+    def build(self, values: Sequence[V]) -> V:
+        """Record a fresh graph on ``values`` (one Value per input) and return its output node.
+
+        The values may be of any class with Value's operators and methods, so the same
+        expression replays on another engine, such as :mod:`tinygrad_ko.reference`.
+        """
+        out: V = self._run(values, _apply_to_values)[-1]
         return out
+
+    def build_nodes(self, values: Sequence[V]) -> list[V]:
+        """Record a fresh graph on ``values`` and return all its nodes in the expression's order.
+
+        The inputs come first (``values`` themselves), then one node per op; the last is the
+        output.  Two engines given the same expression return lists that match node for node:
+
+        >>> from tinygrad_ko import reference
+        >>> e = Expression(1, [("mul", 0, 0), ("add", 1, 2.0)])
+        >>> [n.data for n in e.build_nodes([Value(3.0)])], [n.data for n in e.build_nodes([reference.Value(3.0)])]
+        ([3.0, 9.0, 11.0], [3.0, 9.0, 11.0])
+        """
+        nodes: list[V] = self._run(values, _apply_to_values)
+        return nodes
 
     def __call__(self, *values: Value) -> Value:
         """``expression(x0, x1, ...)`` is ``expression.build([x0, x1, ...])``.

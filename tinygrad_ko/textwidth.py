@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["display_width", "pad"]
+__all__ = ["display_width", "pad", "rpad"]
 
 
 def display_width(text: str) -> int:
@@ -24,3 +24,8 @@ def display_width(text: str) -> int:
 def pad(text: str, width: int) -> str:
     """``text`` followed by spaces up to ``width`` terminal columns (left-aligned)."""
     return text + " " * (width - display_width(text))
+
+
+def rpad(text: str, width: int) -> str:
+    """``text`` preceded by spaces up to ``width`` terminal columns (right-aligned)."""
+    return " " * (width - display_width(text)) + text
