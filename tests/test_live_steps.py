@@ -285,3 +285,15 @@ def test_the_books_style_page_offers_no_inputs(page: Any, tmp_path: Path) -> Non
     assert page.locator("#leaves tr[data-node]").count() == 0
     assert not page.is_visible("#inputs")
     assert page.errors == []
+
+
+def test_the_page_writes_numbers_as_python_does(page: Any, tmp_path: Path) -> None:
+    # fmt is format_number (Python's "%.6g"), pyRepr is repr(float): ties rounded to even
+    # (2**-9 = 0.001953125), exponents with two digits, -0.0, the extremes of float64.
+    numbers = [0.001953125, 1000005.0, 2.5, 1e-05, 0.0001, 123456.5, 1234565.0, 1e16, 1e15, 123456789.0,
+               -0.0, 0.0, 5e-324, 1.7976931348623157e308, -2.2250738585072014e-308, 0.1, 1 / 3, -715.0000000000001,
+               float("inf"), float("-inf"), float("nan")]
+    x = Value(1.0, label="x")
+    _load(page, write_steps(x * 2.0, tmp_path / "numbers.html", lang="en", engine="graphviz-pure"))
+    shown = page.evaluate("(xs) => xs.map((v) => [fmt(v), K.pyRepr(v)])", numbers)
+    assert shown == [[format_number(v), repr(v)] for v in numbers]
