@@ -1,8 +1,9 @@
 """Benchmark tinygrad_ko against micrograd and PyTorch: ``python benchmarks/run.py``.
 
-Runs workloads W1–W5 and the memory measurement of issue 5 with every engine in
+Runs workloads W1–W6 and the memory measurement of issue 5 with every engine in
 this one process (PyTorch where it is importable), prints a Markdown report and writes it to
 ``benchmarks/RESULTS.md`` with the W5 plot ``benchmarks/w5.svg`` next to it.
+``--workloads W6`` (a comma-separated list) runs only those and writes files only with ``--out``.
 ``--quick`` runs every workload at reduced sizes (seconds, for CI and for
 checking the harness; it judges no target and writes files only with ``--out``).
 ``--peer self`` measures tinygrad_ko against itself, for machines without micrograd.
@@ -40,6 +41,7 @@ class Sizes:
     w3_points: int
     w4_ops: int
     w5: tuple[int, ...]
+    w6_ops: int
     memory: int
     chain: int
     reps: int
@@ -48,9 +50,9 @@ class Sizes:
 
 
 FULL = Sizes(w1=(10_000, 100_000), w2=(100_000, 300_000), w3_points=100, w4_ops=100_000,
-             w5=(10, 30, 100, 300, 1000), memory=100_000, chain=1_000_000, reps=5, slow_reps=3, warmup=1)
+             w5=(10, 30, 100, 300, 1000), w6_ops=1000, memory=100_000, chain=1_000_000, reps=5, slow_reps=3, warmup=1)
 QUICK = Sizes(w1=(1000, 3000), w2=(1000, 3000), w3_points=10, w4_ops=2000,
-              w5=(5, 10, 20), memory=1000, chain=10_000, reps=2, slow_reps=2, warmup=1)
+              w5=(5, 10, 20), w6_ops=100, memory=1000, chain=10_000, reps=2, slow_reps=2, warmup=1)
 
 
 #: One run's timings for our engine, the peer and PyTorch (None when it is not importable).
@@ -191,6 +193,44 @@ class Bench:
             self.w5[f"{self.torch.name} backward() (0-d tensors)"] = torch_back
         return rows
 
+    def w6_rows(self) -> list[Row]:
+        """W6: the hessian of a random DAG by second-order backprop, against numerical and PyTorch."""
+        from tinygrad_ko import hessian, no_grad
+
+        plan = w.w6_plan(self.sizes.w6_ops)
+        ops, n = len(plan[1]), len(plan[0])
+        value = self.ours.value
+        found: dict[str, list[list[list[float]]]] = {"ours": [], "numerical": [], "torch": []}
+        runs: dict[str, Callable[[], Clock]] = {
+            "ours": partial(w.w6_hessian, value, hessian, plan, found["ours"]),
+            "numerical": partial(w.w6_numerical, value, no_grad, plan, found["numerical"]),
+        }
+        if self.torch:
+            import torch
+
+            runs["torch"] = partial(w.w6_torch, torch, plan, found["torch"])
+        result = alternate(runs, reps=self.sizes.reps, warmup=self.sizes.warmup, gc_enabled=True)
+        timings = (result["ours"], result["numerical"], result.get("torch"))
+        name = f"W6 hessian, random DAG of {ops:,} ops, {n} inputs"
+        rows = [row(name, "total", *stats(timings))]
+        rows += [Row(name, f"of the total: {phase}", Stat.of(result["ours"], phase), "—", "—", "—", "—")
+                 for phase in ("forward", "hessian")]
+        ours = found["ours"][-1]
+        numerical = w.max_relative_difference(found["numerical"][-1], ours)
+        agreement = (f"The largest entry of the hessian is {max(abs(v) for r in ours for v in r):.3g}; "
+                     f"the numerical hessian differs from ours by {numerical:.1e}")
+        if self.torch:
+            agreement += f", PyTorch's by {w.max_relative_difference(found['torch'][-1], ours):.1e}"
+        self.notes.append(
+            f"W6's DAG: W4's op mix over {n} inputs, {ops:,} op nodes, {w.reuse_fraction(plan):.0%} of its nodes with "
+            f"more than one consumer. {agreement} (relative to that largest entry). The numerical hessian takes "
+            f"second central differences of the output ({2 * n * (n + 1)} forward passes under `no_grad`, step "
+            "ε^(1/4)·max(1, |x|)), so it agrees only to about 1e-3; PyTorch's is exact arithmetic in another order. "
+            "PyTorch runs the same plan on the 0-d tensors that `unbind()` makes of one input tensor, "
+            "without the Value adapter."
+        )
+        return rows
+
     def memory(self) -> list[Row]:
         n = self.sizes.memory
         ours, peer = (w.memory_per_op_node(e.value, n) for e in (self.ours, self.peer))
@@ -233,8 +273,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None,
                         help="directory for RESULTS.md and w5.svg (default: benchmarks/, not written with --quick)")
     parser.add_argument("--no-plot", action="store_true", help="skip the W5 plot (no matplotlib needed)")
+    parser.add_argument("--workloads", type=_workloads, default=WORKLOADS, metavar="LIST",
+                        help=f"comma-separated workloads to run, of {','.join(WORKLOADS)} (default: all); "
+                             "a selection writes files only with --out")
     args = parser.parse_args(argv)
-    out = args.out or (None if args.quick else HERE)
+    selected = set(args.workloads)
+    partial_run = selected != set(WORKLOADS)
+    out = args.out or (None if args.quick or partial_run else HERE)
+    if "W5" not in selected:
+        args.no_plot = True
     torch = engines.pytorch()
     if torch:
         # Every full GC collection would walk torch's ~150,000 module objects and
@@ -262,16 +309,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_before = load()
     run_once(lambda: w.w1_wide_sum(ours.value, 100), gc_enabled=True)  # imports, caches
 
-    default_rows = [*bench.w1(True), *bench.w2(True), *bench.w3(True), *bench.w4(True),
-                    *bench.memory(), *bench.chain()]
-    w5_rows = bench.w5_rows()
-    off_rows = [*bench.w1(False), *bench.w2(False), *bench.w3(False), *bench.w4(False)]
+    measured = {"W1": bench.w1, "W2": bench.w2, "W3": bench.w3, "W4": bench.w4}
+    default_rows = [row for name, workload in measured.items() if name in selected for row in workload(True)]
+    default_rows += [*(bench.memory() if "memory" in selected else []), *(bench.chain() if "chain" in selected else [])]
+    w5_rows = bench.w5_rows() if "W5" in selected else []
+    w6_rows = bench.w6_rows() if "W6" in selected else []
+    off_rows = [row for name, workload in measured.items() if name in selected for row in workload(False)]
     load_after = load()
 
     versions = {ours.name: ours.version, peer.name: peer.version, "PyTorch": torch.version if torch else "absent"}
     if not args.no_plot:
         versions["matplotlib"] = importlib.metadata.version("matplotlib")
-    text = render(bench, default_rows, off_rows, w5_rows, versions, args, load_before, load_after)
+    text = render(bench, default_rows, off_rows, w5_rows, w6_rows, versions, args, load_before, load_after)
     print(text)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -281,8 +330,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def render(bench: Bench, default_rows: list[Row], off_rows: list[Row], w5_rows: list[Row], versions: dict[str, str],
-           args: argparse.Namespace, load_before: str, load_after: str) -> str:
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "memory", "chain")
+
+
+def _workloads(text: str) -> tuple[str, ...]:
+    """``--workloads``: a comma-separated selection of :data:`WORKLOADS` (case-insensitive for W1..W6)."""
+    names = {name.lower(): name for name in WORKLOADS}
+    chosen = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if part.lower() not in names:
+            raise argparse.ArgumentTypeError(f"unknown workload {part!r}; choose from {', '.join(WORKLOADS)}")
+        chosen.append(names[part.lower()])
+    if not chosen:
+        raise argparse.ArgumentTypeError(f"name at least one workload of {', '.join(WORKLOADS)}")
+    return tuple(chosen)
+
+
+def render(bench: Bench, default_rows: list[Row], off_rows: list[Row], w5_rows: list[Row], w6_rows: list[Row],
+           versions: dict[str, str], args: argparse.Namespace, load_before: str, load_after: str) -> str:
     ours, peer = bench.ours.name, bench.peer.name
     torch = bench.torch.name if bench.torch else None
     torch_columns = (torch, f"{ours} speed-up ({torch} time / {ours} time)") if torch else None
@@ -309,20 +374,37 @@ def render(bench: Bench, default_rows: list[Row], off_rows: list[Row], w5_rows: 
         lines += ["## Targets (default GC, this run)", "", "| target | measured | met |", "| --- | --- | --- |"]
         lines += [f"| {t.text} | {t.measured} | {'yes' if t.met else '**no**'} |" for t in bench.targets]
         lines.append("")
-    lines += [
-        "## Results with the default cyclic GC", "", table(default_rows, *columns), "",
-        "## Results with the cyclic GC disabled", "",
-        "What the cyclic GC costs each engine: the same workloads with `gc.disable()` during each run.",
-        "", table(off_rows, *columns), "",
-    ]
+    if default_rows:
+        lines += ["## Results with the default cyclic GC", "", table(default_rows, *columns), ""]
+    if off_rows:
+        lines += [
+            "## Results with the cyclic GC disabled", "",
+            "What the cyclic GC costs each engine: the same workloads with `gc.disable()` during each run.",
+            "", table(off_rows, *columns), "",
+        ]
     w5_torch = (f"{torch} backward()", f"{ours} backward() speed-up ({torch} time / {ours} time)") if torch else None
-    lines += [
-        f"## W5: backprop against numerical differentiation ({ours}{f' and {torch}' if torch else ''}, default GC)",
-        "",
-        table(w5_rows, f"{ours} backward()", f"{ours} numerical_grad",
-              "backprop speed-up (numerical time / backward time)", w5_torch), "",
-    ]
-    if not args.no_plot:
+    if w5_rows:
+        lines += [
+            f"## W5: backprop against numerical differentiation ({ours}{f' and {torch}' if torch else ''}, "
+            "default GC)",
+            "",
+            table(w5_rows, f"{ours} backward()", f"{ours} numerical_grad",
+                  "backprop speed-up (numerical time / backward time)", w5_torch), "",
+        ]
+    if w6_rows:
+        w6_torch = (f"{torch} torch.autograd.functional.hessian", f"{ours} speed-up ({torch} time / {ours} time)"
+                    ) if torch else None
+        lines += [
+            f"## W6: the hessian by second-order backprop ({ours}{f' and {torch}' if torch else ''}, default GC)",
+            "",
+            "No target: measured. The forward pass and `hessian()` (first derivatives as graphs with "
+            "`create_graph=True`, then one backward sweep per input), against the numerical hessian and "
+            "PyTorch's hessian of the same graph.",
+            "",
+            table(w6_rows, f"{ours} hessian()", "numerical hessian (second central differences)",
+                  "speed-up (numerical time / hessian time)", w6_torch), "",
+        ]
+    if not args.no_plot and w5_rows:
         lines += ["![W5 log-log plot: seconds against n for each method](w5.svg)", ""]
     torch_notes = [TORCH_NOTE.format(version=versions["PyTorch"])] if torch else [
         "PyTorch is not importable here, so it is absent from these tables (install a CPU build of torch "

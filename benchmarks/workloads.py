@@ -154,7 +154,7 @@ _FLOAT_UNARY: dict[str, Callable[[float], float]] = {
 Plan = tuple[list[float], list[tuple[str, int, int]]]
 
 
-def random_dag_plan(ops: int, seed: int = 4, reuse: float = 0.2) -> Plan:
+def random_dag_plan(ops: int, seed: int = 4, reuse: float = 0.2, leaves: int | None = None) -> Plan:
     """A fixed random DAG: leaf values and ``(op, i, j)`` steps over earlier nodes (j = -1: unary).
 
     Each operand is, with probability ``reuse``, any earlier node (so it gets a
@@ -166,10 +166,11 @@ def random_dag_plan(ops: int, seed: int = 4, reuse: float = 0.2) -> Plan:
 
     With half the ops binary, an op consumes 1.5·(1 - reuse) waiting nodes and
     adds one, so ``ops // 5`` leaves keep the waiting queue from running dry
-    (a dry queue would force extra reuse).
+    (a dry queue would force extra reuse).  ``leaves`` overrides that number (W6's
+    10 inputs: the queue runs dry early and later operands are drawn from all nodes).
     """
     rng = random.Random(seed)
-    leaves = ops // 5
+    leaves = ops // 5 if leaves is None else leaves
     values = [rng.uniform(-2.0, 2.0) for _ in range(leaves)]
     leaf_values = list(values)
     waiting = deque(range(leaves))
@@ -278,6 +279,106 @@ def w5_numerical(V: Any, n: int, numerical_grad: Callable[..., Sequence[float]])
     clock.lap("total")
     assert len(grads) == n
     return clock
+
+
+# -- W6: the hessian of a random DAG ---------------------------------------------------
+
+#: W6's inputs: the hessian is W6_INPUTS × W6_INPUTS.
+W6_INPUTS = 10
+
+
+def w6_plan(ops: int) -> Plan:
+    """W6's graph: a :func:`random_dag_plan` of ``ops`` ops over :data:`W6_INPUTS` leaves."""
+    return random_dag_plan(ops, seed=6, leaves=W6_INPUTS)
+
+
+def run_plan(V: Any, nodes: list[Any], steps: Sequence[tuple[str, int, int]]) -> Any:
+    """Run a plan's steps on ``nodes`` (the leaves, extended in place); return the last node.
+
+    ``V`` is the class whose unbound methods are the unary ops: a Value class, or
+    ``torch.Tensor`` (which has ``relu``, ``sigmoid``, ``tanh`` and ``exp`` too).
+    """
+    unary = {name: getattr(V, name) for name in _UNARY}
+    push = nodes.append
+    for name, i, j in steps:
+        push(_BINARY[name](nodes[i], nodes[j]) if j >= 0 else unary[name](nodes[i]))
+    return nodes[-1]
+
+
+def w6_hessian(V: Any, hessian: Callable[[Any, Sequence[Any]], list[list[float]]], plan: Plan,
+               out: list[list[list[float]]] | None = None) -> Clock:
+    """W6 with our engine: the forward pass, then ``hessian(output, inputs)`` (second-order backprop)."""
+    leaf_values, steps = plan
+    inputs = [V(x) for x in leaf_values]
+    clock = Clock()
+    output = run_plan(V, list(inputs), steps)
+    clock.lap("forward")
+    h = hessian(output, inputs)
+    clock.lap("hessian")
+    if out is not None:
+        out.append(h)
+    return clock
+
+
+def w6_torch(torch: Any, plan: Plan, out: list[list[list[float]]] | None = None) -> Clock:
+    """W6 with PyTorch: ``torch.autograd.functional.hessian`` of the same graph over a 1-d tensor of the inputs.
+
+    torch's function runs the forward pass itself, then one backward pass per input
+    through the gradient's graph (``create_graph=True``), as ours does.
+    """
+    leaf_values, steps = plan
+    x = torch.tensor(leaf_values, dtype=torch.float64)
+
+    def f(v: Any) -> Any:
+        return run_plan(torch.Tensor, list(v.unbind()), steps)
+
+    clock = Clock()
+    h = torch.autograd.functional.hessian(f, x)
+    clock.lap("total")
+    if out is not None:
+        out.append(h.tolist())
+    return clock
+
+
+def w6_numerical(V: Any, no_grad: Callable[[], Any], plan: Plan,
+                 out: list[list[list[float]]] | None = None) -> Clock:
+    """W6 by numerical differentiation: second central differences of the output (forward passes only).
+
+    ``H[i][j] ≈ (f(+h_i,+h_j) - f(+h_i,-h_j) - f(-h_i,+h_j) + f(-h_i,-h_j)) / (4·h_i·h_j)``
+    for i <= j (the matrix is symmetric): 2n(n+1) forward passes, run under
+    ``no_grad`` (values only), with ``h_i = ε^(1/4)·max(1, |x_i|)``, the step that
+    balances this formula's truncation and rounding errors.
+    """
+    leaf_values, steps = plan
+    n = len(leaf_values)
+    step = [2.0**-13 * max(1.0, abs(x)) for x in leaf_values]  # ε^(1/4) = 2^-13 for float64
+
+    def f(xs: list[float]) -> float:
+        with no_grad():
+            return float(run_plan(V, [V(x) for x in xs], steps).data)
+
+    def at(i: int, si: float, j: int, sj: float) -> float:
+        xs = list(leaf_values)
+        xs[i] += si * step[i]
+        xs[j] += sj * step[j]
+        return f(xs)
+
+    clock = Clock()
+    h = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i, n):
+            value = (at(i, 1, j, 1) - at(i, 1, j, -1) - at(i, -1, j, 1) + at(i, -1, j, -1)) / (4 * step[i] * step[j])
+            h[i][j] = h[j][i] = value
+    clock.lap("total")
+    if out is not None:
+        out.append(h)
+    return clock
+
+
+def max_relative_difference(a: Sequence[Sequence[float]], b: Sequence[Sequence[float]]) -> float:
+    """The largest ``|a - b|`` over the matrices, relative to the largest ``|b|`` entry."""
+    scale = max(abs(v) for row in b for v in row) or 1.0
+    return max(abs(x - y) for ra, rb in zip(a, b, strict=True) for x, y in zip(ra, rb, strict=True)) / scale
 
 
 def memory_per_op_node(V: Any, n: int) -> float:

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tinygrad_ko import Value, to_dot, write_steps
+from tinygrad_ko import Value, grad, to_dot, write_steps
 from tinygrad_ko.examples import apple_orange
 from tinygrad_ko.render import run_engine
 
@@ -105,6 +105,16 @@ def _sigmoid_node() -> tuple[Value, dict[str, Any]]:
     return y, {"show_local": True}
 
 
+def _tanh_second_derivative() -> tuple[Value, dict[str, Any]]:
+    # What `tinygrad-ko graph "tanh(x)" x=1 --order 2` draws: the graph of tanh'' at x = 1,
+    # backpropagated, so x's grad is the third derivative.
+    x = Value(1.0, label="x")
+    d2 = grad(grad(x.tanh(), x, create_graph=True), x, create_graph=True)
+    d2.label = "d²/dx²"
+    d2.backward()
+    return d2, {}
+
+
 #: Byte-checked images: name -> drawing (root and to_dot options), drawn by graphviz-pure.
 CHECKED: dict[str, Drawing] = {
     "apple-forward.en.svg": lambda: _apple("en", backward=False),
@@ -117,6 +127,7 @@ CHECKED: dict[str, Drawing] = {
     "sigmoid-node.svg": _sigmoid_node,
     "apple-book.en.svg": lambda: _apple_book("en"),
     "apple-book.ko.svg": lambda: _apple_book("ko"),
+    "tanh-second-derivative.svg": _tanh_second_derivative,
 }
 
 #: Korean drawings, made with the system Graphviz and a CJK font and checked by eye.

@@ -33,7 +33,8 @@ def test_quick_benchmark_writes_a_report_with_every_workload(tmp_path: Path) -> 
     assert result.stdout.strip() == report.strip()
     for heading in ("W1 wide sum, N = 1,000", "W2 deep chain, 3,000 blocks", "W3 MLP 2→16→16→1 step",
                     "W4 random DAG", "W5 all n partial derivatives, n = 20", "Memory, W1 forward graph",
-                    "Chain y = y + 1.0, 10,000 op nodes", "- Python: ", "- Machine: "):
+                    "Chain y = y + 1.0, 10,000 op nodes", "W6 hessian, random DAG of 100 ops, 10 inputs",
+                    "- Python: ", "- Machine: "):
         assert heading in report
     assert "## Results with the cyclic GC disabled" in report
     assert not (tmp_path / "w5.svg").exists()  # --no-plot
@@ -62,3 +63,17 @@ def test_benchmark_refuses_to_plot_without_matplotlib_or_runs_with_it(tmp_path: 
     else:
         assert result.returncode == 2
         assert 'pip install ".[bench]"' in result.stderr
+
+
+def test_a_workload_selection_runs_only_those_and_writes_nothing_without_out(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--peer", "self", "--workloads", "w6"],
+        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| W6 hessian, random DAG of 100 ops, 10 inputs | total |" in result.stdout
+    assert "W1 wide sum" not in result.stdout and "## W5" not in result.stdout
+    assert "the numerical hessian differs from ours by" in result.stdout
+    bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--workloads", "W9"],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert bad.returncode == 2 and "unknown workload 'W9'; choose from W1, W2" in bad.stderr

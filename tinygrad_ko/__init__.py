@@ -12,9 +12,10 @@ learning backpropagation (오차역전파법).
 from .dot import to_dot
 from .engine import Value, is_grad_enabled, no_grad
 from .explain import Explanation, Step, explain
+from .functional import grad, hessian
 from .graph import reachable, topological_order, zero_grad
 from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
-from .numerical import gradcheck, numerical_diff, numerical_grad
+from .numerical import gradcheck, gradgradcheck, numerical_diff, numerical_grad
 from .ops import OPS, Op
 from .render import render
 from .steps import write_steps
@@ -32,7 +33,10 @@ __all__ = [
     "Step",
     "Value",
     "explain",
+    "grad",
     "gradcheck",
+    "gradgradcheck",
+    "hessian",
     "is_grad_enabled",
     "no_grad",
     "numerical_diff",

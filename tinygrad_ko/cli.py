@@ -3,7 +3,11 @@
 ``tinygrad-ko demo [-o FILE] [--lang ko|en]`` draws the chapter's apple/orange
 example; ``tinygrad-ko graph "EXPR" NAME=VALUE ... [-o FILE]`` draws any
 expression.  Both run forward and backward, print a table of every node and
-write the drawing.  A user's mistake is one line on stderr and exit code 2.
+write the drawing.  ``graph --order N`` chooses what is drawn: 0 the function
+alone (forward only), 1 (the default) the function with its first derivatives
+as grads, N >= 2 the graph of the N-th derivative (고차 미분) itself, made by
+``grad(..., create_graph=True)`` and backpropagated so that it too shows data
+and grad on every node.  A user's mistake is one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ import warnings
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from .dot import STYLES, format_number, is_constant, label_text
+from .dot import MAX_NODES, STYLES, format_number, is_constant, label_text
 from .engine import Value
 from .examples import LANGS, apple_orange
 from .explain import explain
 from .expr import FUNCTIONS, build
+from .functional import grad
 from .graph import topological_order
 from .ops import OPS
 from .render import DEFAULT_DPI, ENGINE_ENV_VAR, FORMATS, EngineError, EngineNotFoundError, draw, find_engine, render
@@ -46,12 +51,18 @@ _MESSAGES = {
         "number": "the value of {name} is not a number: {number!r}",
         "twice": "{name} is given a value twice",
         "no_draw": "--no-draw and -o/--output contradict each other: leave out one of them",
+        "order_names": "--order {order} differentiates with respect to one name, and EXPR has {names}: "
+                       "write the others as numbers",
+        "no_names": "no names",
     },
     "ko": {
         "assignment": "{text!r}은(는) 이름=값 꼴이 아닙니다 (예: x=3, 사과=100)",
         "number": "{name}의 값이 수가 아닙니다: {number!r}",
         "twice": "{name}에 값이 두 번 주어졌습니다",
         "no_draw": "--no-draw와 -o/--output은 함께 쓸 수 없습니다: 둘 중 하나를 빼세요",
+        "order_names": "--order {order}는 이름 하나에 대해 미분합니다. 식의 이름: {names}. "
+                       "나머지는 수로 쓰세요",
+        "no_names": "없음",
     },
 }
 # Messages raised by the rest of the package, as a learner reads them under --lang ko:
@@ -79,6 +90,9 @@ _KOREAN = [
      "내장 Graphviz 엔진({program})에 쓸 한글 글꼴이 없어 한글이 네모로 나옵니다: "
      "pip install koreanize-matplotlib 으로 나눔고딕을 설치하세요 "
      "(또는 시스템 Graphviz와 한글 글꼴: sudo apt install graphviz fonts-noto-cjk)"),
+    (r"the graph of derivative order (?P<order>\d+) already has (?P<n>[\d,]+) Value nodes.*"
+     r"choose --order (?P<lower>\d+) or lower",
+     "{order}차 미분의 계산 그래프는 노드가 이미 {n}개라 그리기에 너무 큽니다: --order {lower} 이하를 고르세요"),
     (r"this graph has (?P<n>[\d,]+) Value nodes, more than max_nodes.*",
      "이 그래프는 노드가 {n}개라 그리기에 너무 큽니다: 더 작은 그래프를 그리세요"),
 ]
@@ -117,8 +131,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: {words['error']}: {message} ({words['help'].format(prog=self.prog)})\n")
 
 
-def table(root: Value, lang: str = "en") -> str:
+def table(root: Value, lang: str = "en", *, show_grad: bool = True) -> str:
     """Every node of the graph ending at ``root``, inputs first: label, op, data and grad in full precision.
+
+    ``show_grad=False`` leaves out the grad column (a forward pass only).
 
     Labels are shown as the drawing shows them (:func:`~tinygrad_ko.dot.label_text`: control
     characters and bidi overrides made visible).  A constant says ``const`` in the op column and
@@ -133,12 +149,13 @@ def table(root: Value, lang: str = "en") -> str:
     """
     if lang not in _HEADERS:
         raise ValueError(f"table(lang=...) must be one of {', '.join(_HEADERS)}, got {lang!r}")
-    rows = [_HEADERS[lang]]
+    columns = 4 if show_grad else 3
+    rows = [_HEADERS[lang][:columns]]
     for node in reversed(topological_order(root)):
         op = OPS[node.op].symbol if node.op else _CONSTANT[lang] if is_constant(node) else ""
-        grad = format_number(node.grad, None) if node.requires_grad else ""
-        rows.append((label_text(node.label), op, format_number(node.data, None), grad))
-    widths = [max(display_width(row[i]) for row in rows) for i in range(4)]
+        gradient = format_number(node.grad, None) if node.requires_grad else ""
+        rows.append((label_text(node.label), op, format_number(node.data, None), gradient)[:columns])
+    widths = [max(display_width(row[i]) for row in rows) for i in range(columns)]
     return "\n".join("  ".join(pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
@@ -152,6 +169,47 @@ def _parse_assignment(text: str, lang: str) -> tuple[str, float]:
         return name, float(number)
     except ValueError:
         raise _CommandError(words["number"].format(name=name, number=number)) from None
+
+
+def _order(text: str) -> int:
+    """``--order``'s value: a whole number 0 or more."""
+    try:
+        order = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--order must be a whole number (0, 1, 2, ...), got {text!r}") from None
+    if order < 0:
+        raise argparse.ArgumentTypeError(f"--order must be 0 or more, got {order}")
+    return order
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def derivative(root: Value, x: Value, order: int) -> Value:
+    """The ``order``-th derivative of ``root`` with respect to ``x`` as a graph, labelled ``dⁿ/dxⁿ``.
+
+    Raises ValueError as soon as a derivative's graph has more Value nodes than a
+    drawing may (:data:`~tinygrad_ko.dot.MAX_NODES`): each order's graph holds the
+    previous one, so the higher orders would only be larger.
+
+    >>> from tinygrad_ko import Value
+    >>> x = Value(1.0, label="x")
+    >>> d2 = derivative(x**3, x, 2)
+    >>> d2.label, d2.data
+    ('d²/dx²', 6.0)
+    """
+    for n in range(1, order + 1):
+        root = grad(root, x, create_graph=True)
+        size = len(topological_order(root))
+        if size > MAX_NODES:
+            raise ValueError(
+                f"the graph of derivative order {n} already has {size:,} Value nodes, more than a drawing may "
+                f"hold (max_nodes={MAX_NODES:,}; Graphviz's layout time grows steeply and such a drawing is "
+                f"unreadable): choose --order {n - 1} or lower"
+            )
+    power = str(order).translate(_SUPERSCRIPTS)
+    root.label = f"d{power}/d{x.label}{power}"
+    return root
 
 
 def _parser(lang: str = "en") -> argparse.ArgumentParser:
@@ -171,6 +229,10 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
     )
     graph.add_argument("expr", metavar="EXPR", help='the expression, e.g. "(사과*사과_개수 + 귤*귤_개수)*소비세"')
     graph.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a number for every name in EXPR")
+    graph.add_argument("--order", type=_order, default=1, metavar="N",
+                       help="what to draw: 0 the function alone (forward only); 1 the function with its first "
+                            "derivatives as grads (the default); N >= 2 the graph of the N-th derivative with "
+                            "respect to EXPR's one name, backpropagated (so x's grad is the (N+1)-th derivative)")
     for command, default in ((demo, "apple.svg"), (graph, "graph.svg")):
         command.add_argument("-o", "--output", metavar="FILE",
                              help=f"the drawing to write, {formats} by its suffix; - writes SVG to standard output "
@@ -206,9 +268,16 @@ def _run(args: argparse.Namespace) -> None:
             if name in values:
                 raise _CommandError(_MESSAGES[lang]["twice"].format(name=name))
             values[name] = number
-        root, _ = build(args.expr, values)
-    root.backward()
-    options = {"lang": lang, "style": args.style, "dpi": args.dpi}
+        root, leaves = build(args.expr, values)
+        if args.order >= 2:
+            if len(leaves) != 1:
+                names = ", ".join(leaves) or _MESSAGES[lang]["no_names"]
+                raise _CommandError(_MESSAGES[lang]["order_names"].format(order=args.order, names=names))
+            root = derivative(root, next(iter(leaves.values())), args.order)
+    order = getattr(args, "order", 1)  # demo has no --order: today's drawing
+    if order >= 1 and root.requires_grad:  # a constant derivative (that of x*x at order 3) has no graph to walk
+        root.backward()
+    options = {"lang": lang, "style": args.style, "dpi": args.dpi, "show_grad": order >= 1}
     # With -o -, standard output holds the SVG alone; the text goes to standard error.
     text_out = sys.stderr if output == "-" else sys.stdout
     path = None
@@ -217,7 +286,7 @@ def _run(args: argparse.Namespace) -> None:
     elif output is not None:
         path = render(root, output, **options)
     page = write_steps(root, args.steps, lang=lang, style=args.style) if args.steps else None
-    print(table(root, lang), file=text_out)
+    print(table(root, lang, show_grad=order >= 1), file=text_out)
     if path is not None:
         print(_WROTE[lang].format(path=path, engine=find_engine()), file=text_out)
     if args.explain:

@@ -125,6 +125,30 @@ def _constant(data: float) -> Value:
     return leaf
 
 
+def _recorded(op: Op, data: float, a: Value, b: Value | None = None) -> Value:
+    """A node of ``op`` over ``a`` (and ``b``) holding ``data`` as given, recorded as an operator records.
+
+    For :mod:`tinygrad_ko.functional`, whose derivative graphs hold DIV/POW/LOG
+    nodes with the IEEE value (``inf``/``nan``) where the forward rule would
+    raise.  Not on the operators' path: they build their nodes inline.
+    """
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._mark = None
+    if (a._requires_grad or (b is not None and b._requires_grad)) and not (
+            _no_grad_entered and not _grad_enabled.get()):
+        out._requires_grad = True
+        out._op = op
+        out._a = a
+        out._b = b
+    else:
+        out._requires_grad = False
+        out._op = out._a = out._b = None
+    return out
+
+
 def _operand(other: object, symbol: str) -> Value:
     """The Value for the non-Value side of an operator (a number becomes a leaf)."""
     if isinstance(other, Value):

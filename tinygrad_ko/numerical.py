@@ -29,11 +29,12 @@ import numpy.typing as npt
 
 from .dot import label_text
 from .engine import Value, no_grad
+from .functional import grad, hessian
 from .graph import reachable
 from .textwidth import pad, rpad
 
 __all__ = ["GradcheckEntry", "GradcheckError", "GradcheckResult", "default_step", "gradcheck",
-           "numerical_diff", "numerical_grad"]
+           "gradgradcheck", "numerical_diff", "numerical_grad"]
 
 
 def numerical_diff(f: Callable[[float], Any], x: float, h: float = 1e-4) -> float:
@@ -242,6 +243,8 @@ class GradcheckResult:
     rtol: float
     h: float
     lang: str = "en"
+    #: Which check made it: "gradcheck" (an entry per input) or "gradgradcheck" (per second derivative).
+    check: str = "gradcheck"
 
     @property
     def ok(self) -> bool:
@@ -262,7 +265,7 @@ class GradcheckResult:
         return max((entry.error for entry in self.entries), default=0.0)
 
     def __str__(self) -> str:
-        words = _REPORT[self.lang]
+        words = _REPORT[self.lang] if self.check == "gradcheck" else {**_REPORT[self.lang], **_SECOND[self.lang]}
         failed = self.failures
         verdict = words["passed"] if not failed else words["failed"].format(n=len(failed), total=len(self.entries))
         lines = [
@@ -299,6 +302,18 @@ _REPORT = {
            "input": "입력", "analytical": "해석적 기울기", "numerical": "수치 미분", "difference": "|차이|",
            "allowed": "허용 오차", "ok": "통과", "yes": "예", "no": "아니요",
            "more": "... 그 밖의 입력 {n}개: ", "more_failed": "그중 {n}개 실패", "more_passed": "모두 통과"},
+}
+
+# What gradgradcheck's report says differently: an entry per second derivative, not per input.
+_SECOND = {
+    "en": {"failed": "FAILED for {n} of {total} second derivatives",
+           "rule": "gradgradcheck {verdict}: |analytical - numerical| <= atol + rtol·|numerical| "
+                   "with atol={atol}, rtol={rtol}, step h={h}·max(1, |x|)",
+           "input": "derivative", "more": "... and {n} more second derivatives, "},
+    "ko": {"failed": "실패: 2차 미분 {total}개 중 {n}개",
+           "rule": "2차 미분 확인 {verdict}: |해석적 2차 미분 - 수치 미분| <= atol + rtol·|수치 미분| "
+                   "(atol={atol}, rtol={rtol}, 간격 h={h}·max(1, |x|))",
+           "input": "2차 미분", "analytical": "해석적 2차 미분", "more": "... 그 밖의 2차 미분 {n}개: "},
 }
 
 
@@ -404,3 +419,82 @@ def _backward_grads(f: Callable[..., Value], inputs: list[Value]) -> list[float]
     finally:
         for node, grad in saved.items():
             node.grad = grad
+
+
+def gradgradcheck(
+    f: Callable[..., Any],
+    *inputs: Value | Sequence[Value],
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    h: float | None = None,
+    raise_exception: bool = False,
+    lang: str = "en",
+) -> GradcheckResult:
+    """Check second derivatives: :func:`~tinygrad_ko.hessian` against numerical differentiation of the first.
+
+    ``gradgradcheck(f, x, y)`` (or ``gradgradcheck(f, [x, y])``, as :func:`gradcheck`
+    takes them) compares, for every pair of inputs, the analytical
+    ``∂²f/∂x_i∂x_j`` (second-order backpropagation) with the central difference,
+    in ``x_j``, of the analytical first derivative ``∂f/∂x_i`` (from
+    :func:`~tinygrad_ko.grad`).  So it checks exactly the step that is new: the
+    derivative of a derivative graph.  The rule and the defaults are those of
+    ``torch.autograd.gradgradcheck`` (``atol = 1e-5``, ``rtol = 1e-3``; see
+    :func:`gradcheck` for why they fit a central difference with the default step).
+
+    Returns a :class:`GradcheckResult` (truthy on success; ``print`` it for the
+    table, one line per second derivative, in ``lang``: ``"en"`` or ``"ko"``).  No ``.grad`` is touched; each
+    input's ``data`` is stepped in place and restored bit for bit.
+
+    >>> from tinygrad_ko import Value
+    >>> x, y = Value(0.5, label="x"), Value(2.0, label="y")
+    >>> bool(gradgradcheck(lambda x, y: (x * y).tanh() + x ** y, x, y))
+    True
+    """
+    if lang not in _REPORT:
+        raise ValueError(f"gradgradcheck(lang=...) must be one of {', '.join(_REPORT)}, got {lang!r}")
+    if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
+        candidates: Sequence[object] = inputs[0]
+    else:
+        candidates = inputs
+    if not candidates or not all(isinstance(v, Value) for v in candidates):
+        raise TypeError(
+            "gradgradcheck(f, *inputs): inputs must be Values, as gradgradcheck(f, x, y) or gradgradcheck(f, [x, y]), "
+            f"got {', '.join(type(v).__name__ for v in candidates) or 'none'}"
+        )
+    values: list[Value] = list(candidates)  # type: ignore[arg-type]  # checked just above
+    step = _step(h, np.float64)
+
+    def output() -> Value:
+        out = f(*values)
+        if not isinstance(out, Value):
+            raise TypeError(f"gradgradcheck: f(*inputs) must return a Value built from its inputs, "
+                            f"got {type(out).__name__}")
+        return out
+
+    analytical = hessian(output(), values)
+    names = [label_text(v.label) or f"inputs[{i}]" for i, v in enumerate(values)]
+    entries = []
+    for j, v in enumerate(values):
+        original = v.data
+        # Both points of the central difference give every first derivative at once.
+        firsts: dict[float, list[float]] = {}
+
+        def first_derivatives(x: float, v: Value = v, firsts: dict[float, list[float]] = firsts) -> list[float]:
+            if x not in firsts:
+                v.data = x
+                firsts[x] = [g.data for g in grad(output(), values)]
+            return firsts[x]
+
+        try:
+            for i in range(len(values)):
+                numerical = _slope(lambda x, i=i: first_derivatives(x)[i], original, step,  # type: ignore[misc]
+                                   f"gradgradcheck (input {j})")
+                claimed = analytical[i][j]
+                entries.append(GradcheckEntry(f"∂²/∂{names[i]}∂{names[j]}", claimed, numerical,
+                                              abs(claimed - numerical), atol + rtol * abs(numerical)))
+        finally:
+            v.data = original
+    result = GradcheckResult(tuple(entries), atol, rtol, step, lang, check="gradgradcheck")
+    if raise_exception and not result:
+        raise GradcheckError(str(result))
+    return result
