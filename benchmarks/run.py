@@ -324,10 +324,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(text)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "RESULTS.md").write_text(text, encoding="utf-8")
+        (out / "RESULTS.md").write_text(text + kept_sections(out / "RESULTS.md"), encoding="utf-8")
         if not args.no_plot:
             plot_w5(bench.w5, out / "w5.svg")
     return 0
+
+
+def kept_sections(path: Path) -> str:
+    """The part of ``path`` that benchmarks/layout.py wrote (between its markers), to keep; else ""."""
+    from layout import END, START  # the layout benchmark's own markers
+
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < start:
+        return ""
+    return "\n" + text[start:end + len(END)] + "\n"
 
 
 WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "memory", "chain")

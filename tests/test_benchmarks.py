@@ -10,11 +10,14 @@ measures it too, through its adapter, and the report must show its columns.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+LAYOUT_START = "<!-- benchmarks/layout.py: start -->"
+LAYOUT_END = "<!-- benchmarks/layout.py: end -->"
 
 
 def importable(module: str) -> bool:
@@ -23,14 +26,19 @@ def importable(module: str) -> bool:
 
 
 def test_quick_benchmark_writes_a_report_with_every_workload(tmp_path: Path) -> None:
+    # A section benchmarks/layout.py wrote earlier survives run.py rewriting the file.
+    layout_section = f"{LAYOUT_START}\n## Layout time: kept\n{LAYOUT_END}"
+    (tmp_path / "RESULTS.md").write_text(f"# old report\n\n{layout_section}\n", encoding="utf-8")
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--peer", "self", "--no-plot",
          "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=600, check=False,
     )
     assert result.returncode == 0, result.stderr
-    report = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
+    written = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
+    report, _, kept = written.partition(LAYOUT_START)
     assert result.stdout.strip() == report.strip()
+    assert "# old report" not in written and LAYOUT_START + kept == layout_section + "\n"
     for heading in ("W1 wide sum, N = 1,000", "W2 deep chain, 3,000 blocks", "W3 MLP 2→16→16→1 step",
                     "W4 random DAG", "W5 all n partial derivatives, n = 20", "Memory, W1 forward graph",
                     "Chain y = y + 1.0, 10,000 op nodes", "W6 hessian, random DAG of 100 ops, 10 inputs",
@@ -77,3 +85,28 @@ def test_a_workload_selection_runs_only_those_and_writes_nothing_without_out(tmp
     bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--workloads", "W9"],
                          capture_output=True, text=True, timeout=60, check=False)
     assert bad.returncode == 2 and "unknown workload 'W9'; choose from W1, W2" in bad.stderr
+def test_quick_layout_benchmark_measures_both_settings_and_replaces_only_its_section(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    results.write_text(f"# report of run.py\n\n{LAYOUT_START}\nold figures\n{LAYOUT_END}\n\ntail\n",
+                       encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "layout.py"), "--quick", "--quiet", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    written = results.read_text(encoding="utf-8")
+    assert written.startswith("# report of run.py\n\n" + LAYOUT_START) and written.endswith(LAYOUT_END + "\n\ntail\n")
+    assert "old figures" not in written and result.stdout.strip() in written
+    rows = [line for line in written.splitlines() if line.startswith("| 10 |") or line.startswith("| 30 |")]
+    assert len(rows) == 2
+    for row in rows:
+        # Every engine found has a before and an after time (seconds) and their ratio.
+        cells = [c.strip() for c in row.strip("|").split("|")][1:]
+        assert cells and len(cells) % 3 == 0
+        for before, after, speedup in zip(cells[::3], cells[1::3], cells[2::3], strict=True):
+            for measured in (before, after):  # "CPU (wall)" seconds; CPU may round to 0.00 at N = 10
+                cpu, wall = re.fullmatch(r"(\d+\.\d\d) \((\d+\.\d\d)\)", measured).groups()  # type: ignore[union-attr]
+                assert float(cpu) >= 0 and float(wall) > 0
+            assert speedup.endswith("×") or speedup == "–"  # "–": CPU time below the clock's resolution
+    # The docs' drawings are compared with and without the limits.
+    assert "| docs/images/apple-backward.en.svg |" in written

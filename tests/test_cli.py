@@ -8,6 +8,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -195,6 +196,18 @@ def test_code_in_an_expression_never_runs(tmp_path: Path, payload: str, phrase: 
         (["demo", "--lang", "jp"], "invalid choice: 'jp'"),
         ([], "the following arguments are required"),
         (["draw"], "invalid choice: 'draw'"),
+        # Names equal under NFKC (full-width ｘ is x to Python) are one name given twice.
+        (["graph", "x", "x=1", "ｘ=2"], "x and ｘ are the same name"),
+        (["graph", "ｘ*x", "ｘ=1", "x=2"], "ｘ and x are the same name"),
+        # Non-finite numbers: float() and Python's parser accept them silently.
+        (["graph", "x*1e309", "x=1"], "the number at column 3 is too large for a float"),
+        (["graph", "x", "x=1e999"], "the value of x is not a finite number: '1e999'"),
+        (["graph", "x", "x=nan"], "the value of x is not a finite number: 'nan'"),
+        (["graph", "x", "x=-inf"], "the value of x is not a finite number: '-inf'"),
+        # Bytes that are not UTF-8 arrive as lone surrogates (surrogateescape).
+        (["graph", "x\udcff+1", "x=1"], "not a valid expression at column 2: U+DCFF is not text"),
+        (["graph", "--timeout", "-1", "x", "x=1"], "argument --timeout: must be a number of seconds"),
+        (["demo", "--timeout", "soon"], "argument --timeout: must be a number of seconds"),
     ],
 )
 def test_user_mistakes_are_one_line_with_exit_code_2(tmp_path: Path, args: list[str], phrase: str) -> None:
@@ -292,6 +305,11 @@ def assert_one_line_korean_error(done: subprocess.CompletedProcess[str], *phrase
         (["graph", "x", "x=1", "-o", "out.gif"], "'gif' 파일은 쓸 수 없습니다"),
         (["demo", "--no-draw", "-o", "a.svg"], "함께 쓸 수 없습니다"),
         (["demo", "--bogus"], "명령을 잘못 썼습니다"),
+        (["graph", "x", "x=nan"], "x의 값이 유한한 수가 아닙니다: 'nan'"),
+        (["graph", "x", "x=1", "ｘ=2"], "x와(과) ｘ은(는) 같은 이름입니다"),
+        (["graph", "x*1e309", "x=1"], "3번째 글자의 수가 float에 비해 너무 큽니다"),
+        (["graph", "--timeout", "0.3", "-o", "fan.svg", "--", "+".join(["x"] * 250), "x=1"],
+         "0.3초 뒤에 멈췄습니다 (--timeout 0.3)"),
     ],
 )
 def test_korean_messages_under_lang_ko(tmp_path: Path, args: list[str], phrase: str) -> None:
@@ -312,3 +330,22 @@ def test_the_missing_font_warning_reads_in_korean(monkeypatch: pytest.MonkeyPatc
         render_module.run_engine('digraph { a [label="사과"] }', "svg", "graphviz-pure")
     korean = cli._localized(str(caught[0].message), "ko")
     assert korean.startswith("내장 Graphviz 엔진(") and "pip install koreanize-matplotlib" in korean
+def test_a_slow_layout_is_stopped_after_timeout_naming_the_option(engine: str, tmp_path: Path) -> None:
+    # x+x+...+x with 250 copies, the most the command accepts: both real engines need
+    # seconds for it, so --timeout 0.3 stops them.
+    expr = "+".join(["x"] * 250)
+    started = time.perf_counter()
+    done = run("graph", "--timeout", "0.3", "-o", "fan.svg", "--", expr, "x=1", cwd=tmp_path, engine=engine)
+    elapsed = time.perf_counter() - started
+    assert_one_line_error(done, "was stopped after 0.3 s (--timeout 0.3)", "takes too long",
+                          "a larger --timeout SECONDS (0: no limit)")
+    assert list(tmp_path.iterdir()) == []
+    # Python's start-up and the 500-node graph take well under a second; 10 s leaves
+    # room for a loaded machine yet is far below the engine's time without a timeout.
+    assert elapsed < 10, elapsed
+
+
+def test_timeout_zero_means_no_limit_and_applies_to_the_steps_page(tmp_path: Path) -> None:
+    done = run("graph", "--timeout", "0", "-o", "graph.svg", "--steps", "s.html", "x*y", "x=2", "y=3", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "graph.svg").is_file() and (tmp_path / "s.html").is_file()

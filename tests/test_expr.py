@@ -117,3 +117,28 @@ def test_long_but_allowed_chain_builds_iteratively() -> None:
     out.backward()
     assert out.data == 120.0  # sums of 0.5 are exact in binary floating point
     assert leaves["x"].grad == 240.0
+
+
+def test_names_equal_under_nfkc_given_twice_are_an_error() -> None:
+    # Python reads the full-width ｘ as x, so both values would go to one leaf and
+    # the last would win silently.
+    with pytest.raises(ValueError, match=r"'x' and 'ｘ' are the same name .*NFKC.*give x one value"):
+        build("x", {"x": 1, "ｘ": 2})
+    with pytest.raises(ValueError, match="'ﬁ' and 'fi' are the same name"):
+        build("fi * 2", {"ﬁ": 1, "fi": 2})
+    out, leaves = build("ｘ * 2", {"ｘ": 3})  # one spelling alone is fine
+    assert out.data == 6.0 and list(leaves) == ["x"]
+
+
+def test_non_finite_number_in_the_expression_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"the number at column 5 is too large for a float .*inf"):
+        build("x * 1e309", {"x": 1})
+    assert build("x * 1e308", {"x": 1})[0].data == 1e308
+
+
+def test_text_that_is_not_utf8_is_a_parse_error() -> None:
+    # What Python makes of the byte 0xff on a UTF-8 command line (surrogateescape).
+    with pytest.raises(ValueError, match="not a valid expression at column 2: U\\+DCFF is not text"):
+        parse("x\udcff + 1")
+    with pytest.raises(ValueError, match="at column 1: U\\+D800"):
+        parse("\ud800")

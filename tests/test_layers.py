@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -275,3 +276,40 @@ def test_softmax_with_loss_rejects_bad_labels_with_a_message(t: np.ndarray, patt
 def test_softmax_with_loss_rejects_scores_that_are_not_a_batch() -> None:
     with pytest.raises(ValueError, match=r"x must be scores of shape \(N, C\) or \(C,\).*got shape \(2, 2, 2\)"):
         SoftmaxWithLoss().forward(np.zeros((2, 2, 2)), np.zeros((2, 2), dtype=int))
+
+
+# --- issue 15, item 12: clear errors instead of late or raw ones ---
+
+@pytest.mark.parametrize(("W", "b", "name", "got"), [
+    ([[1.0, 2.0], [3.0, 4.0]], np.zeros(2), "W", "got list"),
+    (np.ones((2, 2)), [0.0, 0.0], "b", "got list"),
+    (np.array([["1", "2"]]), np.zeros(2), "W", "got an array of dtype <U1"),
+])
+def test_affine_needs_numpy_arrays_it_can_keep_by_reference(W: object, b: object, name: str, got: str) -> None:
+    with pytest.raises(TypeError, match=rf"Affine\(W, b\): {name} must be a numpy array of numbers, {got}: .*"
+                                        rf"pass np\.array\({name}, dtype=float\)"):
+        Affine(W, b)  # type: ignore[arg-type]
+
+
+def test_affine_refuses_an_empty_batch_clearly() -> None:
+    layer = Affine(np.ones((2, 3)), np.zeros(3))
+    for shape in [(0, 2), (0, 1, 2)]:
+        with pytest.raises(ValueError, match=rf"the batch is empty \(x has shape {re.escape(str(shape))}\)"):
+            layer.forward(np.zeros(shape))
+
+
+def test_one_hot_labels_must_be_numbers() -> None:
+    with pytest.raises(ValueError, match=r"one-hot labels must be numbers, got dtype <U1"):
+        SoftmaxWithLoss().forward(np.zeros((1, 2)), np.array([["0", "1"]]))
+    # Boolean one-hot rows are numbers (0 and 1).
+    assert SoftmaxWithLoss().forward(np.zeros((1, 2)), np.array([[True, False]])) == pytest.approx(math.log(2))
+
+
+@pytest.mark.parametrize(("t", "bad", "where"), [
+    ([[1.5, -0.5, 0.0]], "-0.5", "t[0, 1]"),
+    ([[0.0, 1.0, 0.0], [np.nan, 0.5, 0.5]], "nan", "t[1, 0]"),
+    ([[np.inf, 0.0, 0.0]], "inf", "t[0, 0]"),
+])
+def test_one_hot_labels_must_be_probabilities(t: list[list[float]], bad: str, where: str) -> None:
+    with pytest.raises(ValueError, match=rf"probabilities \(finite, >= 0\), got {bad} at {re.escape(where)}"):
+        SoftmaxWithLoss().forward(np.zeros((len(t), 3)), np.array(t))

@@ -344,3 +344,68 @@ def test_gradcheck_reports_in_korean_with_the_book_s_words() -> None:
     assert display_width(header) == display_width(row.replace("아니요", "통과"))
     with pytest.raises(ValueError, match=r"gradcheck\(lang=...\) must be one of en, ko, got 'jp'"):
         gradcheck(lambda x: x, [Value(1.0)], lang="jp")
+# --- issue 15, items 7 and 12 ---
+
+def test_numerical_grad_reads_a_generator_of_values_once() -> None:
+    x, y = Value(2.0), Value(3.0)
+    grads = numerical_grad(lambda a, b: a * b, (v for v in [x, y]))
+    # d(xy)/dx = y = 3, d/dy = x = 2; the central difference of a product is exact up
+    # to rounding of about eps·|f|/h = 2e-16·6/6e-6 ≈ 2e-10.
+    assert grads == pytest.approx([3.0, 2.0], abs=1e-9)
+
+
+def test_numerical_grad_refuses_what_is_not_values_or_an_array() -> None:
+    for bad in (3.0, "xy", None):
+        with pytest.raises(TypeError, match="inputs must be a list of Values"):
+            numerical_grad(lambda a: a, bad)  # type: ignore[call-overload]
+
+
+def test_an_f_that_mutates_its_array_gets_the_right_gradient_and_the_array_back() -> None:
+    # f doubles its argument in place, then squares the sum: f(x) = (2·(x0 + x1))², so
+    # ∂f/∂xi = 8·(x0 + x1) = 24 at (1, 2) if every evaluation sees the input, stepped once.
+    def f(a: np.ndarray) -> float:
+        a *= 2
+        return float(a.sum() ** 2)
+
+    x = np.array([1.0, 2.0])
+    grad = numerical_grad(f, x)
+    # Truncation error is 0 for a quadratic; rounding is about eps·|f|/h ≈ 2e-16·36/6e-6 ≈ 1e-9.
+    np.testing.assert_allclose(grad, [24.0, 24.0], atol=1e-8)
+    assert x.tobytes() == np.array([1.0, 2.0]).tobytes()  # bit for bit
+
+
+def test_an_f_that_changes_its_input_values_gets_the_right_gradient_and_them_back() -> None:
+    x, y = Value(1.0), Value(2.0)
+
+    def f(a: Value, b: Value) -> Value:
+        out = a * b
+        a.data, b.data = 100.0, -100.0  # a careless f leaves its inputs changed
+        return out
+
+    grads = numerical_grad(f, [x, y])
+    assert grads == pytest.approx([2.0, 1.0], abs=1e-9)  # rounding ≈ eps·|f|/h ≈ 1e-10, as above
+    assert (x.data, y.data) == (1.0, 2.0)
+
+
+def test_gradcheck_at_a_domain_edge_names_the_users_input_and_the_cause() -> None:
+    x = Value(0.0, label="x")
+    with pytest.raises(ValueError, match="fails at") as caught:
+        gradcheck(lambda v: v**0.5, [x])
+    message = str(caught.value)
+    assert message.startswith("numerical_grad (input 0, 'x'): f works at the input 0.0 but fails at -6.05")
+    assert "edge of f's domain" in message and "check a point inside the domain" in message
+    assert x.data == 0.0
+    # An f that fails at the input itself raises its own error, about that input.
+    with pytest.raises(ValueError, match=r"^log: input must be greater than 0, got 0\.0"):
+        gradcheck(lambda v: v.log(), [Value(0.0)])
+
+
+def test_a_step_too_large_for_f_is_an_error_not_nan() -> None:
+    with pytest.raises(ValueError, match=r"f is 4\.0 at the input 2\.0 but inf at 2e\+300.*h=1e\+300 is too large"):
+        gradcheck(lambda v: v * v, [Value(2.0)], h=1e300)
+    with pytest.raises(ValueError, match=r"x\[0\]\): f is 4\.0 at the input 2\.0 but inf .* too large"):
+        numerical_grad(lambda a: float(a[0]) * float(a[0]), np.array([2.0]), h=1e300)
+    with pytest.raises(ValueError, match=r"the step h=1e\+300 takes the input 10000000000\.0 beyond the largest float"):
+        numerical_grad(lambda a: a, [Value(1e10)], h=1e300)
+    with pytest.raises(ValueError, match=r"f is inf at the input 1e\+200 itself"):
+        numerical_grad(lambda a: a * a, [Value(1e200)])

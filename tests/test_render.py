@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import re
 import stat
 import struct
 import sys
 import sysconfig
+import time
 import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -19,7 +21,15 @@ import pytest
 from tinygrad_ko import Value, render, to_dot
 from tinygrad_ko.dot import GRADIENT_COLOR
 from tinygrad_ko.examples import apple_orange
-from tinygrad_ko.render import ENGINE_ENV_VAR, EngineError, EngineNotFoundError, draw, find_engine, run_engine
+from tinygrad_ko.render import (
+    ENGINE_ENV_VAR,
+    EngineError,
+    EngineNotFoundError,
+    EngineTimeoutError,
+    draw,
+    find_engine,
+    run_engine,
+)
 from tinygrad_ko.textfit import text_width
 
 # The module, not the function tinygrad_ko.render that shares its name.
@@ -402,3 +412,151 @@ def test_korean_drawing_says_value_and_gradient_in_the_book_s_words(
     nodes = read_svg_nodes(draw(apple_price("ko"), "svg", engine=engine, lang="ko"))
     assert ["소비세", "값 1.1", "기울기 650"] in nodes
     assert not any(line.startswith(("data ", "grad ")) for texts in nodes for line in texts)
+# --- bounded layout time (issue 15, item 1) ---
+
+def fan_in(n: int) -> Value:
+    """x + x + ... + x with n copies of one leaf: the shape whose layout time explodes in Graphviz."""
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(n - 1):
+        y = y + x
+    y.backward()
+    return y
+
+
+def test_engine_is_stopped_after_the_timeout_on_a_pathological_graph(engine: str, tmp_path: Path) -> None:
+    # N = 250, the most the command accepts: even with the layout limits both engines
+    # need seconds, so a 0.3 s timeout must stop them.
+    target = tmp_path / "fan.svg"
+    started = time.perf_counter()
+    with pytest.raises(EngineTimeoutError) as caught:
+        render(fan_in(250), target, engine=engine, timeout=0.3)
+    elapsed = time.perf_counter() - started
+    # to_dot of 500 nodes takes milliseconds; 5 s leaves room for a loaded machine
+    # while still far below the engine's own time without a timeout.
+    assert elapsed < 5, elapsed
+    message = str(caught.value)
+    assert "timeout=" in message and "0.3 s" in message and "takes too long" in message
+    assert caught.value.timeout == 0.3 and isinstance(caught.value, EngineError)
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_timeout_returns_at_once_when_the_engine_started_a_program_holding_its_output(tmp_path: Path) -> None:
+    # A wrapper script (what TINYGRAD_KO_DOT may name) whose child outlives it and keeps
+    # the engine's stdout open: waiting for the end of the output would wait for the child.
+    wrapper = tmp_path / "slow-wrapper"
+    wrapper.write_text(f'#!/bin/sh\ncase "$1" in -Tsvg) sleep 20 ;; *) exec {find_engine("dot")} "$@" ;; esac\n')
+    wrapper.chmod(0o755)
+    started = time.perf_counter()
+    with pytest.raises(EngineTimeoutError):
+        run_engine("digraph { a -> b }", "svg", str(wrapper), timeout=0.3)
+    assert time.perf_counter() - started < 5  # not the 20 s the child sleeps
+
+
+def test_the_engine_process_is_gone_after_a_timeout(tmp_path: Path) -> None:
+    source = to_dot(fan_in(250)).source
+    before = engine_children()
+    with pytest.raises(EngineTimeoutError):
+        run_engine(source, "svg", "dot", timeout=0.3)
+    assert engine_children() == before  # killed and reaped: no zombie, no orphan
+
+
+def engine_children() -> set[int]:
+    """The pids of this process's children (running or zombie), from /proc (Linux)."""
+    children = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid():
+                children.add(int(entry.name))
+    return children
+
+
+def test_default_timeout_applies_and_none_means_no_limit(tmp_path: Path) -> None:
+    assert render_module.DEFAULT_TIMEOUT == 30.0
+    assert inspect.signature(render).parameters["timeout"].default == render_module.DEFAULT_TIMEOUT
+    assert inspect.signature(run_engine).parameters["timeout"].default == render_module.DEFAULT_TIMEOUT
+    assert render(apple_price(), tmp_path / "a.svg", timeout=None).read_bytes().startswith(b"<?xml")
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), "10", True])
+def test_bad_timeout_is_a_value_error_naming_the_option(bad: object, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"render\(timeout=\.\.\.\) must be a positive number of seconds"):
+        render(apple_price(), tmp_path / "a.svg", timeout=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"run_engine\(timeout=\.\.\.\)"):
+        run_engine("digraph { a }", "svg", timeout=bad)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_to_dot_bounds_the_layout_iterations() -> None:
+    # The fan-in's layout time is bounded by nslimit/nslimit1 in the DOT text itself,
+    # so every program that draws to_dot's output gets it (benchmarks/layout.py measures it).
+    graph_line = to_dot(fan_in(3)).source.splitlines()[1]
+    assert "nslimit=1 " in graph_line and "nslimit1=1 " in graph_line
+
+
+def test_fan_in_the_command_accepts_draws_in_seconds_with_the_system_dot(tmp_path: Path) -> None:
+    # Without the layout limits N = 100 ran over 15 minutes; with them N = 250 (the
+    # most the command accepts) takes about 7 s on a loaded 2-CPU machine.  N = 100
+    # takes about 0.5 s: the default timeout (30 s) is 60 times that.
+    out = render(fan_in(100), tmp_path / "fan.svg", engine="dot")
+    assert out.read_bytes().startswith(b"<?xml")
+
+
+# --- atomic writes that keep names, modes and links (issue 15, item 8) ---
+
+def test_longest_valid_file_name_can_be_written(tmp_path: Path) -> None:
+    # 250 characters: valid on every common file system (limit 255), so the
+    # temporary name must not be the target's name plus a suffix.
+    name = "a" * 246 + ".svg"
+    assert render(Value(1.0), tmp_path / name).name == name
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_overwriting_keeps_the_file_mode(tmp_path: Path) -> None:
+    target = tmp_path / "private.svg"
+    target.write_bytes(b"old")
+    target.chmod(0o600)
+    render(Value(1.0), target)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert target.read_bytes().startswith(b"<?xml")
+    target.chmod(0o640)
+    render(Value(2.0), target)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+def test_a_symlink_is_written_through_to_its_target(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    real = tmp_path / "real" / "drawing.svg"
+    real.write_bytes(b"old")
+    real.chmod(0o600)
+    link = tmp_path / "link.svg"
+    link.symlink_to(real)
+    render(Value(1.0), link)
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_bytes().startswith(b"<?xml") and stat.S_IMODE(real.stat().st_mode) == 0o600
+    # No temporary file is left next to the link or the target.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.svg", "real"]
+    assert [p.name for p in (tmp_path / "real").iterdir()] == ["drawing.svg"]
+
+
+def test_a_dangling_symlink_gets_its_target_created(tmp_path: Path) -> None:
+    link = tmp_path / "link.svg"
+    link.symlink_to(tmp_path / "new.svg")
+    render(Value(1.0), link)
+    assert link.is_symlink() and (tmp_path / "new.svg").read_bytes().startswith(b"<?xml")
+
+
+def test_other_hard_links_keep_the_old_contents(tmp_path: Path) -> None:
+    # Documented behaviour: the write is a new file moved into place (that is what
+    # makes it atomic), so another name of the old file still shows the old drawing.
+    target = tmp_path / "drawing.svg"
+    target.write_bytes(b"old")
+    other = tmp_path / "other-name.svg"
+    os.link(target, other)
+    render(Value(1.0), target)
+    assert other.read_bytes() == b"old" and target.read_bytes().startswith(b"<?xml")
+    assert target.stat().st_nlink == 1

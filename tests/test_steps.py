@@ -292,3 +292,10 @@ def test_book_style_page_from_the_command(tmp_path: Path) -> None:
     page = (tmp_path / "book.html").read_text(encoding="utf-8")
     assert page.count('"phase": "backward"') == 4 and "headlabel" not in page
     assert list(tmp_path.iterdir()) == [tmp_path / "book.html"]  # --steps without -o: no drawing
+def test_a_lone_surrogate_label_is_written_as_the_replacement_character(tmp_path: Path) -> None:
+    # A label decoded with surrogateescape; render draws such a character as U+FFFD,
+    # and the page must be writable too (UTF-8 cannot hold a lone surrogate).
+    x = Value(2.0, label="a\udcffb")
+    page = write_steps(x * x, tmp_path / "steps.html", lang="en")
+    text = page.read_text(encoding="utf-8")
+    assert "a\ufffdb" in text and "\udcff" not in text

@@ -13,8 +13,10 @@ and grad on every node.  A user's mistake is one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -27,7 +29,18 @@ from .expr import FUNCTIONS, build
 from .functional import grad
 from .graph import topological_order
 from .ops import OPS
-from .render import DEFAULT_DPI, ENGINE_ENV_VAR, FORMATS, EngineError, EngineNotFoundError, draw, find_engine, render
+from .render import (
+    DEFAULT_DPI,
+    DEFAULT_TIMEOUT,
+    ENGINE_ENV_VAR,
+    FORMATS,
+    EngineError,
+    EngineNotFoundError,
+    EngineTimeoutError,
+    draw,
+    find_engine,
+    render,
+)
 from .steps import write_steps
 from .textwidth import display_width, pad
 
@@ -50,6 +63,14 @@ _MESSAGES = {
         "assignment": "{text!r} is not NAME=VALUE (e.g. x=3 or 사과=100)",
         "number": "the value of {name} is not a number: {number!r}",
         "twice": "{name} is given a value twice",
+        "same_name": "{first} and {name} are the same name (equal after NFKC normalisation, as Python compares "
+                     "names): give {key} one value",
+        "not_finite": "the value of {name} is not a finite number: {number!r}; give a number between about "
+                      "-1.8e308 and 1.8e308 (inf and nan are not allowed)",
+        "timeout": "the Graphviz engine {program} was stopped after {timeout:g} s (--timeout {timeout:g}): laying "
+                   "out this graph takes too long. Layout time grows steeply with a graph's size, above all when "
+                   "one value feeds many operations far apart (e.g. x+x+...+x); draw a smaller expression, or "
+                   "allow more time with a larger --timeout SECONDS (0: no limit)",
         "no_draw": "--no-draw and -o/--output contradict each other: leave out one of them",
         "order_names": "--order {order} differentiates with respect to one name, and EXPR has {names}: "
                        "write the others as numbers",
@@ -59,6 +80,14 @@ _MESSAGES = {
         "assignment": "{text!r}은(는) 이름=값 꼴이 아닙니다 (예: x=3, 사과=100)",
         "number": "{name}의 값이 수가 아닙니다: {number!r}",
         "twice": "{name}에 값이 두 번 주어졌습니다",
+        "same_name": "{first}와(과) {name}은(는) 같은 이름입니다 (Python처럼 NFKC 정규화하면 같음): "
+                     "{key}에 값을 한 번만 주세요",
+        "not_finite": "{name}의 값이 유한한 수가 아닙니다: {number!r}. 약 -1.8e308에서 1.8e308 사이의 수를 "
+                      "주세요 (inf와 nan은 쓸 수 없습니다)",
+        "timeout": "Graphviz 엔진 {program}을(를) {timeout:g}초 뒤에 멈췄습니다 (--timeout {timeout:g}): 이 "
+                   "그래프의 레이아웃이 너무 오래 걸립니다. 값 하나가 멀리 떨어진 여러 연산에 들어가면(예: "
+                   "x+x+...+x) 레이아웃 시간이 가파르게 늘어납니다. 더 작은 식을 그리거나 --timeout 초를 더 "
+                   "크게 주세요 (0: 제한 없음)",
         "no_draw": "--no-draw와 -o/--output은 함께 쓸 수 없습니다: 둘 중 하나를 빼세요",
         "order_names": "--order {order}는 이름 하나에 대해 미분합니다. 식의 이름: {names}. "
                        "나머지는 수로 쓰세요",
@@ -74,6 +103,10 @@ _KOREAN = [
     (r"(?P<names>.+) given a value but not used in the expression",
      "{names}에 값을 주었지만 식에 쓰이지 않습니다: 빼거나 식에 넣으세요"),
     (r"not a valid expression(?P<where>.*?): (?P<why>.+)", "식을 읽을 수 없습니다{where}: {why}"),
+    (r"the number at column (?P<column>\d+) is too large for a float.*",
+     "{column}번째 글자의 수가 float에 비해 너무 큽니다 (inf가 됩니다): 수는 유한해야 하며 약 1.8e308까지입니다"),
+    (r"'(?P<first>.+)' and '(?P<name>.+)' are the same name .*give (?P<key>.+) one value",
+     "{first}와(과) {name}은(는) 같은 이름입니다 (Python처럼 NFKC 정규화하면 같음): {key}에 값을 한 번만 주세요"),
     (r"unknown function (?P<name>'[^']*').*?; (?P<rest>.+)", "알 수 없는 함수 {name}: {rest}"),
     (r"not allowed in an expression: (?P<what>.+)", "식에 쓸 수 없는 것: {what}"),
     (r"(?P<op>\w+): input must be greater than 0, got (?P<x>\S+) .*",
@@ -166,9 +199,24 @@ def _parse_assignment(text: str, lang: str) -> tuple[str, float]:
     if not sep or not name.isidentifier():
         raise _CommandError(words["assignment"].format(text=text))
     try:
-        return name, float(number)
+        value = float(number)
     except ValueError:
         raise _CommandError(words["number"].format(name=name, number=number)) from None
+    if not math.isfinite(value):
+        # float() reads "nan", "inf" and 1e999 (as inf) without a word.
+        raise _CommandError(words["not_finite"].format(name=name, number=number))
+    return name, value
+
+
+def _seconds(text: str) -> float | None:
+    """The --timeout value: seconds (a positive number), or None for 0 (no limit)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value == 0 or 0 < value < math.inf):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds (0 for no limit), got {text!r}")
+    return value or None
 
 
 def _order(text: str) -> int:
@@ -249,6 +297,9 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
                              help="also print the forward and backward passes one step a line (in --lang)")
         command.add_argument("--steps", metavar="FILE.html",
                              help="also write a step-through page: one HTML file, no network needed")
+        command.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                             help=f"stop the Graphviz engine after SECONDS per drawing (default: {DEFAULT_TIMEOUT:g}; "
+                                  f"0: no limit)")
     return parser
 
 
@@ -263,11 +314,14 @@ def _run(args: argparse.Namespace) -> None:
         root = apple_orange(lang).price
     else:
         values: dict[str, float] = {}
+        spelled: dict[str, str] = {}  # each name as Python reads it (NFKC) -> as typed
         for text in args.values:
             name, number = _parse_assignment(text, lang)
-            if name in values:
-                raise _CommandError(_MESSAGES[lang]["twice"].format(name=name))
-            values[name] = number
+            key = unicodedata.normalize("NFKC", name)  # the name as Python reads it: ｘ is x
+            if key in spelled:
+                raise _CommandError(_MESSAGES[lang]["twice"].format(name=name) if spelled[key] == name else
+                                    _MESSAGES[lang]["same_name"].format(first=spelled[key], name=name, key=key))
+            values[name], spelled[key] = number, name
         root, leaves = build(args.expr, values)
         if args.order >= 2:
             if len(leaves) != 1:
@@ -277,7 +331,7 @@ def _run(args: argparse.Namespace) -> None:
     order = getattr(args, "order", 1)  # demo has no --order: today's drawing
     if order >= 1 and root.requires_grad:  # a constant derivative (that of x*x at order 3) has no graph to walk
         root.backward()
-    options = {"lang": lang, "style": args.style, "dpi": args.dpi, "show_grad": order >= 1}
+    options = {"lang": lang, "style": args.style, "dpi": args.dpi, "show_grad": order >= 1, "timeout": args.timeout}
     # With -o -, standard output holds the SVG alone; the text goes to standard error.
     text_out = sys.stderr if output == "-" else sys.stdout
     path = None
@@ -285,7 +339,8 @@ def _run(args: argparse.Namespace) -> None:
         svg = draw(root, "svg", **options)  # first: a failure is reported without a table before it
     elif output is not None:
         path = render(root, output, **options)
-    page = write_steps(root, args.steps, lang=lang, style=args.style) if args.steps else None
+    page = (write_steps(root, args.steps, lang=lang, style=args.style, timeout=args.timeout)
+            if args.steps else None)
     print(table(root, lang, show_grad=order >= 1), file=text_out)
     if path is not None:
         print(_WROTE[lang].format(path=path, engine=find_engine()), file=text_out)
@@ -328,6 +383,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.showwarning = show_warning
         try:
             _run(args)
+        except EngineTimeoutError as error:
+            # The command's own words: the option here is --timeout, not timeout=.
+            message = _MESSAGES[lang]["timeout"].format(program=error.program, timeout=error.timeout)
+            print(f"{PROG}: {words['error']}: {message}", file=sys.stderr)
+            return 2
         except (ValueError, TypeError, ArithmeticError, OSError, EngineError, EngineNotFoundError) as error:
             # One line even when the message quotes an engine's multi-line stderr.
             message = "; ".join(str(error).splitlines())

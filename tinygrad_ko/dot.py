@@ -35,8 +35,8 @@ from .engine import Value
 from .graph import topological_order
 from .ops import OPS, Op
 
-__all__ = ["FONTNAME", "GRADIENT_COLOR", "MAX_LABEL_LENGTH", "MAX_NODES", "STYLES", "GraphDrawing", "format_number",
-           "is_constant", "label_text", "to_dot"]
+__all__ = ["FONTNAME", "GRADIENT_COLOR", "LAYOUT_LIMITS", "MAX_LABEL_LENGTH", "MAX_NODES", "STYLES", "GraphDrawing",
+           "format_number", "is_constant", "label_text", "to_dot"]
 
 #: Labels longer than this many characters are cut and end with "…".
 MAX_LABEL_LENGTH = 60
@@ -46,6 +46,15 @@ MAX_LABEL_LENGTH = 60
 #: of 1,000 Values took Graphviz 2.43 about 2 s, 2,000 took 10 s, and nobody can
 #: read such a drawing anyway.
 MAX_NODES = 1_000
+
+#: Graph attributes that bound the iterations of Graphviz's two network-simplex
+#: phases (ranking and node placement) to the number of nodes.  Without them one
+#: value feeding many operations far apart (``x+x+...+x``) makes ``dot``'s
+#: placement run for minutes (N = 80: 49 s, N = 100: over 15 min); with them it
+#: takes seconds (benchmarks/layout.py).  Every drawing in the docs needs fewer
+#: iterations than that and comes out byte for byte the same; wide fan-ins get
+#: somewhat longer edges (see benchmarks/RESULTS.md).
+LAYOUT_LIMITS = {"nslimit": "1", "nslimit1": "1"}
 
 #: Fonts tried in order.  Hangul needs a CJK font (Noto Sans CJK with the system
 #: Graphviz); SVG viewers read the same list as a CSS font-family fallback.
@@ -340,7 +349,7 @@ def _drawing(
     book = style == "book"
     dot = GraphDrawing(
         graph_attr={"rankdir": rankdir, "fontname": FONTNAME, "nodesep": "0.3",
-                    "ranksep": "0.5" if book else "0.35"},
+                    "ranksep": "0.5" if book else "0.35", **LAYOUT_LIMITS},
         node_attr={"fontname": FONTNAME, "fontsize": "11"},
         edge_attr={"fontname": FONTNAME, "fontsize": "10" if book else "9", "arrowsize": "0.7",
                    "fontcolor": "#222222" if book else "#8b1a1a", "labelfontsize": "9",

@@ -17,6 +17,8 @@ Value operation.
 from __future__ import annotations
 
 import ast
+import math
+import re
 import unicodedata
 from collections.abc import Mapping
 
@@ -32,6 +34,10 @@ MAX_LENGTH = 1_000
 
 #: Most parts accepted: numbers, names, operations and calls, each counted once.
 MAX_PARTS = 500
+
+# Lone surrogates: what Python makes of bytes that are not UTF-8 on a command line
+# (surrogateescape), which no parser or encoder accepts.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 
@@ -85,6 +91,10 @@ def _check(node: ast.AST) -> None:
             raise _refuse(node, "strings")
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise _refuse(node, f"the constant {node.value!r}")
+        if isinstance(node.value, float) and not math.isfinite(node.value):
+            # Python reads 1e309 as inf without a word; a learner typed a number.
+            raise ValueError(f"the number at column {node.col_offset + 1} is too large for a float (it would be "
+                             f"inf); numbers must be finite, at most about 1.8e308")
         return
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
@@ -116,6 +126,12 @@ def parse(text: str) -> ast.Expression:
         raise TypeError(f"an expression must be a str, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
         raise ValueError(f"the expression is {len(text):,} characters long; the limit is {MAX_LENGTH:,}")
+    bad = _SURROGATE.search(text)
+    if bad is not None:
+        raise ValueError(
+            f"not a valid expression at column {bad.start() + 1}: U+{ord(bad.group()):04X} is not text "
+            f"(a byte that is not UTF-8, or a lone surrogate); type the expression as UTF-8 text"
+        )
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
@@ -186,7 +202,16 @@ def build(text: str, values: Mapping[str, float]) -> tuple[Value, dict[str, Valu
     after NFKC normalisation, as Python itself compares identifiers.
     """
     tree = parse(text)
-    given = {unicodedata.normalize("NFKC", name): value for name, value in values.items()}
+    given: dict[str, float] = {}
+    spelled: dict[str, str] = {}
+    for name, value in values.items():
+        key = unicodedata.normalize("NFKC", name)
+        if key in given:
+            raise ValueError(
+                f"{spelled[key]!r} and {name!r} are the same name (equal after NFKC normalisation, as Python "
+                f"compares identifiers): give {key} one value"
+            )
+        given[key], spelled[key] = value, name
     used = names(tree)
     missing = [name for name in used if name not in given]
     if missing:

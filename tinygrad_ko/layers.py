@@ -210,6 +210,13 @@ class Affine:
     """
 
     def __init__(self, W: npt.NDArray[Any], b: npt.NDArray[Any]) -> None:
+        for name, array in (("W", W), ("b", b)):
+            if not isinstance(array, np.ndarray) or array.dtype.kind not in "iuf":
+                got = f"an array of dtype {array.dtype}" if isinstance(array, np.ndarray) else type(array).__name__
+                raise TypeError(
+                    f"Affine(W, b): {name} must be a numpy array of numbers, got {got}: the layer keeps it by "
+                    f"reference, so that {name} -= lr * d{name} updates it; pass np.array({name}, dtype=float)"
+                )
         if np.ndim(W) != 2:
             raise ValueError(f"Affine(W, b): W must be 2-d (inputs × outputs), got shape {np.shape(W)}")
         if np.shape(b) != (np.shape(W)[1],):
@@ -228,6 +235,10 @@ class Affine:
         """Return ``x @ W + b`` for one sample or a batch (see the class docstring)."""
         x = np.asarray(x)
         n_in = self.W.shape[0]
+        if x.ndim >= 2 and x.shape[0] == 0:
+            raise ValueError(
+                f"Affine.forward(x): the batch is empty (x has shape {x.shape}); pass at least one sample"
+            )
         # One sample (D,) becomes a batch of one; (N, d1, d2, ...) becomes (N, D).
         flat = x.reshape(1, -1) if x.ndim == 1 else x.reshape(len(x), -1) if x.ndim >= 2 else None
         if flat is None or flat.shape[1] != n_in:
@@ -300,7 +311,21 @@ class SoftmaxWithLoss:
         """The labels as rows of probabilities of ``shape``, or a ValueError saying what was wrong."""
         n_classes = shape[-1]
         if t.shape == shape:
-            return t.astype(np.float64)
+            # numpy would turn "0"/"1" strings into numbers without a word.
+            if t.dtype.kind not in "biuf":
+                raise ValueError(
+                    f"SoftmaxWithLoss.forward(x, t): one-hot labels must be numbers, got dtype {t.dtype}; "
+                    f"e.g. np.array([[0, 1, 0]])"
+                )
+            probabilities = t.astype(np.float64)
+            bad = ~(np.isfinite(probabilities) & (probabilities >= 0))
+            if bad.any():
+                where = tuple(int(i) for i in np.argwhere(bad)[0])
+                raise ValueError(
+                    f"SoftmaxWithLoss.forward(x, t): one-hot labels are probabilities (finite, >= 0), got "
+                    f"{float(probabilities[where])!r} at t[{', '.join(map(str, where))}]"
+                )
+            return probabilities
         if t.shape != shape[:-1]:
             raise ValueError(
                 f"SoftmaxWithLoss.forward(x, t): t must be one-hot of x's shape {shape} or class indices of "

@@ -94,14 +94,52 @@ def _slope(f: Callable[[float], float], x: float, h: float, where: str,
     The quotient divides by the distance between the two points actually
     evaluated (``representable`` rounds them to the input's precision), not
     by ``2·step``: that removes the error of representing the step itself.
+    Raises ValueError when ``f`` fails or is not finite at a stepped point
+    (see :func:`_at_step`).
     """
     if not math.isfinite(x):
         raise ValueError(f"{where}: central differences need finite inputs, got {x!r}")
     step = h * max(1.0, abs(x))
     up, down = representable(x + step), representable(x - step)
+    if not (math.isfinite(up) and math.isfinite(down)):
+        raise ValueError(f"{where}: the step h={h!r} takes the input {x!r} beyond the largest float; use a smaller h")
     if up == down:
         raise ValueError(f"{where}: the step h={h!r} is too small to change an input of {x!r}; use a larger h")
-    return (f(up) - f(down)) / (up - down)
+    return (_at_step(f, up, x, h, where) - _at_step(f, down, x, h, where)) / (up - down)
+
+
+def _at_step(f: Callable[[float], float], point: float, x: float, h: float, where: str) -> float:
+    """``f(point)``, where ``point`` is a step away from the input ``x``; else a ValueError about ``x``.
+
+    The user passed ``x``, not ``point``: an error raised at ``point`` only (``x``
+    at the edge of ``f``'s domain) or a non-finite value there (``h`` too large)
+    is reported as such, naming ``x``.  An ``f`` that fails at ``x`` itself
+    raises its own error, unchanged.
+    """
+    try:
+        value = f(point)
+    except (ValueError, ArithmeticError) as error:
+        f(x)  # fails too? then that error, about the user's own input, is the one to see
+        message = (
+            f"{where}: f works at the input {x!r} but fails at {point!r}, one step (h·max(1, |x|)) away: "
+            f"central differences evaluate f on both sides of each input, so {x!r} is at the edge of f's "
+            f"domain, where the derivative is one-sided or undefined; check a point inside the domain "
+            f"(f said: {error})"
+        )
+        try:  # the same kind of error (ValueError, ZeroDivisionError, ...), with the message that explains it
+            explained = type(error)(message)
+        except Exception:  # an exception class that takes other arguments
+            explained = ValueError(message)
+        raise explained from error
+    if not math.isfinite(value):
+        at_x = f(x)
+        if not math.isfinite(at_x):
+            raise ValueError(f"{where}: f is {at_x!r} at the input {x!r} itself: no derivative can be estimated there")
+        raise ValueError(
+            f"{where}: f is {at_x!r} at the input {x!r} but {value!r} at {point!r}, one step (h·max(1, |x|)) "
+            f"away: the step h={h!r} is too large for f; use a smaller h (the default is {default_step():.3g})"
+        )
+    return value
 
 
 @overload
@@ -133,8 +171,20 @@ def numerical_grad(
     The step for input ``x_i`` is ``h·max(1, |x_i|)``: relative for large inputs
     (a fixed 1e-4 is lost to rounding next to 1e12, where floats are 1.2e-4
     apart), absolute near zero.  ``h`` defaults
-    to :func:`default_step` for the inputs' float type.  Inputs are restored
-    bit for bit afterwards, even if ``f`` raises.
+    to :func:`default_step` for the inputs' float type.
+
+    ``f`` works on the inputs themselves, not on copies (closures read them), and
+    they are *restored*, all of them: before every evaluation of ``f`` each
+    input (every Value's ``data``, every element of the array) is put back to
+    its original value, and once more at the end, even if ``f`` raises.  So an
+    ``f`` that changes its input array still sees exactly one input stepped, and
+    the caller's inputs end bit for bit as they were.
+
+    A clear error instead of a meaningless number or a message about a point the
+    caller never passed: when ``f`` fails a step away from an input where it
+    works (the input is at the edge of its domain, e.g. ``x ** 0.5`` at 0; the
+    error keeps its type), and a ValueError when ``f`` is not finite there
+    (``h`` too large).
 
     >>> from tinygrad_ko import Value
     >>> x, y = Value(3.0), Value(4.0)
@@ -145,13 +195,18 @@ def numerical_grad(
     """
     if isinstance(inputs, np.ndarray):
         return _array_grad(f, inputs, h)
-    if isinstance(inputs, Value) or not all(isinstance(v, Value) for v in inputs):
+    try:
+        # Read once, here: a generator (or any one-pass iterable) would be empty after a check.
+        values = None if isinstance(inputs, (Value, str, bytes)) else list(inputs)
+    except TypeError:  # not iterable
+        values = None
+    if values is None or not all(isinstance(v, Value) for v in values):
         raise TypeError(
             "numerical_grad(f, inputs): inputs must be a list of Values (f is called as f(*inputs)) "
             f"or a numpy array, got {type(inputs).__name__}"
             + (": put the Value in a list, e.g. numerical_grad(f, [x])" if isinstance(inputs, Value) else "")
         )
-    return _values_grad(f, list(inputs), _step(h, np.float64))
+    return _values_grad(f, values, _step(h, np.float64))
 
 
 def _step(h: float | None, dtype: npt.DTypeLike) -> float:
@@ -163,19 +218,26 @@ def _step(h: float | None, dtype: npt.DTypeLike) -> float:
 
 
 def _values_grad(f: Callable[..., Any], inputs: list[Value], h: float) -> list[float]:
+    originals = [v.data for v in inputs]
+
+    def restore() -> None:
+        for v, data in zip(inputs, originals, strict=True):
+            v.data = data
+
     grads = []
-    for i, v in enumerate(inputs):
-        original = v.data
+    try:
+        for i, v in enumerate(inputs):
 
-        def at(x: float, v: Value = v) -> float:
-            v.data = x
-            with no_grad():
-                return _number(f(*inputs), "numerical_grad")
+            def at(x: float, v: Value = v) -> float:
+                restore()  # f may have changed any input at the last evaluation
+                v.data = x
+                with no_grad():
+                    return _number(f(*inputs), "numerical_grad")
 
-        try:
-            grads.append(_slope(at, original, h, f"numerical_grad (input {i})"))
-        finally:
-            v.data = original
+            name = f"input {i}, {v.label!r}" if v.label else f"input {i}"
+            grads.append(_slope(at, originals[i], h, f"numerical_grad ({name})"))
+    finally:
+        restore()
     return grads
 
 
@@ -191,18 +253,19 @@ def _array_grad(f: Callable[..., Any], x: npt.NDArray[Any], h: float | None) -> 
         x = x.astype(x.dtype if x.dtype.kind == "f" else np.float64)
     h = _step(h, x.dtype)
     grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        original = x[idx]
+    saved = x.copy()  # the whole array: f may change any element, not only the stepped one
+    try:
+        for idx in np.ndindex(x.shape):
 
-        def at(value: float, idx: tuple[int, ...] = idx) -> float:
-            x[idx] = value
-            return _number(f(x), "numerical_grad")
+            def at(value: float, idx: tuple[int, ...] = idx) -> float:
+                np.copyto(x, saved)
+                x[idx] = value
+                return _number(f(x), "numerical_grad")
 
-        try:
-            grad[idx] = _slope(at, float(original), h, f"numerical_grad (x[{', '.join(map(str, idx))}])",
+            grad[idx] = _slope(at, float(saved[idx]), h, f"numerical_grad (x[{', '.join(map(str, idx))}])",
                                lambda v: float(x.dtype.type(v)))
-        finally:
-            x[idx] = original
+    finally:
+        np.copyto(x, saved)
     return grad
 
 

@@ -19,14 +19,17 @@ sharp on high-density screens).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
 import secrets
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
+import time
 import warnings
 from pathlib import Path
 
@@ -36,8 +39,8 @@ from .fonts import hangul_font_path
 from .textfit import fit_source, needs_fitting, rasterize, with_font
 
 __all__ = [
-    "DEFAULT_DPI", "ENGINE_ENV_VAR", "FORMATS", "EngineError", "EngineNotFoundError", "draw", "find_engine", "render",
-    "run_engine", "write_atomically",
+    "DEFAULT_DPI", "DEFAULT_TIMEOUT", "ENGINE_ENV_VAR", "FORMATS", "EngineError", "EngineNotFoundError",
+    "EngineTimeoutError", "draw", "find_engine", "render", "run_engine", "write_atomically",
 ]
 
 #: Environment variable naming the Graphviz program to use (overridden by ``engine=``).
@@ -50,6 +53,14 @@ DEFAULT_DPI = 144
 
 #: File formats :func:`render` writes (pdf only with an engine that supports it).
 FORMATS = ("svg", "png", "pdf")
+
+#: Seconds a Graphviz engine may run on one drawing before it is stopped
+#: (:func:`run_engine`'s ``timeout``).  Every drawing of the docs takes well under
+#: a second.  The slowest shape the command accepts, ``x+x+...+x`` with 250 copies
+#: of x, takes the system ``dot`` about 7 s and ``graphviz-pure`` about 20 s on an
+#: idle machine with the layout limits of :data:`~tinygrad_ko.dot.LAYOUT_LIMITS`
+#: (benchmarks/layout.py); without them it took minutes to hours.
+DEFAULT_TIMEOUT = 30.0
 
 _EMBEDDED = "graphviz-pure"
 _INSTALL_HINT = (
@@ -66,6 +77,18 @@ class EngineNotFoundError(RuntimeError):
 
 class EngineError(RuntimeError):
     """The Graphviz engine failed; the message holds its stderr."""
+
+
+class EngineTimeoutError(EngineError):
+    """The Graphviz engine ran longer than ``timeout`` seconds and was stopped.
+
+    ``program`` is the engine that was stopped and ``timeout`` the limit in seconds.
+    """
+
+    def __init__(self, message: str, program: str, timeout: float) -> None:
+        super().__init__(message)
+        self.program = program
+        self.timeout = timeout
 
 
 def _script_dirs() -> list[str]:
@@ -103,16 +126,31 @@ def find_engine(engine: str | None = None) -> str:
 @functools.cache
 def _engine_info(program: str) -> tuple[bool, tuple[str, ...]]:
     """(is it graphviz-pure?, the output formats it writes), asked of the program itself."""
-    version = subprocess.run([program, "-V"], capture_output=True, text=True, check=False)
+    # Bounded like the drawing itself: a program that hangs here is not a working engine.
+    version = subprocess.run([program, "-V"], capture_output=True, text=True, check=False, timeout=DEFAULT_TIMEOUT)
     # Both dot and graphviz-pure answer an unknown -T with "... Use one of: fmt fmt ...".
-    probe = subprocess.run([program, "-T?"], capture_output=True, text=True, check=False, input="")
+    probe = subprocess.run([program, "-T?"], capture_output=True, text=True, check=False, input="",
+                           timeout=DEFAULT_TIMEOUT)
     _, _, listed = probe.stderr.partition("Use one of:")
     return _EMBEDDED in version.stdout + version.stderr, tuple(listed.split())
 
 
-def run_engine(source: str, format: str, engine: str | None = None, *, dpi: float = DEFAULT_DPI) -> bytes:
+def _check_timeout(timeout: float | None, where: str) -> None:
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
+        raise ValueError(
+            f"{where}(timeout=...) must be a positive number of seconds, or None for no limit, got {timeout!r}"
+        )
+
+
+def run_engine(source: str, format: str, engine: str | None = None, *, dpi: float = DEFAULT_DPI,
+               timeout: float | None = DEFAULT_TIMEOUT) -> bytes:
     """Run a Graphviz engine (see :func:`find_engine`) on DOT ``source``; return the ``format`` bytes.
 
+    The engine is stopped after ``timeout`` seconds in all (default
+    :data:`DEFAULT_TIMEOUT`; ``None`` waits for ever) and :class:`EngineTimeoutError`
+    says so: Graphviz's layout time grows steeply with some graph shapes.
     Raises ValueError when the engine cannot write ``format`` and
     :class:`EngineError`, holding the engine's stderr, when it fails.  With the
     embedded engine, text beyond ASCII (Hangul, σ, ∂) is measured and drawn in
@@ -122,32 +160,88 @@ def run_engine(source: str, format: str, engine: str | None = None, *, dpi: floa
     >>> run_engine("digraph { a -> b }", "svg")[:5]
     b'<?xml'
     """
+    _check_timeout(timeout, "run_engine")
     if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not (math.isfinite(dpi) and 10 <= dpi <= 2400):
         raise ValueError(f"dpi must be a number of pixels per inch from 10 to 2400 (e.g. 96 or 144), got {dpi!r}")
     program = find_engine(engine)
-    embedded, formats = _engine_info(program)
+    try:
+        embedded, formats = _engine_info(program)
+    except subprocess.TimeoutExpired:
+        raise EngineError(
+            f"the Graphviz engine {program} did not answer -V within {DEFAULT_TIMEOUT:g} s: "
+            f"it does not work as a Graphviz program; give another (engine= or {ENGINE_ENV_VAR})"
+        ) from None
     if format not in formats:
         hint = " (graphviz-pure writes no pdf yet: install the system Graphviz for pdf)" if embedded else ""
         raise ValueError(
             f"the Graphviz engine {program} cannot write {format!r}; it writes: {', '.join(formats)}{hint}"
         )
+    # One limit for the whole drawing: fitting the text runs the engine twice.
+    limit = _Limit(program, timeout)
     if embedded and needs_fitting(source) and _has_font(program):
-        source = fit_source(source, lambda text: _run(program, text, "json", dpi))
+        source = fit_source(source, lambda text: _run(program, text, "json", dpi, limit))
         if format in ("svg", "png"):
-            svg = with_font(_run(program, source, "svg", dpi))
+            svg = with_font(_run(program, source, "svg", dpi, limit))
             return svg if format == "svg" else rasterize(svg, dpi)
-    return _run(program, source, format, dpi)
+    return _run(program, source, format, dpi, limit)
 
 
-def _run(program: str, source: str, format: str, dpi: float) -> bytes:
+class _Limit:
+    """The time left of one drawing's ``timeout`` (None: no limit)."""
+
+    def __init__(self, program: str, timeout: float | None) -> None:
+        self.program = program
+        self.timeout = timeout
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+
+    def left(self) -> float | None:
+        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+
+    def exceeded(self) -> EngineTimeoutError:
+        assert self.timeout is not None  # only a limit can be exceeded
+        return EngineTimeoutError(
+            f"the Graphviz engine {self.program} was stopped after {self.timeout:g} s (timeout={self.timeout:g}): "
+            f"laying out this graph takes too long. Layout time grows steeply with a graph's size, above all when "
+            f"one value feeds many operations far apart (e.g. x+x+...+x); draw a smaller graph, or allow more time "
+            f"with a larger timeout= (None for no limit)",
+            self.program, self.timeout,
+        )
+
+
+def _run(program: str, source: str, format: str, dpi: float, limit: _Limit) -> bytes:
     command = [program, f"-T{format}"]
     if format in ("png", "jpeg", "jpg", "gif", "bmp"):
         command.append(f"-Gdpi={dpi:g}")
-    done = subprocess.run(command, input=source.encode("utf-8"), capture_output=True, check=False)
+    try:
+        done = _communicate(command, source.encode("utf-8"), limit.left())
+    except subprocess.TimeoutExpired:
+        raise limit.exceeded() from None
     if done.returncode != 0:
         stderr = done.stderr.decode("utf-8", "replace").strip()
         raise EngineError(f"the Graphviz engine {program} failed (exit code {done.returncode}): {stderr}")
     return done.stdout
+
+
+def _communicate(command: list[str], data: bytes, timeout: float | None) -> subprocess.CompletedProcess[bytes]:
+    """Run ``command`` on ``data``; on timeout (or any interruption) kill it and return at once.
+
+    The engine stays in the caller's process group, so Ctrl-C or a signal to the
+    group (a CI job's time limit) stops it too.
+    """
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        stdout, stderr = process.communicate(data, timeout=timeout)
+    except BaseException:  # TimeoutExpired, KeyboardInterrupt, ...: leave no engine running
+        process.kill()
+        process.wait()
+        # Not communicate(): a program the engine started (a wrapper script's child)
+        # may hold the pipes open for as long as it runs.  Closed, its next write fails.
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):  # e.g. unwritten input to a dead process
+                    stream.close()
+        raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def _has_font(program: str) -> bool:
@@ -184,25 +278,57 @@ def _format_for(path: Path, format: str | None) -> str:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part."""
-    # A temporary file in the same directory (os.replace is atomic only within one
-    # file system), created with mode 0o666 so the umask applies as for any new
-    # file; tempfile.mkstemp would leave the drawing readable by its owner only.
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part.
+
+    The data goes to a temporary file next to the target, which then replaces it
+    (:func:`os.replace`, atomic within one file system).  So:
+
+    * a symbolic link at ``path`` is followed: the file it points to is replaced
+      and the link stays a link;
+    * a file that exists keeps its permission bits (and, where the system allows
+      it, its owner and group); a new file gets 0o666 less the umask, as usual;
+    * the file is a new one on disk: other hard links to the old file keep the old
+      contents (the name ``path`` no longer shares them).
+    """
+    # realpath follows every symbolic link, also to a target that does not exist yet.
+    target = Path(os.path.realpath(path))
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        old: os.stat_result | None = os.stat(target)
+    except OSError:  # nothing there yet (or unreadable: os.replace reports the real problem)
+        old = None
+    # A short fixed-length name, so that any name valid for the target is valid here too.
+    temp = target.with_name(f".tgk-{secrets.token_hex(6)}.tmp")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if old is None else stat.S_IMODE(old.st_mode))
     except OSError as error:
         raise type(error)(error.errno, f"cannot write the drawing: {error.strerror}", str(path)) from None
     try:
         with os.fdopen(fd, "wb") as file:
+            if old is not None:
+                _keep_owner_and_mode(file.fileno(), temp, old)
             file.write(data)
-        os.replace(temp, path)
+        os.replace(temp, target)
     except OSError as error:
         os.unlink(temp)
         raise type(error)(error.errno, f"cannot write the drawing: {error.strerror}", str(path)) from None
     except BaseException:
         os.unlink(temp)
         raise
+
+
+def _keep_owner_and_mode(fd: int, temp: Path, old: os.stat_result) -> None:
+    """Give the new file ``old``'s owner and group (where allowed) and exactly its permission bits."""
+    if hasattr(os, "fchown"):
+        now = os.fstat(fd)
+        if (now.st_uid, now.st_gid) != (old.st_uid, old.st_gid):
+            # Only root may give a file away: otherwise the new file stays the writer's.
+            with contextlib.suppress(OSError):
+                os.fchown(fd, old.st_uid, old.st_gid)
+    # After chown, which may clear set-id bits; creating the file applied the umask to the bits.
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, stat.S_IMODE(old.st_mode))
+    else:
+        os.chmod(temp, stat.S_IMODE(old.st_mode))
 
 
 def render(
@@ -219,14 +345,19 @@ def render(
     lang: str = "en",
     style: str = "boxes",
     dpi: float = DEFAULT_DPI,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Path:
     """Draw the graph ending at ``root`` into the file ``path``; return the path written.
 
     The format (svg, png or pdf) comes from the file name's suffix unless
     ``format`` is given; a suffix that disagrees with ``format`` is a ValueError.
     The file is written atomically: a failed render leaves no half-written file.
-    ``engine`` forces a Graphviz program (see :func:`find_engine`); ``dpi`` is the
-    resolution of a png (default 144); the other options are those of
+    A symbolic link at ``path`` is followed and an existing file keeps its
+    permissions (see :func:`write_atomically`, also for hard links).
+    ``engine`` forces a Graphviz program (see :func:`find_engine`); the engine is
+    stopped after ``timeout`` seconds (default :data:`DEFAULT_TIMEOUT`, ``None``
+    for no limit) with :class:`EngineTimeoutError`; ``dpi`` is the resolution of
+    a png (default 144); the other options are those of
     :func:`~tinygrad_ko.to_dot` (``style="book"`` for the chapter's figures,
     ``lang="ko"`` for 값 / 기울기).
 
@@ -239,9 +370,10 @@ def render(
     """
     path = Path(path)
     chosen = _format_for(path, format)
+    _check_timeout(timeout, "render")
     write_atomically(path, draw(root, chosen, engine=engine, rankdir=rankdir, precision=precision,
                                 show_grad=show_grad, show_local=show_local, max_nodes=max_nodes, lang=lang,
-                                style=style, dpi=dpi))
+                                style=style, dpi=dpi, timeout=timeout))
     return path
 
 
@@ -258,6 +390,7 @@ def draw(
     lang: str = "en",
     style: str = "boxes",
     dpi: float = DEFAULT_DPI,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> bytes:
     """The drawing :func:`render` would write, as bytes (svg, png or pdf), without a file.
 
@@ -269,4 +402,4 @@ def draw(
         raise ValueError(f"cannot draw {format!r}; the formats are {', '.join(FORMATS)}")
     dot = to_dot(root, rankdir=rankdir, precision=precision, show_grad=show_grad, show_local=show_local,
                  max_nodes=max_nodes, lang=lang, style=style)
-    return run_engine(dot.source, format, engine, dpi=dpi)
+    return run_engine(dot.source, format, engine, dpi=dpi, timeout=timeout)

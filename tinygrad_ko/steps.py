@@ -22,6 +22,7 @@ import html
 import json
 import math
 import os
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +35,11 @@ from .explain import _MAX_EXPRESSION, _WORDS, Explanation, Lang, Step, explain
 from .graph import topological_order
 from .numerical import default_step
 from .ops import OPS
-from .render import run_engine, write_atomically
+from .render import DEFAULT_TIMEOUT, run_engine, write_atomically
 
 __all__ = ["MAX_STEP_NODES", "Frame", "StepsPage", "step_frames", "write_steps"]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 #: write_steps refuses graphs with more Value nodes than this: the page holds two
 #: frames per node, each one engine run, and a learner cannot step through more.
@@ -87,11 +90,13 @@ class Frame:
     svg: str
 
 
-def step_frames(root: Value, lang: Lang = "en", engine: str | None = None, style: str = "boxes") -> list[Frame]:
+def step_frames(root: Value, lang: Lang = "en", engine: str | None = None, style: str = "boxes", *,
+                timeout: float | None = DEFAULT_TIMEOUT) -> list[Frame]:
     """Draw every step of ``explain(root, lang)`` with a real Graphviz engine.
 
     ``engine`` forces a Graphviz program (see :func:`~tinygrad_ko.render.find_engine`);
-    ``style`` is that of :func:`~tinygrad_ko.to_dot` (``"book"``: the numbers on the edges).
+    ``style`` is that of :func:`~tinygrad_ko.to_dot` (``"book"``: the numbers on the edges);
+    each engine run is stopped after ``timeout`` seconds (see :func:`~tinygrad_ko.render.run_engine`).
     Raises ValueError for graphs of more than :data:`MAX_STEP_NODES` nodes.
     """
     explanation = explain(root, lang)  # checks root and lang
@@ -106,10 +111,10 @@ def step_frames(root: Value, lang: Lang = "en", engine: str | None = None, style
     # The ids to_dot gives: "v<i>" in topological order, "<id>_op" for a node's op circle.
     ids = {node: f"v{i}" for i, node in enumerate(order)}
     if style == "book":
-        return _book_frames(root, explanation, ids, lang, engine)
+        return _book_frames(root, explanation, ids, lang, engine, timeout)
 
     running = [_grads_after(explanation.backward[: k + 1]) for k in range(len(explanation.backward))]
-    layout = _layout(root, _widest(order, running), engine, lang)
+    layout = _layout(root, _widest(order, running), engine, lang, timeout)
 
     frames = []
     # Constants are never computed (explain gives them no step): drawn from the start.
@@ -118,15 +123,15 @@ def step_frames(root: Value, lang: Lang = "en", engine: str | None = None, style
         computed.add(step.node)
         source = _frame(root, ids, layout, step, lang=lang, show_grad=False, grads=None,
                         pending=[node for node in order if node not in computed])
-        frames.append(Frame(step, ids[step.node], _svg(run_engine(source, "svg", engine))))
+        frames.append(Frame(step, ids[step.node], _svg(run_engine(source, "svg", engine, timeout=timeout))))
     for step, grads in zip(explanation.backward, running, strict=True):
         source = _frame(root, ids, layout, step, lang=lang, show_grad=True, grads=grads, pending=())
-        frames.append(Frame(step, ids[step.node], _svg(run_engine(source, "svg", engine))))
+        frames.append(Frame(step, ids[step.node], _svg(run_engine(source, "svg", engine, timeout=timeout))))
     return frames
 
 
 def _book_frames(root: Value, explanation: Explanation, ids: dict[Value, str], lang: Lang,
-                 engine: str | None) -> list[Frame]:
+                 engine: str | None, timeout: float | None) -> list[Frame]:
     """The frames in the book's style.
 
     Every frame is the same drawing, with the final gradients, in which the numbers not
@@ -153,7 +158,7 @@ def _book_frames(root: Value, explanation: Explanation, ids: dict[Value, str], l
             dot.node(f"{ids[parent]}_op" if parent.op else ids[parent], _attributes={"class": "receiving"},
                      fontcolor=_RECEIVING["color"], **_RECEIVING)
         dot.node(current, _attributes={"class": "current"}, fontcolor=_CURRENT["color"], **_CURRENT)
-        frames.append(Frame(step, current, _svg(run_engine(dot.source, "svg", engine))))
+        frames.append(Frame(step, current, _svg(run_engine(dot.source, "svg", engine, timeout=timeout))))
     return frames
 
 
@@ -175,10 +180,14 @@ class StepsPage(type(Path())):  # type: ignore[misc]
 
 
 def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "en",
-                engine: str | None = None, style: str = "boxes") -> StepsPage:
+                engine: str | None = None, style: str = "boxes",
+                timeout: float | None = DEFAULT_TIMEOUT) -> StepsPage:
     """Write the step-through page of the graph ending at ``root`` to ``path`` (one HTML file).
 
     ``style="book"`` draws the frames in the book's style (see :func:`~tinygrad_ko.to_dot`).
+    ``engine`` and ``timeout`` (seconds per engine run) are those of
+    :func:`~tinygrad_ko.render.run_engine`; the file is written as by
+    :func:`~tinygrad_ko.render.write_atomically`.
     Returns the path as a :class:`StepsPage`: in Jupyter, the page shows inline.
 
     >>> import tempfile, pathlib
@@ -193,10 +202,12 @@ def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "en",
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"the step-through page is an HTML file: end the name in .html, got {str(path)!r}")
-    frames = step_frames(root, lang, engine, style)
+    frames = step_frames(root, lang, engine, style, timeout=timeout)
     # The book's style writes the numbers on the edges; the page edits the boxes' numbers only.
     live = _live(explain(root, lang), editable=style == "boxes")
-    write_atomically(path, _page(frames, lang, live).encode("utf-8"))
+    # A lone surrogate (e.g. a label decoded with surrogateescape) cannot be UTF-8:
+    # it becomes U+FFFD, the stand-in the drawings use for it (dot.label_text).
+    write_atomically(path, _SURROGATE.sub("\ufffd", _page(frames, lang, live)).encode("utf-8"))
     return StepsPage(path)
 
 
@@ -217,9 +228,9 @@ def _widest(order: list[Value], running: list[dict[Value, float]]) -> dict[Value
 
 
 def _layout(root: Value, grads: Mapping[Value, float], engine: str | None,
-            lang: Lang) -> dict[str, tuple[str, str, str]]:
+            lang: Lang, timeout: float | None) -> dict[str, tuple[str, str, str]]:
     """Position, width and height (Graphviz units) of every node, laid out once by the engine."""
-    laid_out = json.loads(run_engine(to_dot(root, grads=grads, lang=lang).source, "json", engine))
+    laid_out = json.loads(run_engine(to_dot(root, grads=grads, lang=lang).source, "json", engine, timeout=timeout))
     return {obj["name"]: (obj["pos"], obj["width"], obj["height"]) for obj in laid_out.get("objects", [])}
 
 
