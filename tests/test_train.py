@@ -190,3 +190,24 @@ def test_moons_recipe_is_micrograds_loss_and_learning_rate_schedule() -> None:
         total.backward()
         for p in params:
             p.data -= (1.0 - 0.9 * k / 4) * p.grad
+
+
+def test_training_pauses_the_cyclic_gc_only_while_it_runs_even_when_a_callback_fails() -> None:
+    import gc
+
+    seen: list[bool] = []
+    training.train("xor", steps=2, on_step=lambda *_: seen.append(gc.isenabled()))
+    assert seen == [False, False] and gc.isenabled()
+
+    def fail(*_: object) -> None:
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        training.train("xor", steps=2, on_step=fail)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        training.train("xor", steps=1)
+        assert not gc.isenabled()  # a caller's choice is left as it was
+    finally:
+        gc.enable()
