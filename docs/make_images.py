@@ -6,7 +6,6 @@
 
 Two kinds of image:
 
-<<<<<<< HEAD
 - **Checked** (``*.svg``): drawn by the embedded engine ``graphviz-pure``, which
   gives the same bytes on every machine, so tests/test_docs_images.py regenerates
   them and compares bytes with the committed files.  Text beyond ASCII (Hangul,
@@ -17,18 +16,8 @@ Two kinds of image:
   Graphviz with a CJK font, and screenshots come from Chromium; their bytes depend
   on the installed Graphviz, fonts and browser versions, so they are checked by
   looking at them.
-=======
-- **Checked** (``*.svg`` without Hangul): drawn by the embedded engine
-  ``graphviz-pure``, which gives the same bytes on every machine, so
-  tests/test_docs_images.py regenerates them and compares bytes with the
-  committed files.
-- **By eye** (``*.ko.png`` and the step-through screenshots): Korean labels need
-  the system Graphviz and a CJK font (the embedded engine has no Hangul glyphs),
-  and screenshots come from Chromium; their bytes depend on the installed
-  Graphviz, fonts and browser versions, so they are checked by looking at them.
   The training plots (``train-*.png``) are the ``tinygrad-ko train`` command's
   pictures, drawn by matplotlib with the NanumGothic font a pip package ships.
->>>>>>> d8c8391 (Benchmark W7 (micrograd's demo training, --only to select workloads); docs page 09-training (ko/en), API reference and README links; make_images draws the training plots)
 """
 
 from __future__ import annotations
