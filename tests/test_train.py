@@ -211,3 +211,11 @@ def test_training_pauses_the_cyclic_gc_only_while_it_runs_even_when_a_callback_f
         assert not gc.isenabled()  # a caller's choice is left as it was
     finally:
         gc.enable()
+
+
+def test_korean_errors_under_lang_ko(tmp_path: Path) -> None:
+    done = run("digits", "--hidden", "3,3", "--lang", "ko", cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert done.stderr.startswith("tinygrad-ko: 오류: digits는 은닉층이 하나인 책의 TwoLayerNet을 학습합니다")
+    done = run("moons", "-o", "moons.svg", "--lang", "ko", cwd=tmp_path)
+    assert done.returncode == 2 and "출력 파일 이름을 .png로 끝내세요" in done.stderr
