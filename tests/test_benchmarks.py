@@ -41,13 +41,9 @@ def test_quick_benchmark_writes_a_report_with_every_workload(tmp_path: Path) -> 
     assert "# old report" not in written and LAYOUT_START + kept == layout_section + "\n"
     for heading in ("W1 wide sum, N = 1,000", "W2 deep chain, 3,000 blocks", "W3 MLP 2→16→16→1 step",
                     "W4 random DAG", "W5 all n partial derivatives, n = 20", "Memory, W1 forward graph",
-<<<<<<< HEAD
                     "Chain y = y + 1.0, 10,000 op nodes", "W6 hessian, random DAG of 100 ops, 10 inputs",
-                    "- Python: ", "- Machine: "):
-=======
-                    "Chain y = y + 1.0, 10,000 op nodes", "- Python: ", "- Machine: ",
+                    "- Python: ", "- Machine: ",
                     "## W7: micrograd's demo training", "W7 demo training, 3 steps on 20 points"):
->>>>>>> 8ee36cf (Benchmark W7 (micrograd's demo training, --only to select workloads); docs page 09-training (ko/en), API reference and README links; make_images draws the training plots)
         assert heading in report
     assert "## Results with the cyclic GC disabled" in report
     # W7's engines all start from the same weights on the same data: they must end with the same accuracy.
