@@ -489,7 +489,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = _MESSAGES[lang]["timeout"].format(program=error.program, timeout=error.timeout)
             print(f"{PROG}: {words['error']}: {message}", file=sys.stderr)
             return 2
-        except (ValueError, TypeError, ArithmeticError, OSError, EngineError, EngineNotFoundError) as error:
         except (ValueError, TypeError, ArithmeticError, OSError, MissingDependencyError, EngineError,
                 EngineNotFoundError) as error:
             # One line even when the message quotes an engine's multi-line stderr.
