@@ -231,6 +231,38 @@ def write_training(out: Path) -> list[Path]:
     return [plot_run(runs[dataset], out / name, lang=lang) for name, (dataset, lang) in TRAINING.items()]
 
 
+#: Screenshots of the training page (moons, the command's default run): language -> file.
+#: Taken at step 20, with a point clicked, while the boundary is still bending.
+TRAINING_PAGES = {"train-page.en.png": "en", "train-page.ko.png": "ko"}
+
+
+def write_training_pages(out: Path) -> list[Path]:
+    """Record the moons run once and screenshot its training page in each language."""
+    from playwright.sync_api import sync_playwright
+
+    from tinygrad_ko.trainpage import record, write_training_page
+
+    recording = record("moons")
+    written = []
+    with tempfile.TemporaryDirectory() as work, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        for name, lang in TRAINING_PAGES.items():
+            page_file = write_training_page(recording, Path(work) / f"{lang}.html", lang=lang, engine=_system_dot())
+            page = browser.new_page(viewport={"width": 1000, "height": 900})
+            page.goto(page_file.as_uri())
+            page.locator("#position").fill("19")
+            box = page.locator("#boundary").bounding_box()
+            assert box is not None
+            page.mouse.click(box["x"] + 0.42 * box["width"], box["y"] + 0.5 * box["height"])
+            page.screenshot(path=str(out / name), full_page=True)
+            written.append(out / name)
+        browser.close()
+    return written
+
+
 def write(out: Path, checked_only: bool) -> list[Path]:
     """Write the images into ``out``; return the paths written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -252,6 +284,7 @@ def write(out: Path, checked_only: bool) -> list[Path]:
         _live_screenshot(lang, row, text, out / name)
         written.append(out / name)
     written += write_training(out)
+    written += write_training_pages(out)
     return written
 
 
