@@ -166,3 +166,16 @@ def test_the_page_is_for_2d_data() -> None:
     assert "moons, spiral, xor" in err and err.count("\n") == 1
     code, _, err = _command("train", "xor", "--steps", "2", "--page", "xor.svg")
     assert code == 2 and "end the name in .html" in err
+
+
+def test_a_diverging_runs_page_is_still_written(browser: Any, tmp_path: Path) -> None:
+    rec = record("xor", steps=3, hidden=(2,), seed=0)
+    rec.run.losses[-1] = float("inf")  # as a run with far too large a learning rate ends
+    rec.run.losses[-2] = float("nan")
+    page, errors, _ = _open(browser, write_training_page(rec, tmp_path / "inf.html"))
+    page.locator("#position").fill("2")
+    assert "loss inf" in page.inner_text("#now")
+    page.locator("#position").fill("1")
+    assert "loss nan" in page.inner_text("#now")
+    assert errors == []
+    page.close()

@@ -28,6 +28,7 @@ import base64
 import copy
 import html
 import json
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -187,6 +188,13 @@ def _drawing(model: Any, weights: list[float], point: Sequence[float], output_la
     return {"program": program, "outputs": drawn}
 
 
+def _number(x: float) -> float | str:
+    """A float for the page's JSON: finite numbers as themselves, others as text JavaScript's Number() reads."""
+    if math.isfinite(x):
+        return x
+    return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+
+
 def _floats(weights: list[list[float]]) -> str:
     """Snapshots as base64 of little-endian float64: exact, and about a third of JSON's size."""
     return base64.b64encode(np.asarray(weights, dtype="<f8").tobytes()).decode("ascii")
@@ -265,7 +273,7 @@ def write_training_page(recording: Recording, path: str | os.PathLike[str], *, l
         "classes": run.classes,
         "steps": recording.steps,
         "totalSteps": len(run.losses),
-        "losses": run.losses,
+        "losses": [_number(v) for v in run.losses],  # a run that diverges has inf or NaN losses
         "accuracies": run.accuracies,
         "model": model_program,
         "weights": _floats(recording.weights),
@@ -366,6 +374,7 @@ __RUNTIME__
 // Every op's forward and local derivatives, generated from the op table (tinygrad_ko/ops.py).
 const OPS_JS = __OPS__;
 const data = JSON.parse(document.getElementById("data").textContent);
+data.losses = data.losses.map((v) => (typeof v === "string" ? Number(v) : v));
 const words = JSON.parse(document.getElementById("words").textContent);
 const fill = (template, values) => template.replace(/\{(\w+)\}/g, (m, key) => values[key]);
 function floats(text, width) {
