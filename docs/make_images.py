@@ -2,6 +2,7 @@
 
     python docs/make_images.py            # every image
     python docs/make_images.py --checked  # only the byte-checked ones
+    python docs/make_images.py --training # only the training plots (matplotlib)
 
 Two kinds of image:
 
@@ -15,6 +16,8 @@ Two kinds of image:
   Graphviz with a CJK font, and screenshots come from Chromium; their bytes depend
   on the installed Graphviz, fonts and browser versions, so they are checked by
   looking at them.
+  The training plots (``train-*.png``) are the ``tinygrad-ko train`` command's
+  pictures, drawn by matplotlib with the NanumGothic font a pip package ships.
 """
 
 from __future__ import annotations
@@ -176,6 +179,25 @@ def _screenshot(lang: str, step: int, path: Path) -> None:
             browser.close()
 
 
+#: The train command's pictures: name -> (data set, language); the same runs as the command's defaults.
+TRAINING = {
+    "train-moons.en.png": ("moons", "en"),
+    "train-moons.ko.png": ("moons", "ko"),
+    "train-spiral.en.png": ("spiral", "en"),
+    "train-digits.en.png": ("digits", "en"),
+    "train-digits.ko.png": ("digits", "ko"),
+}
+
+
+def write_training(out: Path) -> list[Path]:
+    """Train each data set once (default recipe, seed 0) and write its plot in each language asked for."""
+    from tinygrad_ko.plots import plot_run
+    from tinygrad_ko.training import train
+
+    runs = {name: train(name) for name in dict.fromkeys(dataset for dataset, _ in TRAINING.values())}
+    return [plot_run(runs[dataset], out / name, lang=lang) for name, (dataset, lang) in TRAINING.items()]
+
+
 def write(out: Path, checked_only: bool) -> list[Path]:
     """Write the images into ``out``; return the paths written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -193,6 +215,7 @@ def write(out: Path, checked_only: bool) -> list[Path]:
     for name, (lang, step) in SCREENSHOTS.items():
         _screenshot(lang, step, out / name)
         written.append(out / name)
+    written += write_training(out)
     return written
 
 
@@ -200,8 +223,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=IMAGES, help="where to write (default: docs/images)")
     parser.add_argument("--checked", action="store_true", help="only the byte-checked images")
+    parser.add_argument("--training", action="store_true", help="only the training plots")
     args = parser.parse_args()
-    for path in write(args.out, args.checked):
+    if args.training:
+        args.out.mkdir(parents=True, exist_ok=True)
+    for path in write_training(args.out) if args.training else write(args.out, args.checked):
         print(path)
 
 
