@@ -79,6 +79,7 @@ _MESSAGES = {
                        "write the others as numbers",
         "no_names": "no names",
         "png": "train writes a PNG picture: the output file must end in .png, got {output!r}",
+        "html": "the training page is an HTML file: end the name in .html, got {page!r}",
     },
     "ko": {
         "assignment": "{text!r}은(는) 이름=값 꼴이 아닙니다 (예: x=3, 사과=100)",
@@ -97,6 +98,7 @@ _MESSAGES = {
                        "나머지는 수로 쓰세요",
         "no_names": "없음",
         "png": "train은 PNG 그림을 씁니다: 출력 파일 이름을 .png로 끝내세요 (받은 값 {output!r})",
+        "html": "학습 페이지는 HTML 파일입니다: 이름을 .html로 끝내세요 (받은 값 {page!r})",
     },
 }
 # Messages raised by the rest of the package, as a learner reads them under --lang ko:
@@ -373,6 +375,9 @@ def _add_train(commands: Any, lang: str) -> None:
     train.add_argument("--seed", type=_seed, default=0, help="seed for the data, the weights and the batches "
                                                               "(default: 0)")
     train.add_argument("--lang", choices=LANGS, default="en", help="language of the output and plot (default: en)")
+    train.add_argument("--page", metavar="FILE.html",
+                       help="also write a training page to watch it learn step by step (moons, spiral, xor): "
+                            "one HTML file, no network needed")
 
 
 _TRAIN_TEXT = {
@@ -392,13 +397,29 @@ def _train(args: argparse.Namespace) -> None:
         raise _CommandError(_MESSAGES[args.lang]["png"].format(output=output))
     # The bar goes to stderr; only when both streams are a terminal (not when output is piped or logged).
     progress = sys.stdout.isatty() and sys.stderr.isatty()
-    run = train(args.dataset, steps=args.steps, lr=args.lr, hidden=args.hidden, seed=args.seed, progress=progress)
+    recording = None
+    if args.page is not None:
+        from .trainpage import record, write_training_page
+
+        if not args.page.lower().endswith((".html", ".htm")):  # before training, not after
+            raise _CommandError(_MESSAGES[args.lang]["html"].format(page=args.page))
+        recording = record(args.dataset, steps=args.steps, lr=args.lr, hidden=args.hidden, seed=args.seed,
+                           progress=progress)
+        run = recording.run
+    else:
+        run = train(args.dataset, steps=args.steps, lr=args.lr, hidden=args.hidden, seed=args.seed,
+                    progress=progress)
     words = _TRAIN_TEXT[args.lang]
     print(describe(run, words["params"]))
     print(words["loss"].format(first=run.losses[0], last=run.losses[-1], steps=len(run.losses)))
     path = plot_run(run, output, lang=args.lang)
     print(words["wrote"].format(path=path))
-    print(words["accuracy"].format(train=run.train_accuracy, test=run.test_accuracy))
+    accuracy = words["accuracy"].format(train=run.train_accuracy, test=run.test_accuracy)
+    if recording is not None:
+        # The page shows the same last line the command prints.
+        page = write_training_page(recording, args.page, lang=args.lang, final_line=accuracy)
+        print(words["wrote"].format(path=page))
+    print(accuracy)
 
 
 def _run(args: argparse.Namespace) -> None:
