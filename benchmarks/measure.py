@@ -23,8 +23,9 @@ class Clock:
         self.phases: Phases = {}
 
     def lap(self, phase: str) -> None:
+        """End a phase; a phase lapped again (a loop's steps) adds up."""
         now = perf_counter()
-        self.phases[phase] = now - self.last
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - self.last
         self.last = now
 
 

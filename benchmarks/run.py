@@ -1,8 +1,9 @@
 """Benchmark tinygrad_ko against micrograd and PyTorch: ``python benchmarks/run.py``.
 
-Runs workloads W1–W6, the memory measurement of issue 5 and W8/W9 (vectorize, issue 12)
-with every engine in this one process (PyTorch where it is importable), prints a Markdown
-report and writes it to ``benchmarks/RESULTS.md`` with the W5 plot ``benchmarks/w5.svg`` next to it.
+Runs workloads W1–W6, the memory measurement of issue 5, W7 (micrograd's demo
+training, issue 10) and W8/W9 (vectorize, issue 12) with every engine in this one
+process (PyTorch where it is importable), prints a Markdown report and writes it to
+``benchmarks/RESULTS.md`` with the W5 plot ``benchmarks/w5.svg`` next to it.
 ``--workloads W6`` (a comma-separated list) runs only those and writes files only with ``--out``.
 ``--quick`` runs every workload at reduced sizes (seconds, for CI and for
 checking the harness; it judges no target and writes files only with ``--out``).
@@ -51,6 +52,9 @@ class Sizes:
     reps: int
     slow_reps: int  # W5 at its largest n, W2 and the million-node chain
     warmup: int
+    w7_points: int = 100
+    w7_steps: int = 100
+    w7_reps: int = 2  # a whole training run each (micrograd: over a minute); no warm-up needed
     w8: int = 10_000
     w9: tuple[int, int] = (100, 1_000_000)
 
@@ -59,7 +63,7 @@ FULL = Sizes(w1=(10_000, 100_000), w2=(100_000, 300_000), w3_points=100, w4_ops=
              w5=(10, 30, 100, 300, 1000), w6_ops=1000, memory=100_000, chain=1_000_000, reps=5, slow_reps=3, warmup=1)
 QUICK = Sizes(w1=(1000, 3000), w2=(1000, 3000), w3_points=10, w4_ops=2000,
               w5=(5, 10, 20), w6_ops=100, memory=1000, chain=10_000, reps=2, slow_reps=2, warmup=1,
-              w8=200, w9=(20, 5000))
+              w7_points=20, w7_steps=3, w7_reps=1, w8=200, w9=(20, 5000))
 
 
 #: One run's timings for our engine, the peer and PyTorch (None when it is not importable).
@@ -238,6 +242,29 @@ class Bench:
         )
         return rows
 
+    def w7(self) -> list[Row]:
+        """micrograd's demo training: each engine's own nn where it has one, the same data and start."""
+        sizes = self.sizes
+        data = w.w7_data(sizes.w7_points)
+        kits = {"ours": w.tinygrad_ko_demo_kit(),
+                "peer": w.micrograd_demo_kit() if self.peer.recursive_backward else w.scalar_demo_kit(self.peer.value)}
+        if self.torch:
+            kits["torch"] = w.scalar_demo_kit(self.torch.value)
+        accuracy: dict[str, dict[str, float]] = {key: {} for key in kits}
+        runs = {key: partial(w.w7_demo_training, kit, data, sizes.w7_steps, accuracy[key]) for key, kit in kits.items()}
+        with recursion_limit(DEEP):
+            result = alternate(runs, reps=sizes.w7_reps, warmup=0, gc_enabled=True)
+        timings = (result["ours"], result["peer"], result.get("torch"))
+        name = f"W7 demo training, {sizes.w7_steps} steps on {sizes.w7_points} points"
+        rows = self.phase_rows(name, timings, ("forward", "backward", "update"), "s", ops=0)
+
+        def cell(key: str) -> str:
+            return f"{accuracy[key]['train']:.1%} / {accuracy[key]['test']:.1%}" if key in accuracy else "not run"
+
+        rows.append(Row(name, f"final accuracy, train / test ({len(data.y_test)} held-out points)",
+                        cell("ours"), cell("peer"), "—", cell("torch")))
+        self.faster(f"W7: micrograd's demo training ({sizes.w7_steps} steps) at least 8× faster",
+                    result["peer"].median() / result["ours"].median(), 8.0)
     def w8_w9(self, sizes: Sequence[int], scalar_up_to: int) -> list[Row]:
         """vectorize's f.backward over n samples against the scalar engine's loop and PyTorch on 1-D tensors.
 
@@ -394,6 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     default_rows += [*(bench.memory() if "memory" in selected else []), *(bench.chain() if "chain" in selected else [])]
     w5_rows = bench.w5_rows() if "W5" in selected else []
     w6_rows = bench.w6_rows() if "W6" in selected else []
+    w7_rows = bench.w7() if "W7" in selected else []
     w8_sizes = [*((sizes.w8,) if "W8" in selected else ()), *(sizes.w9 if "W9" in selected else ())]
     w8_rows = bench.w8_w9(sorted(w8_sizes), scalar_up_to=sizes.w8) if w8_sizes else []
     off_rows = [row for name, workload in measured.items() if name in selected for row in workload(False)]
@@ -402,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     versions = {ours.name: ours.version, peer.name: peer.version, "PyTorch": torch.version if torch else "absent"}
     if not args.no_plot:
         versions["matplotlib"] = importlib.metadata.version("matplotlib")
-    text = render(bench, default_rows, off_rows, w5_rows, w6_rows, w8_rows, versions, args, load_before,
+    text = render(bench, default_rows, off_rows, w5_rows, w6_rows, w7_rows, w8_rows, versions, args, load_before,
                   load_after)
     print(text)
     if out is not None:
@@ -424,11 +452,11 @@ def kept_sections(path: Path) -> str:
     return "\n" + text[start:end + len(END)] + "\n"
 
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W8", "W9", "memory", "chain")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "memory", "chain")
 
 
 def _workloads(text: str) -> tuple[str, ...]:
-    """``--workloads``: a comma-separated selection of :data:`WORKLOADS` (case-insensitive for W1..W9)."""
+    """``--workloads``: a comma-separated selection of :data:`WORKLOADS` (case-insensitive)."""
     names = {name.lower(): name for name in WORKLOADS}
     chosen = []
     for part in filter(None, (p.strip() for p in text.split(","))):
@@ -441,8 +469,8 @@ def _workloads(text: str) -> tuple[str, ...]:
 
 
 def render(bench: Bench, default_rows: list[Row], off_rows: list[Row], w5_rows: list[Row], w6_rows: list[Row],
-           w8_rows: list[Row], versions: dict[str, str], args: argparse.Namespace, load_before: str,
-           load_after: str) -> str:
+           w7_rows: list[Row], w8_rows: list[Row], versions: dict[str, str], args: argparse.Namespace,
+           load_before: str, load_after: str) -> str:
     ours, peer = bench.ours.name, bench.peer.name
     torch = bench.torch.name if bench.torch else None
     torch_columns = (torch, f"{ours} speed-up ({torch} time / {ours} time)") if torch else None
@@ -450,7 +478,7 @@ def render(bench: Bench, default_rows: list[Row], off_rows: list[Row], w5_rows: 
     lines = [
         f"# Benchmarks: {ours} against {peer}{f' and {torch}' if torch else ''}",
         "",
-        "Regenerate with `pip install \".[bench]\" && python benchmarks/run.py` (a few minutes); "
+        "Regenerate with `pip install \".[bench]\" && python benchmarks/run.py` (a quarter of an hour or more); "
         "this file and `w5.svg` are written by that command.",
         "",
         *machine(versions),
@@ -501,6 +529,12 @@ def render(bench: Bench, default_rows: list[Row], off_rows: list[Row], w5_rows: 
         ]
     if not args.no_plot and w5_rows:
         lines += ["![W5 log-log plot: seconds against n for each method](w5.svg)", ""]
+    if w7_rows:
+        lines += [
+            "## W7: micrograd's demo training (default GC)", "",
+            f"Each cell is one whole training run ({bench.sizes.w7_reps} runs per engine, alternating, no warm-up).",
+            "", table(w7_rows, *columns), "",
+        ]
     if w8_rows:
         w8_torch = (f"{torch} eager, 1-D float64 tensors", f"vectorize speed-up ({torch} time / vectorize time)")
         lines += [
@@ -531,6 +565,14 @@ NOTES = [
     "forward pass is O(n) and numerical differentiation (2n forward passes) O(n²).",
     "Memory counts what the graph built by W1's forward pass holds (nodes, their floats and, for "
     "micrograd, their closures and sets), divided by the 2N op nodes; the 2N leaves are made before counting.",
+    "W7 replays micrograd's demo notebook: an MLP 2→16→16→1 (ReLU) trained with full-batch steps (100 on its "
+    "100 points in a full run) on the training points of `tinygrad-ko train moons`, with hinge loss + "
+    "1e-4·L2 and SGD at lr 1.0 − 0.9·k/steps, every engine from the same initial weights (micrograd's "
+    "uniform(-1, 1), biases 0). Each engine runs its own code for it: micrograd its `nn.MLP` and the "
+    "notebook's loss and update; tinygrad_ko its `nn.MLP`, `nn.hinge` and `optim.SGD` (what the train "
+    "command runs, at the default cyclic GC here); PyTorch micrograd's nn written over its 0-d tensors. The "
+    "timed loop includes building each step's graph, backward and the update; the final accuracy is measured "
+    "afterwards on the training points and on the 100 held-out points.",
     "W8/W9 run micrograd's demo MLP 2→16→16→1 (relu) written with scalar weights (`b + w1·x1 + ...`, 640 ops) "
     "on n points of [-2, 2]². vectorize traces it once (the trace row) and each repetition reuses the program "
     "(its arrays are made at the first call, in the warm-up); the scalar loop builds a graph and calls "

@@ -14,6 +14,7 @@ import random
 import tracemalloc
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from measure import Clock
@@ -398,6 +399,149 @@ def memory_per_op_node(V: Any, n: int) -> float:
     del acc
     return held / (2 * n)
 
+
+
+# -- W7: micrograd's demo training -------------------------------------------------------
+
+#: The demo network: 2 inputs, two hidden layers of 16 ReLU neurons, one linear output.
+W7_SIZES = (2, 16, 16, 1)
+#: micrograd's demo: L2 regularisation strength.
+W7_ALPHA = 1e-4
+
+
+@dataclass(frozen=True)
+class W7Data:
+    """The moons data of ``tinygrad-ko train moons`` (labels -1/+1) and the demo's initial weights."""
+
+    x_train: list[list[float]]
+    y_train: list[float]
+    x_test: list[list[float]]
+    y_test: list[float]
+    weights: list[float]  # micrograd's parameter order: per neuron its weights, then its bias
+
+
+def w7_data(points: int, seed: int = 0) -> W7Data:
+    """The train command's moons split (``tinygrad_ko.training.data``), the first ``points`` training points.
+
+    The initial weights are micrograd's initialisation (uniform on [-1, 1], biases 0)
+    from a fixed seed, so every engine starts from the same network.
+    """
+    from tinygrad_ko import training
+
+    (x_train, t_train), (x_test, t_test) = training.data("moons", seed)
+    rng = random.Random(seed)
+    weights = [value for nin, nout in itertools.pairwise(W7_SIZES) for _ in range(nout)
+               for value in (*(rng.uniform(-1.0, 1.0) for _ in range(nin)), 0.0)]
+    return W7Data(x_train[:points].tolist(), (2.0 * t_train[:points] - 1.0).tolist(),
+                  x_test.tolist(), (2.0 * t_test - 1.0).tolist(), weights)
+
+
+@dataclass
+class DemoKit:
+    """One engine's way of running the demo: the model, its inputs, its loss and its update."""
+
+    model: Callable[[Any], Any]
+    params: list[Any]
+    inputs: Callable[[list[float]], Any]  # one data row as the model takes it
+    loss: Callable[[list[Any], list[float]], Any]
+    zero_grad: Callable[[], None]
+    update: Callable[[float], None]  # one SGD step with this learning rate
+
+
+def w7_demo_training(kit: DemoKit, data: W7Data, steps: int, accuracy: dict[str, float]) -> Clock:
+    """W7: micrograd's demo loop, ``steps`` full-batch steps of hinge + L2 loss with lr 1.0 − 0.9·k/steps.
+
+    The final accuracies on the training and the held-out points are left in
+    ``accuracy`` (computed after the clock stops).
+    """
+    for p, w in zip(kit.params, data.weights, strict=True):
+        p.data = w
+    xs = [kit.inputs(row) for row in data.x_train]
+    clock = Clock()
+    for k in range(steps):
+        scores = [kit.model(x) for x in xs]
+        loss = kit.loss(scores, data.y_train)
+        clock.lap("forward")
+        kit.zero_grad()
+        loss.backward()
+        clock.lap("backward")
+        kit.update(1.0 - 0.9 * k / steps)
+        clock.lap("update")
+        del scores, loss  # the same for every engine: the step's graph is garbage from here
+    for name, rows, labels in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
+        right = sum((kit.model(kit.inputs(row)).data > 0) == (y > 0) for row, y in zip(rows, labels, strict=True))
+        accuracy[name] = right / len(labels)
+    return clock
+
+
+def micrograd_demo_kit() -> DemoKit:
+    """micrograd's own ``nn.MLP`` and the demo notebook's loss and update, as written there."""
+    from micrograd.engine import Value  # type: ignore[import-untyped]
+    from micrograd.nn import MLP  # type: ignore[import-untyped]
+
+    model = MLP(W7_SIZES[0], list(W7_SIZES[1:]))
+    params = model.parameters()
+
+    def loss(scores: list[Any], ys: list[float]) -> Any:
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(ys, scores, strict=True)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = W7_ALPHA * sum(p * p for p in params)
+        return data_loss + reg_loss
+
+    def update(lr: float) -> None:
+        for p in params:
+            p.data -= lr * p.grad
+
+    return DemoKit(model, params, lambda row: list(map(Value, row)), loss, model.zero_grad, update)
+
+
+def tinygrad_ko_demo_kit() -> DemoKit:
+    """tinygrad_ko's ``nn.MLP``, ``nn.hinge`` and ``optim.SGD``: what ``tinygrad-ko train moons`` runs."""
+    from tinygrad_ko import nn, optim
+
+    model = nn.MLP(W7_SIZES[0], list(W7_SIZES[1:]), seed=0)
+    params = model.parameters()
+    sgd = optim.SGD(params, lr=1.0)
+
+    def loss(scores: list[Any], ys: list[float]) -> Any:
+        reg = params[0] * params[0]
+        for p in params[1:]:
+            reg = reg + p * p
+        return nn.hinge(scores, ys) + W7_ALPHA * reg
+
+    def update(lr: float) -> None:
+        sgd.lr = lr
+        sgd.step()
+
+    return DemoKit(model, params, lambda row: row, loss, sgd.zero_grad, update)
+
+
+def scalar_demo_kit(V: Any) -> DemoKit:
+    """micrograd's nn (Neuron, Layer, MLP) written over any Value class: for PyTorch's 0-d tensors."""
+    layers = [[([V(0.0) for _ in range(nin)], V(0.0)) for _ in range(nout)]
+              for nin, nout in itertools.pairwise(W7_SIZES)]
+    params = [p for layer in layers for ws, b in layer for p in (*ws, b)]
+    last = len(layers) - 1
+
+    def model(x: list[Any]) -> Any:
+        for k, layer in enumerate(layers):
+            outs = [sum((w * xi for w, xi in zip(ws, x, strict=True)), b) for ws, b in layer]
+            x = [o.relu() for o in outs] if k < last else outs
+        return x[0]
+
+    def loss(scores: list[Any], ys: list[float]) -> Any:
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(ys, scores, strict=True)]
+        return sum(losses) * (1.0 / len(losses)) + W7_ALPHA * sum(p * p for p in params)
+
+    def zero_grad() -> None:
+        for p in params:
+            p.grad = 0.0
+
+    def update(lr: float) -> None:
+        for p in params:
+            p.data -= lr * p.grad
+
+    return DemoKit(model, params, lambda row: row, loss, zero_grad, update)
 
 
 # -- W8/W9: vectorize() against the scalar engine's loop and PyTorch on 1-D tensors -------------

@@ -2,6 +2,7 @@
 
     python docs/make_images.py            # every image
     python docs/make_images.py --checked  # only the byte-checked ones
+    python docs/make_images.py --training # only the training plots (matplotlib)
 
 Two kinds of image:
 
@@ -15,6 +16,8 @@ Two kinds of image:
   Graphviz with a CJK font, and screenshots come from Chromium; their bytes depend
   on the installed Graphviz, fonts and browser versions, so they are checked by
   looking at them.
+  The training plots (``train-*.png``) are the ``tinygrad-ko train`` command's
+  pictures, drawn by matplotlib with the NanumGothic font a pip package ships.
 """
 
 from __future__ import annotations
@@ -176,6 +179,90 @@ def _screenshot(lang: str, step: int, path: Path) -> None:
             browser.close()
 
 
+def _kink_graph(lang: str) -> Value:
+    """A ReLU neuron plus a skip: relu(x·w + b) + x, drawn on the page where the learner edits b."""
+    names = {"ko": ("입력 x", "가중치 w", "편향 b"), "en": ("x", "w", "b")}[lang]
+    x, w, b = Value(2.0, label=names[0]), Value(-1.0, label=names[1]), Value(3.0, label=names[2])
+    z = (x * w + b).relu() + x
+    z.label = "z"
+    return z
+
+
+#: Screenshots of the step page after a learner edits an input: (language, input row, text typed).
+#: b = 2 puts relu's input exactly at its kink (2·(-1) + 2 = 0), where backprop and the
+#: numerical slope disagree.
+LIVE_SCREENSHOTS = {"nudge.ko.png": ("ko", 2, "2"), "nudge.en.png": ("en", 2, "2")}
+
+
+def _live_screenshot(lang: str, row: int, text: str, path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as work:
+        page_file = write_steps(_kink_graph(lang), Path(work) / "nudge.html", lang=lang, engine=_system_dot())
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync", "--no-first-run"])
+            page = browser.new_page(viewport={"width": 900, "height": 760})
+            page.goto(page_file.as_uri())
+            page.keyboard.press("End")  # the last backward step: every gradient drawn
+            page.locator("#leaves input[type=text]").nth(row).fill(text)
+            page.screenshot(path=str(path), full_page=True)
+            browser.close()
+
+
+#: The train command's pictures: name -> (data set, language); the same runs as the command's defaults.
+TRAINING = {
+    "train-moons.en.png": ("moons", "en"),
+    "train-moons.ko.png": ("moons", "ko"),
+    "train-spiral.en.png": ("spiral", "en"),
+    "train-digits.en.png": ("digits", "en"),
+    "train-digits.ko.png": ("digits", "ko"),
+}
+
+
+def write_training(out: Path) -> list[Path]:
+    """Train each data set once (default recipe, seed 0) and write its plot in each language asked for."""
+    from tinygrad_ko.plots import plot_run
+    from tinygrad_ko.training import train
+
+    runs = {name: train(name) for name in dict.fromkeys(dataset for dataset, _ in TRAINING.values())}
+    return [plot_run(runs[dataset], out / name, lang=lang) for name, (dataset, lang) in TRAINING.items()]
+
+
+#: Screenshots of the training page (moons, the command's default run): language -> file.
+#: Taken at step 20, with a point clicked, while the boundary is still bending.
+TRAINING_PAGES = {"train-page.en.png": "en", "train-page.ko.png": "ko"}
+
+
+def write_training_pages(out: Path) -> list[Path]:
+    """Record the moons run once and screenshot its training page in each language."""
+    from playwright.sync_api import sync_playwright
+
+    from tinygrad_ko.trainpage import record, write_training_page
+
+    recording = record("moons")
+    written = []
+    with tempfile.TemporaryDirectory() as work, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        for name, lang in TRAINING_PAGES.items():
+            page_file = write_training_page(recording, Path(work) / f"{lang}.html", lang=lang, engine=_system_dot())
+            page = browser.new_page(viewport={"width": 1000, "height": 900})
+            page.goto(page_file.as_uri())
+            page.locator("#position").fill("19")
+            box = page.locator("#boundary").bounding_box()
+            assert box is not None
+            page.mouse.click(box["x"] + 0.42 * box["width"], box["y"] + 0.5 * box["height"])
+            page.screenshot(path=str(out / name), full_page=True)
+            written.append(out / name)
+        browser.close()
+    return written
+
+
 def write(out: Path, checked_only: bool) -> list[Path]:
     """Write the images into ``out``; return the paths written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -193,6 +280,11 @@ def write(out: Path, checked_only: bool) -> list[Path]:
     for name, (lang, step) in SCREENSHOTS.items():
         _screenshot(lang, step, out / name)
         written.append(out / name)
+    for name, (lang, row, text) in LIVE_SCREENSHOTS.items():
+        _live_screenshot(lang, row, text, out / name)
+        written.append(out / name)
+    written += write_training(out)
+    written += write_training_pages(out)
     return written
 
 
@@ -200,8 +292,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=IMAGES, help="where to write (default: docs/images)")
     parser.add_argument("--checked", action="store_true", help="only the byte-checked images")
+    parser.add_argument("--training", action="store_true", help="only the training plots")
     args = parser.parse_args()
-    for path in write(args.out, args.checked):
+    if args.training:
+        args.out.mkdir(parents=True, exist_ok=True)
+    for path in write_training(args.out) if args.training else write(args.out, args.checked):
         print(path)
 
 

@@ -43,12 +43,17 @@ def test_quick_benchmark_writes_a_report_with_every_workload(tmp_path: Path) -> 
                     "W4 random DAG", "W5 all n partial derivatives, n = 20", "Memory, W1 forward graph",
                     "Chain y = y + 1.0, 10,000 op nodes", "W6 hessian, random DAG of 100 ops, 10 inputs",
                     "- Python: ", "- Machine: ",
+                    "## W7: micrograd's demo training", "W7 demo training, 3 steps on 20 points",
                     "## W8/W9: vectorize() over a batch", "W8 MLP 2→16→16→1, n = 200 samples",
                     "W9 MLP 2→16→16→1, n = 20 samples", "W9 MLP 2→16→16→1, n = 5,000 samples",
                     "memory peak of one f.backward on a fresh program",
                     "peak resident memory one call adds (max RSS, fresh process)"):
         assert heading in report
     assert "## Results with the cyclic GC disabled" in report
+    # W7's engines all start from the same weights on the same data: they must end with the same accuracy.
+    w7_accuracy = next(row for row in report.splitlines() if row.startswith("| W7") and "final accuracy" in row)
+    cells = [cell.strip() for cell in w7_accuracy.strip("|").split("|")]
+    assert "%" in cells[2] and cells[2] == cells[3]
     assert not (tmp_path / "w5.svg").exists()  # --no-plot
     if importable("torch"):
         assert "| PyTorch | tinygrad_ko speed-up (PyTorch time / tinygrad_ko time) |" in report

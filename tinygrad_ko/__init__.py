@@ -9,12 +9,13 @@ learning backpropagation (오차역전파법).
 (715.0000000000001, 2.2, 110.00000000000001, 650.0)
 """
 
+from . import datasets, nn, optim
 from .dot import to_dot
 from .engine import Value, is_grad_enabled, no_grad
 from .explain import Explanation, Step, explain
 from .functional import grad, hessian
 from .graph import reachable, topological_order, zero_grad
-from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
+from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss, TwoLayerNet
 from .numerical import gradcheck, gradgradcheck, numerical_diff, numerical_grad
 from .ops import OPS, Op
 from .render import render
@@ -32,16 +33,20 @@ __all__ = [
     "Sigmoid",
     "SoftmaxWithLoss",
     "Step",
+    "TwoLayerNet",
     "Value",
+    "datasets",
     "explain",
     "grad",
     "gradcheck",
     "gradgradcheck",
     "hessian",
     "is_grad_enabled",
+    "nn",
     "no_grad",
     "numerical_diff",
     "numerical_grad",
+    "optim",
     "reachable",
     "render",
     "to_dot",

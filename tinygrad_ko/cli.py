@@ -7,7 +7,9 @@ write the drawing.  ``graph --order N`` chooses what is drawn: 0 the function
 alone (forward only), 1 (the default) the function with its first derivatives
 as grads, N >= 2 the graph of the N-th derivative (고차 미분) itself, made by
 ``grad(..., create_graph=True)`` and backpropagated so that it too shows data
-and grad on every node.  A user's mistake is one line on stderr and exit code 2.
+and grad on every node.  ``tinygrad-ko train {moons,spiral,xor,digits}`` trains a
+network (:mod:`tinygrad_ko.training`) and plots it (:mod:`tinygrad_ko.plots`).
+A user's mistake is one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from .datasets import MissingDependencyError
 from .dot import MAX_NODES, STYLES, format_number, is_constant, label_text
 from .engine import Value
 from .examples import LANGS, apple_orange
@@ -75,6 +78,8 @@ _MESSAGES = {
         "order_names": "--order {order} differentiates with respect to one name, and EXPR has {names}: "
                        "write the others as numbers",
         "no_names": "no names",
+        "png": "train writes a PNG picture: the output file must end in .png, got {output!r}",
+        "html": "the training page is an HTML file: end the name in .html, got {page!r}",
     },
     "ko": {
         "assignment": "{text!r}은(는) 이름=값 꼴이 아닙니다 (예: x=3, 사과=100)",
@@ -92,6 +97,8 @@ _MESSAGES = {
         "order_names": "--order {order}는 이름 하나에 대해 미분합니다. 식의 이름: {names}. "
                        "나머지는 수로 쓰세요",
         "no_names": "없음",
+        "png": "train은 PNG 그림을 씁니다: 출력 파일 이름을 .png로 끝내세요 (받은 값 {output!r})",
+        "html": "학습 페이지는 HTML 파일입니다: 이름을 .html로 끝내세요 (받은 값 {page!r})",
     },
 }
 # Messages raised by the rest of the package, as a learner reads them under --lang ko:
@@ -128,6 +135,10 @@ _KOREAN = [
      "{order}차 미분의 계산 그래프는 노드가 이미 {n}개라 그리기에 너무 큽니다: --order {lower} 이하를 고르세요"),
     (r"this graph has (?P<n>[\d,]+) Value nodes, more than max_nodes.*",
      "이 그래프는 노드가 {n}개라 그리기에 너무 큽니다: 더 작은 그래프를 그리세요"),
+    (r"digits\(\) reads the data set that scikit-learn ships, and scikit-learn is not installed: (?P<pip>.+)",
+     "digits()는 scikit-learn 패키지에 들어 있는 데이터를 읽는데 scikit-learn이 설치되어 있지 않습니다: {pip}"),
+    (r"digits trains the book's TwoLayerNet, which has one hidden layer: .*, got (?P<got>.+)",
+     "digits는 은닉층이 하나인 책의 TwoLayerNet을 학습합니다: 크기를 하나만 주세요 (예: --hidden 50), 받은 값 {got}"),
 ]
 
 
@@ -265,7 +276,7 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
                      description="Draw a computational graph (계산 그래프) with every forward value "
                      f"and gradient. The Graphviz engine is the system dot, else graphviz-pure; "
                      f"set {ENGINE_ENV_VAR} to choose another.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{demo,graph}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{demo,graph,train}")
     formats = "/".join(FORMATS)
     demo = commands.add_parser("demo", lang=lang, help="the chapter's apple/orange example (사과와 귤)",
                                description="Draw the chapter's apple/orange example, forward and backward.")
@@ -300,10 +311,121 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
         command.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                              help=f"stop the Graphviz engine after SECONDS per drawing (default: {DEFAULT_TIMEOUT:g}; "
                                   f"0: no limit)")
+    _add_train(commands, lang)
     return parser
 
 
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
+    return n
+
+
+def _seed(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}")
+    return n
+
+
+def _learning_rate(text: str) -> float:
+    try:
+        lr = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
+    if not 0.0 < lr < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
+    return lr
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be layer sizes separated by commas, e.g. 16,16; got {text!r}") from None
+    if any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError(f"layer sizes must be positive, got {text!r}")
+    return sizes
+
+
+def _add_train(commands: Any, lang: str) -> None:
+    from .training import DATASETS, RECIPES
+
+    defaults = "; ".join(f"{name}: {r.steps} steps, lr {r.lr:g}, hidden {','.join(map(str, r.hidden))}"
+                         for name, r in RECIPES.items())
+    train = commands.add_parser(
+        "train", lang=lang, help="train a network and plot it, e.g. train moons -o moons.png",
+        description="Train a network with backpropagation and write one PNG: the decision boundary and the data "
+                    "(moons, spiral, xor) or test digits with their predictions (digits), beside the loss and "
+                    f"accuracy curves. The last line printed is the final accuracy. Defaults: {defaults}.")
+    train.add_argument("dataset", choices=DATASETS, metavar="{" + ",".join(DATASETS) + "}",
+                       help="moons (micrograd's demo), spiral (DeZero's), xor, or digits (the book's TwoLayerNet)")
+    train.add_argument("-o", "--output", metavar="FILE.png", help="the picture to write (default: DATASET.png)")
+    train.add_argument("--steps", type=_positive_int, help="training steps (default: per data set, above)")
+    train.add_argument("--lr", type=_learning_rate, help="learning rate (moons: the first step's; default above)")
+    train.add_argument("--hidden", type=_hidden, metavar="16,16",
+                       help="hidden layer sizes, comma-separated (digits: one size)")
+    train.add_argument("--seed", type=_seed, default=0, help="seed for the data, the weights and the batches "
+                                                              "(default: 0)")
+    train.add_argument("--lang", choices=LANGS, default="en", help="language of the output and plot (default: en)")
+    train.add_argument("--page", metavar="FILE.html",
+                       help="also write a training page to watch it learn step by step (moons, spiral, xor): "
+                            "one HTML file, no network needed")
+
+
+_TRAIN_TEXT = {
+    "en": {"params": "{n} parameters", "loss": "loss: {first:.4f} → {last:.4f} after {steps} steps",
+           "wrote": "wrote {path}", "accuracy": "accuracy: train {train:.1%}, test {test:.1%}"},
+    "ko": {"params": "매개변수 {n}개", "loss": "손실: {first:.4f} → {last:.4f} ({steps}번 반복 후)",
+           "wrote": "{path} 파일을 만들었습니다", "accuracy": "정확도: 훈련 {train:.1%}, 시험 {test:.1%}"},
+}
+
+
+def _train(args: argparse.Namespace) -> None:
+    from .plots import plot_run
+    from .training import describe, train
+
+    output = args.output or f"{args.dataset}.png"
+    if not output.lower().endswith(".png"):
+        raise _CommandError(_MESSAGES[args.lang]["png"].format(output=output))
+    # The bar goes to stderr; only when both streams are a terminal (not when output is piped or logged).
+    progress = sys.stdout.isatty() and sys.stderr.isatty()
+    recording = None
+    if args.page is not None:
+        from .trainpage import record, write_training_page
+
+        if not args.page.lower().endswith((".html", ".htm")):  # before training, not after
+            raise _CommandError(_MESSAGES[args.lang]["html"].format(page=args.page))
+        recording = record(args.dataset, steps=args.steps, lr=args.lr, hidden=args.hidden, seed=args.seed,
+                           progress=progress)
+        run = recording.run
+    else:
+        run = train(args.dataset, steps=args.steps, lr=args.lr, hidden=args.hidden, seed=args.seed,
+                    progress=progress)
+    words = _TRAIN_TEXT[args.lang]
+    print(describe(run, words["params"]))
+    print(words["loss"].format(first=run.losses[0], last=run.losses[-1], steps=len(run.losses)))
+    path = plot_run(run, output, lang=args.lang)
+    print(words["wrote"].format(path=path))
+    accuracy = words["accuracy"].format(train=run.train_accuracy, test=run.test_accuracy)
+    if recording is not None:
+        # The page shows the same last line the command prints.
+        page = write_training_page(recording, args.page, lang=args.lang, final_line=accuracy)
+        print(words["wrote"].format(path=page))
+    print(accuracy)
+
+
 def _run(args: argparse.Namespace) -> None:
+    if args.command == "train":
+        _train(args)
+        return
     lang = args.lang
     if args.no_draw and args.output is not None:
         raise _CommandError(_MESSAGES[lang]["no_draw"])
@@ -388,7 +510,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = _MESSAGES[lang]["timeout"].format(program=error.program, timeout=error.timeout)
             print(f"{PROG}: {words['error']}: {message}", file=sys.stderr)
             return 2
-        except (ValueError, TypeError, ArithmeticError, OSError, EngineError, EngineNotFoundError) as error:
+        except (ValueError, TypeError, ArithmeticError, OSError, MissingDependencyError, EngineError,
+                EngineNotFoundError) as error:
             # One line even when the message quotes an engine's multi-line stderr.
             message = "; ".join(str(error).splitlines())
             if not isinstance(error, _CommandError):

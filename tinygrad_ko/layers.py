@@ -43,7 +43,7 @@ import numpy.typing as npt
 
 from . import ops
 
-__all__ = ["AddLayer", "Affine", "MulLayer", "Relu", "Sigmoid", "SoftmaxWithLoss"]
+__all__ = ["AddLayer", "Affine", "MulLayer", "Relu", "Sigmoid", "SoftmaxWithLoss", "TwoLayerNet"]
 
 #: What a layer accepts: a Python number, a numpy scalar or an array of any shape.
 ArrayLike = npt.ArrayLike
@@ -351,3 +351,83 @@ class SoftmaxWithLoss:
         # sum is exactly 1.0 and this is the book's y - t.
         dx = dout * (y * np.sum(self._one_hot, axis=1, keepdims=True) - self._one_hot) / len(y)
         return dx.reshape(self.y.shape)
+
+
+class TwoLayerNet:
+    """The book's two-layer network (§5.7): Affine → Relu → Affine → SoftmaxWithLoss.
+
+    The book's API: ``params`` (``W1``, ``b1``, ``W2``, ``b2``), ``layers`` (in
+    order), ``last_layer``, and ``predict``, ``loss``, ``accuracy``,
+    ``numerical_gradient`` (수치 미분) and ``gradient`` (오차역전파법).  The
+    weights start as the book's ``weight_init_std · N(0, 1)``, drawn from a
+    numpy ``Generator`` seeded with ``seed`` (the global numpy state is never
+    used); the biases start at 0.  The layers hold the very arrays in
+    ``params``, so an in-place update (``params[key] -= lr * grad[key]``) is
+    what the network computes with next.
+
+    >>> net = TwoLayerNet(input_size=4, hidden_size=5, output_size=3, seed=0)
+    >>> x, t = np.ones((2, 4)), np.array([0, 2])
+    >>> grads = net.gradient(x, t)
+    >>> sorted(grads), grads["W1"].shape
+    (['W1', 'W2', 'b1', 'b2'], (4, 5))
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int, weight_init_std: float = 0.01,
+                 seed: int | None = None) -> None:
+        for name, size in (("input_size", input_size), ("hidden_size", hidden_size), ("output_size", output_size)):
+            if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+                raise ValueError(f"TwoLayerNet: {name} must be a positive int, got {size!r}")
+        if isinstance(weight_init_std, bool) or not isinstance(weight_init_std, (int, float)) \
+                or not 0.0 <= weight_init_std < np.inf:
+            raise ValueError(f"TwoLayerNet: weight_init_std must be a finite number >= 0, got {weight_init_std!r}")
+        rng = np.random.default_rng(seed)
+        self.params: dict[str, npt.NDArray[np.float64]] = {
+            "W1": weight_init_std * rng.standard_normal((input_size, hidden_size)),
+            "b1": np.zeros(hidden_size),
+            "W2": weight_init_std * rng.standard_normal((hidden_size, output_size)),
+            "b2": np.zeros(output_size),
+        }
+        self.layers: dict[str, Affine | Relu] = {
+            "Affine1": Affine(self.params["W1"], self.params["b1"]),
+            "Relu1": Relu(),
+            "Affine2": Affine(self.params["W2"], self.params["b2"]),
+        }
+        self.last_layer = SoftmaxWithLoss()
+
+    def predict(self, x: ArrayLike) -> Array:
+        """The scores (before softmax) for a batch ``x`` of shape ``(N, input_size)``."""
+        for layer in self.layers.values():
+            x = layer.forward(x)
+        return x
+
+    def loss(self, x: ArrayLike, t: ArrayLike) -> float:
+        """The mean cross-entropy error for inputs ``x`` and labels ``t`` (one-hot or class indices)."""
+        return self.last_layer.forward(self.predict(x), t)
+
+    def accuracy(self, x: ArrayLike, t: ArrayLike) -> float:
+        """The share of samples whose highest score is the label (one-hot or class indices)."""
+        y = np.argmax(self.predict(x), axis=1)
+        t = np.asarray(t)
+        if t.ndim != 1:
+            t = np.argmax(t, axis=1)
+        return float(np.sum(y == t) / len(y))
+
+    def numerical_gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, Array]:
+        """The loss's gradient by central differences, parameter by parameter (slow; for checking)."""
+        from .numerical import numerical_grad
+
+        def loss_w(_: Array) -> float:
+            # The book's lambda W: self.loss(x, t): numerical_grad steps params[key] in place.
+            return self.loss(x, t)
+
+        return {key: numerical_grad(loss_w, self.params[key]) for key in ("W1", "b1", "W2", "b2")}
+
+    def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, Array]:
+        """The loss's gradient by backpropagation: forward, then each layer's backward in reverse."""
+        self.loss(x, t)
+        dout = self.last_layer.backward(1)
+        for layer in reversed(list(self.layers.values())):
+            dout = layer.backward(dout)
+        affine1, affine2 = self.layers["Affine1"], self.layers["Affine2"]
+        assert isinstance(affine1, Affine) and isinstance(affine2, Affine)
+        return {"W1": affine1.dW, "b1": affine1.db, "W2": affine2.dW, "b2": affine2.db}

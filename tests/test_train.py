@@ -1,0 +1,221 @@
+"""The ``train`` command, run as a user runs it (a subprocess), and the training recipes behind it."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygrad_ko import nn, training
+
+COMMAND = Path(sys.executable).with_name("tinygrad-ko")
+ACCURACY = re.compile(r"^accuracy: train (\d+\.\d)%, test (\d+\.\d)%$")
+ACCURACY_KO = re.compile(r"^정확도: 훈련 (\d+\.\d)%, 시험 (\d+\.\d)%$")
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(COMMAND), "train", *args], cwd=cwd, capture_output=True, text=True,
+                          encoding="utf-8", timeout=300, check=False)
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def accuracies(stdout: str, pattern: re.Pattern[str] = ACCURACY) -> tuple[float, float]:
+    match = pattern.match(stdout.splitlines()[-1])
+    assert match, f"the last line is not the accuracy line:\n{stdout}"
+    return float(match.group(1)), float(match.group(2))
+
+
+def test_moons_is_micrograds_demo_and_ends_with_the_accuracy_line(tmp_path: Path) -> None:
+    done = run("moons", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # no progress bar when the output is not a terminal
+    lines = done.stdout.splitlines()
+    assert lines[0] == "moons: MLP 2→16→16→1, 337 parameters"
+    assert re.fullmatch(r"loss: \d\.\d{4} → \d\.\d{4} after 100 steps", lines[1])
+    first, last = map(float, re.findall(r"\d\.\d{4}", lines[1]))
+    assert last < first / 10
+    assert lines[2] == "wrote moons.png"
+    train, test = accuracies(done.stdout)
+    # micrograd's demo reaches 100% on its 100 training points; the 100 held-out points
+    # come from the same distribution, so a boundary that generalises gets most of them.
+    assert train == 100.0 and test >= 95.0
+    width, height = png_size(tmp_path / "moons.png")
+    assert width > 2 * height > 400
+
+
+def test_the_same_seed_prints_the_same_and_another_seed_differs(tmp_path: Path) -> None:
+    a = run("moons", "--steps", "15", "--seed", "3", "-o", "a.png", cwd=tmp_path)
+    b = run("moons", "--steps", "15", "--seed", "3", "-o", "b.png", cwd=tmp_path)
+    c = run("moons", "--steps", "15", "--seed", "4", "-o", "c.png", cwd=tmp_path)
+    assert a.returncode == b.returncode == c.returncode == 0, a.stderr + b.stderr + c.stderr
+    assert a.stdout.replace("a.png", "X") == b.stdout.replace("b.png", "X")
+    assert a.stdout.splitlines()[1] != c.stdout.splitlines()[1]
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+
+
+def test_korean_output_uses_the_books_words(tmp_path: Path) -> None:
+    done = run("xor", "--lang", "ko", "-o", "xor.png", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "xor: MLP 2→8→1, 매개변수 33개"
+    assert lines[2] == "xor.png 파일을 만들었습니다"
+    train, test = accuracies(done.stdout, ACCURACY_KO)
+    assert train == 100.0 and test >= 95.0  # xor's quadrants are 0.2 apart: separable
+    png_size(tmp_path / "xor.png")
+
+
+def test_spiral_learns_three_arms(tmp_path: Path) -> None:
+    done = run("spiral", "--hidden", "16", "--lr", "0.05", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    train, test = accuracies(done.stdout)
+    # Chance is 33%; a 2-16-3 network after 100 Adam steps separates the arms on nearly all points.
+    assert train >= 95.0 and test >= 90.0
+
+
+def test_digits_trains_the_books_two_layer_net_past_95_percent_on_held_out_digits(tmp_path: Path) -> None:
+    done = run("digits", "-o", "digits.png", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "digits: TwoLayerNet 64→50→10, 3,760 parameters"
+    train, test = accuracies(done.stdout)
+    assert test >= 95.0 and train >= test - 5.0  # the issue's bar for the book's training
+    png_size(tmp_path / "digits.png")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["circles"], "invalid choice: 'circles' (choose from 'moons', 'spiral', 'xor', 'digits')"),
+    (["moons", "--steps", "0"], "argument --steps: must be a positive whole number, got '0'"),
+    (["moons", "--lr", "-1"], "argument --lr: must be a positive finite number, got '-1'"),
+    (["moons", "--lr", "nan"], "argument --lr: must be a positive finite number"),
+    (["moons", "--hidden", "16,x"], "argument --hidden: must be layer sizes separated by commas"),
+    (["moons", "--seed", "-2"], "argument --seed: must be a whole number >= 0"),
+    (["digits", "--hidden", "16,16"], "digits trains the book's TwoLayerNet, which has one hidden layer"),
+    (["moons", "-o", "moons.svg"], "the output file must end in .png"),
+    (["moons", "--steps", "1", "-o", "no/such/dir/m.png"], "No such file or directory"),
+])
+def test_bad_options_are_one_line_on_stderr_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    done = run(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("tinygrad-ko: error: ")
+    assert message in done.stderr
+
+
+def test_digits_without_scikit_learn_is_one_line_naming_the_pip_command(tmp_path: Path) -> None:
+    code = ("import sys; sys.modules['sklearn'] = None\n"
+            "from tinygrad_ko.cli import main\nsys.exit(main(['train', 'digits']))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1
+    assert 'pip install "tinygrad_ko[digits]"' in done.stderr
+
+
+def test_a_terminal_sees_a_progress_bar_with_loss_and_accuracy(tmp_path: Path) -> None:
+    # A real pseudo-terminal for both streams, as when a person runs the command, 24×120
+    # like a terminal window (a fresh pty says 0 columns, and tqdm draws no bar in 0 columns).
+    main, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    process = subprocess.Popen([str(COMMAND), "train", "xor", "--steps", "40"], cwd=tmp_path, stdin=child,
+                               stdout=child, stderr=child, close_fds=True)
+    os.close(child)
+    chunks = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=60)
+    os.close(main)
+    output = b"".join(chunks).decode("utf-8", "replace")
+    assert process.returncode == 0, output
+    assert re.search(r"xor: +\d+%\|.*\| *\d+/40", output), output
+    assert "loss=" in output and "acc=" in output
+    assert ACCURACY.match(output.replace("\r", "").strip().splitlines()[-1])
+
+
+# -- the recipes in-process --------------------------------------------------------------
+
+
+def test_on_step_sees_every_step_with_the_loss_the_run_records() -> None:
+    seen: list[tuple[int, float, float]] = []
+    run_ = training.train("xor", steps=6, seed=1, on_step=lambda k, model, loss, acc: seen.append((k, loss, acc)))
+    assert [k for k, _, _ in seen] == [1, 2, 3, 4, 5, 6]
+    assert [loss for _, loss, _ in seen] == run_.losses and [a for _, _, a in seen] == run_.accuracies
+    assert isinstance(run_.model, nn.MLP)
+
+
+def test_final_accuracy_is_measured_on_the_held_out_points() -> None:
+    run_ = training.train("moons", steps=30, seed=0)
+    predicted = training.predict(run_.model, run_.x_test)
+    assert run_.test_accuracy == float(np.mean(predicted == run_.t_test))
+    # train and test are disjoint draws: no test point is a training point.
+    train_rows = {tuple(row) for row in run_.x_train.tolist()}
+    assert not any(tuple(row) in train_rows for row in run_.x_test.tolist())
+
+
+def test_moons_recipe_is_micrograds_loss_and_learning_rate_schedule() -> None:
+    run_ = training.train("moons", steps=4, seed=0)
+    # Replay micrograd's demo by hand from the same initial weights (same seed): the loss is
+    # hinge + 1e-4·sum(p²), and step k (from 0) uses lr = 1.0 - 0.9·k/steps.
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    params = model.parameters()
+    signs = (2 * run_.t_train - 1).tolist()
+    for k in range(2):
+        scores = [model(x) for x in run_.x_train.tolist()]
+        hinge = sum((1 + -y * s).relu() for s, y in zip(scores, signs, strict=True)) * (1.0 / len(signs))
+        total = hinge + 1e-4 * sum(p * p for p in params)
+        # The same sums in a different order of additions: 1e-12 relative.
+        assert run_.losses[k] == pytest.approx(total.data, rel=1e-12)
+        for p in params:
+            p.grad = 0.0
+        total.backward()
+        for p in params:
+            p.data -= (1.0 - 0.9 * k / 4) * p.grad
+
+
+def test_training_pauses_the_cyclic_gc_only_while_it_runs_even_when_a_callback_fails() -> None:
+    import gc
+
+    seen: list[bool] = []
+    training.train("xor", steps=2, on_step=lambda *_: seen.append(gc.isenabled()))
+    assert seen == [False, False] and gc.isenabled()
+
+    def fail(*_: object) -> None:
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        training.train("xor", steps=2, on_step=fail)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        training.train("xor", steps=1)
+        assert not gc.isenabled()  # a caller's choice is left as it was
+    finally:
+        gc.enable()
+
+
+def test_korean_errors_under_lang_ko(tmp_path: Path) -> None:
+    done = run("digits", "--hidden", "3,3", "--lang", "ko", cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert done.stderr.startswith("tinygrad-ko: 오류: digits는 은닉층이 하나인 책의 TwoLayerNet을 학습합니다")
+    done = run("moons", "-o", "moons.svg", "--lang", "ko", cwd=tmp_path)
+    assert done.returncode == 2 and "출력 파일 이름을 .png로 끝내세요" in done.stderr

@@ -1,0 +1,444 @@
+"""Neural networks of scalar Values: ``Module``, ``Neuron``, ``Layer``, ``MLP`` and losses.
+
+Every weight is a :class:`~tinygrad_ko.Value`, so a network's output is one
+computational graph (계산 그래프) that ``backward()`` differentiates like any
+other; an optimizer (:mod:`tinygrad_ko.optim`) then moves the weights against
+their gradients (기울기).  The shape is micrograd's ``nn.py``: a neuron is a
+weighted sum plus a bias, a layer is a list of neurons, an MLP a list of
+layers, and ``parameters()`` flattens the tree.
+
+>>> from tinygrad_ko import nn
+>>> model = nn.MLP(2, [16, 16, 1], seed=0)
+>>> len(model.parameters())
+337
+>>> score = model([0.5, -1.0])          # one output: a Value
+>>> loss = nn.hinge([score], [1])
+>>> model.zero_grad(); loss.backward()
+>>> any(p.grad != 0.0 for p in model.parameters())
+True
+
+**Initialisation.** A weight is drawn uniformly from ``[-b, b]`` with
+``b = gain·sqrt(3/nin)``, so its variance is ``gain²/nin`` and the weighted
+sum of ``nin`` inputs of unit size has about unit variance whatever the width
+(LeCun's scaling; with ``gain = sqrt(2)`` for ReLU neurons, whose output keeps
+half the variance, it is He's).  Biases start at 0.  micrograd draws every
+weight from ``[-1, 1]`` whatever ``nin``: fine for its 2-16-16-1 demo, but the
+variance of a weighted sum then grows with the width (about ``nin/3``), and an
+``MLP(64, [64, 64, 10])`` starts with saturated tanh/sigmoid units and huge
+scores.  PyTorch's ``nn.Linear`` uses ``b = 1/sqrt(nin)`` (a third of this
+variance), which shrinks the signal layer by layer in a deep ReLU stack.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
+
+from .engine import Value
+
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "IncompatibleKeys",
+    "Layer",
+    "Module",
+    "Neuron",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "hinge",
+    "mse",
+]
+
+#: What a network accepts as one input: numbers or Values.
+Input = Sequence[Value | float]
+#: A seed (int), a shared random.Random, or None (fresh, unpredictable weights).
+Seed = int | random.Random | None
+
+#: The activation functions (활성화 함수) a neuron may apply; "linear" applies none.
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+# Weight scale per activation: He's sqrt(2) for ReLU, 1 elsewhere (see the module docstring).
+_GAIN = {"relu": math.sqrt(2.0), "tanh": 1.0, "sigmoid": 1.0, "linear": 1.0}
+
+
+def _check_activation(activation: str | None, where: str) -> str:
+    name = "linear" if activation is None else activation
+    if name not in ACTIVATIONS:
+        raise ValueError(f"{where}: activation must be one of {', '.join(map(repr, ACTIVATIONS))} "
+                         f"(or None for linear), got {activation!r}")
+    return name
+
+
+def _check_size(n: object, what: str, where: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or int(n) < 1:
+        raise ValueError(f"{where}: {what} must be a positive int, got {n!r}")
+    return int(n)
+
+
+def _rng(seed: Seed, where: str) -> random.Random:
+    """A private generator: the global ``random`` state is never read or changed."""
+    if isinstance(seed, random.Random):
+        return seed
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        return random.Random(seed)
+    raise TypeError(f"{where}: seed must be an int, a random.Random or None, got {type(seed).__name__}")
+
+
+def _as_real(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{where} must be a real number (int or float), got {value!r} ({type(value).__name__})")
+    return float(value)
+
+
+class IncompatibleKeys(NamedTuple):
+    """What :meth:`Module.load_state_dict` with ``strict=False`` found missing and unexpected."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """The base class: a tree of parameters (매개변수) with names.
+
+    A subclass implements :meth:`named_parameters`; everything else follows
+    from it.  Names are dotted paths, as in PyTorch: ``"layers.0.neurons.3.w.1"``
+    is weight 1 of neuron 3 of the first layer.
+    """
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """Every parameter with its dotted name, in a fixed order."""
+        return []
+
+    def parameters(self) -> list[Value]:
+        """Every parameter, in the order of :meth:`named_parameters` (what an optimizer takes)."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``grad`` to 0.0 (gradients accumulate, as in PyTorch)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def state_dict(self) -> dict[str, float]:
+        """Every parameter's value as a plain float, by name: picklable, JSON-able, copyable.
+
+        >>> from tinygrad_ko import nn
+        >>> neuron = nn.Neuron(2, seed=0)
+        >>> sorted(neuron.state_dict())
+        ['b', 'w.0', 'w.1']
+        """
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state_dict: Mapping[str, float], strict: bool = True) -> IncompatibleKeys:
+        """Set every parameter's ``data`` from ``state_dict`` (names as :meth:`state_dict` gives them).
+
+        The parameters stay the same Value objects (an optimizer holding them
+        keeps working); their ``grad`` is left alone.  With ``strict`` (the
+        default), a missing or an unexpected name is a ``ValueError`` listing
+        them; with ``strict=False`` the names that match are loaded and the
+        others are returned.  A value that is not a real number is a
+        ``TypeError``.  Nothing is changed unless every check passes.
+        """
+        where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"{where}: expected a dict of name -> float (from state_dict()), "
+                            f"got {type(state_dict).__name__}")
+        named = self.named_parameters()
+        names = {name for name, _ in named}
+        missing = [name for name, _ in named if name not in state_dict]
+        unexpected = [str(key) for key in state_dict if key not in names]
+        if strict and (missing or unexpected):
+            problems = []
+            if missing:
+                problems.append(f"missing {len(missing)} key(s): {_some(missing)}")
+            if unexpected:
+                problems.append(f"unexpected {len(unexpected)} key(s): {_some(unexpected)}")
+            raise ValueError(f"{where}: {'; '.join(problems)}; the keys must be those of this model's "
+                             "state_dict() (or pass strict=False to load the matching ones)")
+        values = [(p, _as_real(state_dict[name], f"{where}: the value of {name!r}"))
+                  for name, p in named if name in state_dict]
+        for p, value in values:
+            p.data = value
+        return IncompatibleKeys(missing, unexpected)
+
+
+def _some(keys: list[str], shown: int = 5) -> str:
+    text = ", ".join(map(repr, keys[:shown]))
+    return text + (f", ... ({len(keys) - shown} more)" if len(keys) > shown else "")
+
+
+class Neuron(Module):
+    """One neuron: ``activation(w·x + b)`` over ``nin`` inputs.
+
+    ``activation`` is ``"relu"`` (the default), ``"tanh"``, ``"sigmoid"`` or
+    ``"linear"`` (``None`` too).  ``seed`` (an int or a shared ``random.Random``)
+    makes the initial weights reproducible; see the module docstring for the
+    initialisation.
+
+    >>> n = Neuron(2, activation="linear", seed=0)
+    >>> n.w[0].data, n.w[1].data = 2.0, -1.0
+    >>> n([3.0, 4.0]).data
+    2.0
+    """
+
+    def __init__(self, nin: int, activation: str | None = "relu", seed: Seed = None) -> None:
+        nin = _check_size(nin, "nin (the number of inputs)", "Neuron")
+        self.activation = _check_activation(activation, "Neuron")
+        rng = _rng(seed, "Neuron")
+        bound = _GAIN[self.activation] * math.sqrt(3.0 / nin)
+        self.w = [Value(rng.uniform(-bound, bound)) for _ in range(nin)]
+        self.b = Value(0.0)
+
+    def __call__(self, x: Input) -> Value:
+        """The neuron's output for one input ``x`` of ``nin`` numbers or Values."""
+        w = self.w
+        if len(x) != len(w):
+            raise ValueError(f"Neuron: the input has {len(x)} numbers, the neuron expects {len(w)} (its nin)")
+        # b + w0·x0 + w1·x1 + ...: a chain of adds, the order micrograd's sum(..., b) uses.
+        act = self.b
+        for wi, xi in zip(w, x, strict=False):  # lengths checked above
+            act = act + wi * xi
+        activation = self.activation
+        if activation == "relu":
+            return act.relu()
+        if activation == "tanh":
+            return act.tanh()
+        if activation == "sigmoid":
+            return act.sigmoid()
+        return act
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``w.0``, ``w.1``, ..., then ``b``."""
+        return [*((f"w.{i}", wi) for i, wi in enumerate(self.w)), ("b", self.b)]
+
+    def parameters(self) -> list[Value]:
+        """The weights, then the bias (as micrograd)."""
+        return [*self.w, self.b]
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons that read the same input.
+
+    Called with one input, it returns a Value when ``nout == 1``, else a list
+    of ``nout`` Values.
+
+    >>> layer = Layer(3, 2, seed=0)
+    >>> len(layer([1.0, 2.0, 3.0])), len(layer.parameters())
+    (2, 8)
+    """
+
+    def __init__(self, nin: int, nout: int, activation: str | None = "relu", seed: Seed = None) -> None:
+        nout = _check_size(nout, "nout (the number of neurons)", "Layer")
+        rng = _rng(seed, "Layer")
+        self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
+
+    def outputs(self, x: Input) -> list[Value]:
+        """Every neuron's output for ``x``, always as a list."""
+        return [n(x) for n in self.neurons]
+
+    def __call__(self, x: Input) -> Value | list[Value]:
+        out = self.outputs(x)
+        return out[0] if len(out) == 1 else out
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``neurons.J.NAME`` for each neuron J, in order."""
+        return [(f"neurons.{j}.{name}", p) for j, n in enumerate(self.neurons) for name, p in n.named_parameters()]
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        first = self.neurons[0]
+        return f"Layer({len(first.w)}, {len(self.neurons)}, activation={first.activation!r})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``nin`` inputs, then one layer per entry of ``nouts``.
+
+    Hidden layers apply ``activation`` (``"relu"``, ``"tanh"`` or ``"sigmoid"``);
+    the last layer is linear, as in micrograd, so its outputs are scores
+    (logits) for a loss to judge.  ``seed`` makes the initial weights
+    reproducible with a private ``random.Random`` (the global state is untouched).
+
+    >>> model = MLP(2, [16, 16, 1], seed=0)
+    >>> model
+    MLP(2, [16, 16, 1], activation='relu')
+    >>> len(model.parameters()), type(model([1.0, 2.0])).__name__
+    (337, 'Value')
+    >>> len(MLP(2, [8, 3], seed=0)([1.0, 2.0]))   # three outputs: a list
+    3
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu", seed: Seed = None) -> None:
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Iterable) or not list(nouts):
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, e.g. [16, 16, 1], got {nouts!r}")
+        if activation is None or _check_activation(activation, "MLP") == "linear":
+            raise ValueError(f"MLP: the hidden layers' activation must be 'relu', 'tanh' or 'sigmoid', "
+                             f"got {activation!r} (the last layer is linear already)")
+        sizes = [_check_size(nin, "nin (the number of inputs)", "MLP"),
+                 *(_check_size(n, "each layer size in nouts", "MLP") for n in nouts)]
+        rng = _rng(seed, "MLP")
+        last = len(sizes) - 2
+        self.activation = activation
+        self.layers = [Layer(sizes[k], sizes[k + 1], activation if k < last else "linear", rng)
+                       for k in range(len(sizes) - 1)]
+
+    def __call__(self, x: Input) -> Value | list[Value]:
+        """The network's output for one input: a Value if the last layer has one neuron, else a list."""
+        h = self.layers[0].outputs(x)
+        for layer in self.layers[1:]:
+            h = layer.outputs(h)
+        return h[0] if len(h) == 1 else h
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``layers.K.neurons.J.NAME`` for each layer K, in order."""
+        return [(f"layers.{k}.{name}", p)
+                for k, layer in enumerate(self.layers) for name, p in layer.named_parameters()]
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        nouts = [len(layer.neurons) for layer in self.layers]
+        return f"MLP({len(self.layers[0].neurons[0].w)}, {nouts}, activation={self.activation!r})"
+
+
+# -- losses (손실 함수) ---------------------------------------------------------
+
+
+def _as_values(xs: object, what: str, where: str) -> list[Value]:
+    """One Value, or a sequence of Values/numbers, as a list of Values."""
+    if isinstance(xs, Value):
+        return [xs]
+    if isinstance(xs, (str, bytes)) or not isinstance(xs, Iterable):
+        raise TypeError(f"{where}: {what} must be a Value or a sequence of Values, got {type(xs).__name__}")
+    out = [x if isinstance(x, Value) else Value(x) for x in xs]
+    if not out:
+        raise ValueError(f"{where}: {what} is empty; pass at least one score")
+    return out
+
+
+def _as_targets(ts: object, n: int, where: str) -> list[float]:
+    items = [ts] if isinstance(ts, numbers.Real) else ts
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        raise TypeError(f"{where}: targets must be a number or a sequence of numbers, got {type(ts).__name__}")
+    out = [_as_real(t.data if isinstance(t, Value) else t, f"{where}: each target") for t in items]
+    if len(out) != n:
+        raise ValueError(f"{where}: {n} predictions but {len(out)} targets; give one target per prediction")
+    return out
+
+
+def _mean(terms: list[Value]) -> Value:
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total * (1.0 / len(terms)) if len(terms) > 1 else total
+
+
+def mse(predictions: Value | Sequence[Value], targets: float | Sequence[float]) -> Value:
+    """The mean squared error ``mean((p - t)²)`` (PyTorch's ``mse_loss``).
+
+    >>> from tinygrad_ko import Value
+    >>> mse([Value(1.0), Value(3.0)], [0.0, 1.0]).data
+    2.5
+    """
+    ps = _as_values(predictions, "predictions", "mse")
+    ts = _as_targets(targets, len(ps), "mse")
+    terms = []
+    for p, t in zip(ps, ts, strict=True):
+        d = p - t
+        terms.append(d * d)
+    return _mean(terms)
+
+
+def hinge(scores: Value | Sequence[Value], labels: float | Sequence[float]) -> Value:
+    """micrograd's max-margin loss: ``mean(relu(1 - y·s))`` with labels ``y`` of -1 or +1.
+
+    A score on the right side of 0 by a margin of 1 or more costs nothing.
+
+    >>> from tinygrad_ko import Value
+    >>> hinge([Value(2.0), Value(0.5)], [1, 1]).data   # (0 + 0.5) / 2
+    0.25
+    """
+    ss = _as_values(scores, "scores", "hinge")
+    ys = _as_targets(labels, len(ss), "hinge")
+    bad = [y for y in ys if y not in (-1.0, 1.0)]
+    if bad:
+        raise ValueError(f"hinge: labels must be -1 or +1, got {bad[0]!r}; for 0/1 labels pass 2*y - 1")
+    return _mean([(1.0 - y * s).relu() for s, y in zip(ss, ys, strict=True)])
+
+
+def binary_cross_entropy_with_logits(logits: Value | Sequence[Value], targets: float | Sequence[float]) -> Value:
+    """``mean(-t·log σ(x) - (1-t)·log(1-σ(x)))`` from logits ``x``, targets ``t`` in [0, 1] (PyTorch's).
+
+    Computed as ``log(1 + exp(x)) - t·x`` with ``exp`` only ever seeing
+    ``-|x|``: finite for logits of ±1000, where σ itself rounds to 0 or 1.
+    Both branches below are the same function, so the gradient is the true
+    ``σ(x) - t`` either side of 0.
+
+    >>> from tinygrad_ko import Value
+    >>> round(binary_cross_entropy_with_logits(Value(0.0), 1.0).data, 6)   # log 2
+    0.693147
+    >>> binary_cross_entropy_with_logits(Value(-1000.0), 1.0).data
+    1000.0
+    """
+    xs = _as_values(logits, "logits", "binary_cross_entropy_with_logits")
+    ts = _as_targets(targets, len(xs), "binary_cross_entropy_with_logits")
+    bad = [t for t in ts if not 0.0 <= t <= 1.0]
+    if bad:
+        raise ValueError(f"binary_cross_entropy_with_logits: targets must be in [0, 1], got {bad[0]!r}")
+    terms = []
+    for x, t in zip(xs, ts, strict=True):
+        # log(1 + e^x), written so that exp sees -|x|: x + log(1 + e^-x) for x >= 0.
+        softplus = x + (1.0 + (-x).exp()).log() if x.data >= 0.0 else (1.0 + x.exp()).log()
+        terms.append(softplus - t * x if t else softplus)
+    return _mean(terms)
+
+
+def cross_entropy(logits: Sequence[Value] | Sequence[Sequence[Value]], target: int | Sequence[int]) -> Value:
+    """The cross-entropy error (교차 엔트로피 오차) of softmax(logits) against class indices (PyTorch's).
+
+    ``logits`` are one sample's C scores with ``target`` a class index, or a
+    batch (a list of such lists) with one index per sample (the mean is
+    returned).  Computed as ``logsumexp(x) - x[target]`` with the largest
+    score subtracted first (a constant, so the gradient is still
+    ``softmax(x) - onehot(target)``): finite for logits of ±1000.
+
+    >>> from tinygrad_ko import Value
+    >>> round(cross_entropy([Value(0.0), Value(0.0)], 1).data, 6)   # log 2
+    0.693147
+    >>> cross_entropy([Value(1000.0), Value(-1000.0)], 1).data
+    2000.0
+    """
+    where = "cross_entropy"
+    if isinstance(logits, (Value, str, bytes)) or not isinstance(logits, Sequence):
+        raise TypeError(f"{where}: logits must be a list of C scores (one sample) or a list of such lists, "
+                        f"got {type(logits).__name__}")
+    if not logits:
+        raise ValueError(f"{where}: logits is empty; pass at least one score")
+    batched = not isinstance(logits[0], (Value, numbers.Real))
+    rows = [_as_values(row, "each row of logits", where) for row in (logits if batched else [logits])]
+    targets = target if batched else [target]
+    if isinstance(targets, (str, bytes)) or not isinstance(targets, Iterable):
+        raise TypeError(f"{where}: for a batch of logits, target must be a list of class indices, "
+                        f"got {type(target).__name__}")
+    classes: list[object] = list(targets)
+    if len(classes) != len(rows):
+        raise ValueError(f"{where}: {len(rows)} rows of logits but {len(classes)} targets; give one class per row")
+    terms = []
+    for row, cls in zip(rows, classes, strict=True):
+        if isinstance(cls, bool) or not isinstance(cls, numbers.Integral):
+            raise TypeError(f"{where}: a target must be a class index (int), got {cls!r}")
+        index = int(cls)
+        if not 0 <= index < len(row):
+            raise ValueError(f"{where}: a target class must be in 0..{len(row) - 1} (one per score), got {cls}")
+        m = max(x.data for x in row)
+        total = (row[0] - m).exp()
+        for x in row[1:]:
+            total = total + (x - m).exp()
+        terms.append(total.log() + m - row[index])
+    return _mean(terms)

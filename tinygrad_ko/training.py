@@ -1,0 +1,289 @@
+"""The training runs behind ``tinygrad-ko train``: data, model, loss, optimizer and the loop.
+
+Four recipes, each deterministic for a given ``seed`` (data, initial weights
+and mini-batches all come from it):
+
+========  =====================================  ==============================================
+data      model                                  loss and optimizer
+========  =====================================  ==============================================
+moons     ``nn.MLP(2, [16, 16, 1])`` (ReLU)       micrograd's demo: hinge + 1e-4·L2, SGD with
+          on 100 points (100 more held out)      lr 1.0 − 0.9·k/steps, 100 full-batch steps
+xor       ``nn.MLP(2, [8, 1])`` (ReLU)            binary cross-entropy (from logits), Adam 0.1
+spiral    ``nn.MLP(2, [16, 3])`` (ReLU)           cross-entropy, Adam 0.05
+digits    ``layers.TwoLayerNet(64, 50, 10)``      the book's §5.7 loop: mini-batches of 100,
+                                                 SGD lr 0.1, gradient by backprop (numpy)
+========  =====================================  ==============================================
+
+The 2-D recipes train scalar :class:`~tinygrad_ko.Value` networks, one graph
+per step over the whole training set; ``digits`` trains the book's numpy
+layers.  Accuracy is the share of correctly classified points, on the
+training set (훈련 데이터) after each step's forward pass, and on both sets at
+the end; the held-out test set (시험 데이터) is never trained on.
+
+>>> run = train("xor", steps=5, seed=0)
+>>> len(run.losses), run.losses[-1] < run.losses[0]
+(5, True)
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import datasets, nn, optim
+from .engine import Value, no_grad
+from .layers import TwoLayerNet
+
+__all__ = ["DATASETS", "RECIPES", "Recipe", "Run", "describe", "parameter_count", "predict", "scores", "train"]
+
+#: The data sets ``train`` knows, in the order the command lists them.
+DATASETS = ("moons", "spiral", "xor", "digits")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What a data set trains with by default (``steps``, ``lr``, ``hidden`` can be overridden)."""
+
+    steps: int
+    lr: float
+    hidden: tuple[int, ...]
+
+
+#: The defaults of each data set (the table in the module docstring says the rest).
+RECIPES = {
+    "moons": Recipe(100, 1.0, (16, 16)),
+    "spiral": Recipe(100, 0.05, (16,)),
+    "xor": Recipe(100, 0.1, (8,)),
+    "digits": Recipe(2000, 0.1, (50,)),
+}
+
+#: micrograd demo's L2 regularisation strength for moons.
+L2 = 1e-4
+BATCH_SIZE = 100
+
+
+@dataclass
+class Run:
+    """A finished training run: the model, the data, and the curves."""
+
+    dataset: str
+    model: Any  # nn.MLP or layers.TwoLayerNet
+    recipe: Recipe
+    x_train: np.ndarray[Any, Any]
+    t_train: np.ndarray[Any, Any]
+    x_test: np.ndarray[Any, Any]
+    t_test: np.ndarray[Any, Any]
+    losses: list[float] = field(default_factory=list)
+    accuracies: list[float] = field(default_factory=list)  # on the training set (batch for digits), per step
+    train_accuracy: float = 0.0
+    test_accuracy: float = 0.0
+
+    @property
+    def classes(self) -> int:
+        return int(max(self.t_train.max(), self.t_test.max())) + 1
+
+
+def data(dataset: str, seed: int) -> tuple[datasets.Data, datasets.Data]:
+    """The training and test sets of ``dataset``: ``(x_train, t_train), (x_test, t_test)``."""
+    if dataset == "moons":
+        return datasets.split(*datasets.moons(200, noise=0.1, seed=seed), test_fraction=0.5, seed=seed)
+    if dataset == "xor":
+        return datasets.split(*datasets.xor(200, noise=0.0, seed=seed), test_fraction=0.5, seed=seed)
+    if dataset == "spiral":
+        return datasets.split(*datasets.spiral(100, 3, seed=seed), test_fraction=0.2, seed=seed)
+    if dataset == "digits":
+        return datasets.split(*datasets.digits(), test_fraction=0.2, seed=seed)
+    raise ValueError(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
+
+
+def predict(model: Any, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """The predicted class of each row of ``x`` (a 2-D set's MLP, or a TwoLayerNet).
+
+    An MLP with one output predicts class 1 where its score is > 0; with
+    several, the class of the largest score.  The MLP runs under
+    :func:`~tinygrad_ko.no_grad`: values only, no graph kept.
+    """
+    classes: np.ndarray[Any, Any]
+    if isinstance(model, TwoLayerNet):
+        classes = np.argmax(model.predict(x), axis=1)
+    else:
+        out = scores(model, x)
+        classes = (out > 0.0).astype(np.int64) if out.ndim == 1 else np.argmax(out, axis=1)
+    return classes
+
+
+def parameter_count(model: Any) -> int:
+    """How many numbers the model learns (an MLP's Values, or the entries of a TwoLayerNet's arrays)."""
+    if isinstance(model, TwoLayerNet):
+        return sum(int(p.size) for p in model.params.values())
+    return len(model.parameters())
+
+
+def describe(run: Run, parameters: str = "{n} parameters") -> str:
+    """One line naming the data, the model's shape and its parameter count, e.g.
+    ``moons: MLP 2→16→16→1, 337 parameters``; ``parameters`` words the count (``{n}``)."""
+    model = run.model
+    if isinstance(model, TwoLayerNet):
+        name, sizes = "TwoLayerNet", [model.params["W1"].shape[0], *(model.params[k].shape[1] for k in ("W1", "W2"))]
+    else:
+        name, sizes = "MLP", [2, *(len(layer.neurons) for layer in model.layers)]
+    count = parameters.format(n=f"{parameter_count(model):,}")
+    return f"{run.dataset}: {name} {'→'.join(map(str, sizes))}, {count}"
+
+
+def scores(model: nn.MLP, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """The MLP's outputs for each row of ``x`` as floats, shape ``(n,)`` for one output or ``(n, C)``.
+
+    Runs under :func:`~tinygrad_ko.no_grad`: values only, no graph kept.
+    """
+    with no_grad():
+        outputs = [model(row) for row in x.tolist()]
+    values: np.ndarray[Any, Any] = np.array([[v.data for v in out] if isinstance(out, list) else out.data
+                                             for out in outputs])
+    return values
+
+
+def _class_of(out: Value | list[Value]) -> int:
+    if isinstance(out, Value):
+        return int(out.data > 0.0)
+    scores = [v.data for v in out]
+    return scores.index(max(scores))
+
+
+def _accuracy(model: Any, x: np.ndarray[Any, Any], t: np.ndarray[Any, Any]) -> float:
+    return float(np.mean(predict(model, x) == t))
+
+
+OnStep = Callable[[int, Any, float, float], None]
+
+
+def train(dataset: str, *, steps: int | None = None, lr: float | None = None,
+          hidden: Sequence[int] | None = None, seed: int = 0, progress: bool = False,
+          on_step: OnStep | None = None) -> Run:
+    """Train ``dataset``'s recipe and return the :class:`Run`.
+
+    ``steps``, ``lr`` and ``hidden`` (hidden layer sizes; one for ``digits``)
+    override the recipe's.  ``progress`` shows a tqdm bar with the loss and
+    accuracy.  ``on_step(step, model, loss, accuracy)`` is called after each
+    update (step counts from 1), e.g. to keep snapshots of the weights.
+    """
+    if dataset not in RECIPES:
+        raise ValueError(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
+    recipe = RECIPES[dataset]
+    steps = recipe.steps if steps is None else steps
+    lr = recipe.lr if lr is None else lr
+    sizes = tuple(recipe.hidden if hidden is None else hidden)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0.0 < lr < float("inf"):
+        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    if not sizes or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in sizes):
+        raise ValueError(f"hidden must be one or more positive layer sizes, e.g. 16,16; got {hidden!r}")
+    if dataset == "digits" and len(sizes) != 1:
+        raise ValueError(f"digits trains the book's TwoLayerNet, which has one hidden layer: give one size "
+                         f"(e.g. --hidden 50), got {','.join(map(str, sizes))}")
+    used = Recipe(steps, lr, sizes)
+    (x_train, t_train), (x_test, t_test) = data(dataset, seed)
+    run = Run(dataset, None, used, x_train, t_train, x_test, t_test)
+    from tqdm import tqdm
+
+    with tqdm(total=steps, disable=not progress, desc=dataset, unit="step", leave=False) as bar:
+        def report(step: int, model: Any, loss: float, accuracy: float) -> None:
+            run.losses.append(loss)
+            run.accuracies.append(accuracy)
+            bar.set_postfix(loss=f"{loss:.4f}", acc=f"{accuracy:.1%}", refresh=False)
+            bar.update()
+            if on_step is not None:
+                on_step(step, model, loss, accuracy)
+
+        if dataset == "digits":
+            run.model = _train_digits(run, seed, report)
+        else:
+            with _cyclic_gc_paused():
+                run.model = _train_mlp(run, seed, report)
+    run.train_accuracy = _accuracy(run.model, x_train, t_train)
+    run.test_accuracy = _accuracy(run.model, x_test, t_test)
+    return run
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the block, then restore it (even on error).
+
+    A step's graph is some 65,000 Values that the cyclic GC walks again and again
+    while the step runs (a third of moons' training time) and never frees: a
+    graph holds no reference cycles (a node refers only to its parents), so
+    reference counting frees it the moment the step drops it.  Memory stays
+    bounded; only garbage with cycles made meanwhile (by an ``on_step``
+    callback, say) waits until the block ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _train_mlp(run: Run, seed: int, report: OnStep) -> nn.MLP:
+    recipe = run.recipe
+    outputs = 1 if run.dataset != "spiral" else run.classes
+    model = nn.MLP(2, [*recipe.hidden, outputs], activation="relu", seed=seed)
+    params = model.parameters()
+    xs = run.x_train.tolist()  # Python floats: the fast path of Value's operators
+    labels = run.t_train.tolist()
+    if run.dataset == "moons":
+        optimizer: optim.Optimizer = optim.SGD(params, lr=recipe.lr)
+        signs = [2.0 * t - 1.0 for t in labels]  # hinge wants -1/+1
+    else:
+        optimizer = optim.Adam(params, lr=recipe.lr)
+    for k in range(recipe.steps):
+        scores = [model(x) for x in xs]
+        if run.dataset == "moons":
+            # micrograd's demo: max-margin loss, L2 on every weight, lr from 1.0 down to 0.1.
+            loss = nn.hinge(scores, signs) + L2 * _sum_of_squares(params)  # type: ignore[arg-type]
+            optimizer.lr = recipe.lr * (1.0 - 0.9 * k / recipe.steps)
+        elif run.dataset == "xor":
+            loss = nn.binary_cross_entropy_with_logits(scores, labels)  # type: ignore[arg-type]
+        else:
+            loss = nn.cross_entropy(scores, labels)  # type: ignore[arg-type]
+        accuracy = sum(_class_of(s) == t for s, t in zip(scores, labels, strict=True)) / len(labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        report(k + 1, model, loss.data, accuracy)
+        # Free this step's graph now, not when the next step's is already built:
+        # two live graphs double what the cyclic GC walks.
+        del scores, loss
+    return model
+
+
+def _sum_of_squares(params: list[Value]) -> Value:
+    total = params[0] * params[0]
+    for p in params[1:]:
+        total = total + p * p
+    return total
+
+
+def _train_digits(run: Run, seed: int, report: OnStep) -> TwoLayerNet:
+    """The book's §5.7 loop (train_neuralnet.py): a random mini-batch, backprop, ``W -= lr·grad``."""
+    recipe = run.recipe
+    net = TwoLayerNet(run.x_train.shape[1], recipe.hidden[0], run.classes, seed=seed)
+    rng = np.random.default_rng(seed)
+    batch = min(BATCH_SIZE, len(run.x_train))
+    for k in range(recipe.steps):
+        mask = rng.choice(len(run.x_train), batch)
+        x_batch, t_batch = run.x_train[mask], run.t_train[mask]
+        grad = net.gradient(x_batch, t_batch)
+        loss = net.last_layer.loss  # gradient() ran the forward pass on this batch
+        accuracy = float(np.mean(np.argmax(net.last_layer.y, axis=1) == t_batch))  # type: ignore[arg-type]
+        for key in ("W1", "b1", "W2", "b2"):
+            net.params[key] -= recipe.lr * grad[key]
+        report(k + 1, net, float(loss), accuracy)  # type: ignore[arg-type]
+    return net
