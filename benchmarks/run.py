@@ -265,6 +265,8 @@ class Bench:
                         cell("ours"), cell("peer"), "—", cell("torch")))
         self.faster(f"W7: micrograd's demo training ({sizes.w7_steps} steps) at least 8× faster",
                     result["peer"].median() / result["ours"].median(), 8.0)
+        return rows
+
     def w8_w9(self, sizes: Sequence[int], scalar_up_to: int) -> list[Row]:
         """vectorize's f.backward over n samples against the scalar engine's loop and PyTorch on 1-D tensors.
 

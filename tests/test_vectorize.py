@@ -529,3 +529,19 @@ def test_bad_columns_say_what_to_pass() -> None:
         f(np.array([x1, x2], dtype=object), np.ones(2))
     with pytest.raises(ValueError, match="not an array of numbers"):
         f([[1.0, 2.0], [3.0]], np.ones(2))
+
+
+def test_the_train_commands_scores_equal_the_models_own_forward_passes() -> None:
+    # training.scores (the decision-boundary grid, the accuracies) runs the model through
+    # vectorize; an MLP of + * relu gives the scalar engine's numbers bit for bit.
+    from tinygrad_ko import nn, no_grad
+    from tinygrad_ko.training import scores
+
+    X = np.random.default_rng(6).uniform(-2.0, 2.0, (50, 2))
+    for outputs in (1, 3):
+        model = nn.MLP(2, [8, 8, outputs], seed=1)
+        want = np.array([[v.data for v in out] if isinstance(out, list) else out.data
+                         for out in (model(row) for row in X.tolist())])
+        np.testing.assert_array_equal(scores(model, X), want)
+        with no_grad():  # no graph to trace there: row by row, the same numbers
+            np.testing.assert_array_equal(scores(model, X), want)
