@@ -1,9 +1,9 @@
 """Benchmark tinygrad_ko against micrograd and PyTorch: ``python benchmarks/run.py``.
 
-Runs workloads W1–W6, the memory measurement of issue 5 and W7 (micrograd's demo
-training, issue 10) with every engine in this one process (PyTorch where it is
-importable), prints a Markdown report and writes it to ``benchmarks/RESULTS.md``
-with the W5 plot ``benchmarks/w5.svg`` next to it.
+Runs workloads W1–W6, the memory measurement of issue 5, W7 (micrograd's demo
+training, issue 10) and W8/W9 (vectorize, issue 12) with every engine in this one
+process (PyTorch where it is importable), prints a Markdown report and writes it to
+``benchmarks/RESULTS.md`` with the W5 plot ``benchmarks/w5.svg`` next to it.
 ``--workloads W6`` (a comma-separated list) runs only those and writes files only with ``--out``.
 ``--quick`` runs every workload at reduced sizes (seconds, for CI and for
 checking the harness; it judges no target and writes files only with ``--out``).
@@ -16,6 +16,7 @@ import argparse
 import gc
 import importlib.metadata
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# One thread for numpy's BLAS too (vectorize's dot products), as PyTorch runs with
+# set_num_threads(1) and the Python engines on one core: set before numpy is imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import engines
 import workloads as w
@@ -51,13 +55,15 @@ class Sizes:
     w7_points: int = 100
     w7_steps: int = 100
     w7_reps: int = 2  # a whole training run each (micrograd: over a minute); no warm-up needed
+    w8: int = 10_000
+    w9: tuple[int, int] = (100, 1_000_000)
 
 
 FULL = Sizes(w1=(10_000, 100_000), w2=(100_000, 300_000), w3_points=100, w4_ops=100_000,
              w5=(10, 30, 100, 300, 1000), w6_ops=1000, memory=100_000, chain=1_000_000, reps=5, slow_reps=3, warmup=1)
 QUICK = Sizes(w1=(1000, 3000), w2=(1000, 3000), w3_points=10, w4_ops=2000,
               w5=(5, 10, 20), w6_ops=100, memory=1000, chain=10_000, reps=2, slow_reps=2, warmup=1,
-              w7_points=20, w7_steps=3, w7_reps=1)
+              w7_points=20, w7_steps=3, w7_reps=1, w8=200, w9=(20, 5000))
 
 
 #: One run's timings for our engine, the peer and PyTorch (None when it is not importable).
@@ -261,6 +267,72 @@ class Bench:
                     result["peer"].median() / result["ours"].median(), 8.0)
         return rows
 
+    def w8_w9(self, sizes: Sequence[int], scalar_up_to: int) -> list[Row]:
+        """vectorize's f.backward over n samples against the scalar engine's loop and PyTorch on 1-D tensors.
+
+        The program is traced once (its own row), then reused by every
+        repetition, as a training loop reuses it.  The scalar loop runs only
+        for n <= ``scalar_up_to``.
+        """
+        from tinygrad_ko import vectorize
+
+        value, weights, rows = self.ours.value, w.mlp_weights(), []
+        per_sample = 0.0  # the scalar loop's seconds per sample, once measured
+        torch_module = sys.modules["torch"] if self.torch else None
+        for n in sizes:
+            X = w.batch(n)
+            name = f"W{8 if n == self.sizes.w8 else 9} MLP 2→16→16→1, n = {n:,} samples"
+            f, _ = w.w8_trace(value, vectorize, weights)
+            runs: dict[str, Callable[[], Clock]] = {"ours": partial(w.w8_vectorized, f, X)}
+            if n <= scalar_up_to:
+                runs["peer"] = partial(w.w8_scalar_loop, value, weights, X)
+            if torch_module is not None:
+                runs["torch"] = partial(w.w8_torch, torch_module, weights, X)
+            reps = self.sizes.slow_reps if n >= self.sizes.w8 else self.sizes.reps
+            result = alternate(runs, reps=reps, warmup=self.sizes.warmup, gc_enabled=True)
+            traces = alternate({"trace": lambda: w.w8_trace(value, vectorize, weights)[1]}, reps=self.sizes.reps,
+                               warmup=self.sizes.warmup, gc_enabled=True)["trace"]
+            ours, torch = result["ours"], result.get("torch")
+            unit = "ms" if ours.median() < 10.0 else "s"
+            if "peer" in result:
+                per_sample = result["peer"].median() / n
+                peer: Stat | str = Stat.of(result["peer"], unit=unit)
+            else:
+                estimate = f"about {n * per_sample:,.0f} s at the rate measured above"
+                peer = f"not run ({estimate})" if per_sample else "not run"
+            rows.append(row(name, "f.backward: outputs and the parameters' gradients summed over the batch",
+                            Stat.of(ours, unit=unit), peer, Stat.of(torch, unit=unit) if torch else None))
+            rows.append(Row(name, "trace: vectorize(model([x1, x2]), [x1, x2]), once", str(Stat.of(traces)),
+                            "—", "—", "—" if torch else "not run"))
+            per = {key: t.median() / n * 1e6 for key, t in result.items()}
+            rows.append(Row(name, "µs per sample", f"{per['ours']:.3g} µs", f"{per['peer']:.3g} µs" if "peer" in per
+                            else "—", f"{per['peer'] / per['ours']:.0f}×" if "peer" in per else "—",
+                            f"{per['torch']:.3g} µs" if "torch" in per else "not run",
+                            f"{per['torch'] / per['ours']:.2f}×" if "torch" in per else "—"))
+            if n == max(sizes):
+                fresh, _ = w.w8_trace(value, vectorize, weights)
+                peak = w.w9_memory_peak(fresh, X)
+                rows.append(Row(name, "memory peak of one f.backward on a fresh program (tracemalloc)",
+                                f"{peak / 2**20:.0f} MiB ({peak / n:.0f} B per sample)", "—", "—",
+                                "not measurable with tracemalloc" if torch else "not run"))
+                growth = {key: rss_growth(key, n) for key in ("ours", *(("torch",) if torch else ()))}
+                ours_mib = growth["ours"] / 2**20
+                torch_cell = "not run"
+                if torch:
+                    torch_mib = growth["torch"] / 2**20
+                    times = f" ({torch_mib / ours_mib:.0f}× vectorize's)" if ours_mib >= 1 else ""
+                    torch_cell = f"{torch_mib:,.0f} MiB{times}"
+                rows.append(Row(name, "peak resident memory one call adds (max RSS, fresh process)",
+                                f"{ours_mib:,.0f} MiB", "—", "—", torch_cell))
+            if n == self.sizes.w8:
+                if "peer" in result:
+                    self.faster(f"W8 n = {n:,}: f.backward at least 100× faster than the scalar engine's loop",
+                                result["peer"].median() / ours.median(), 100.0)
+                if torch:
+                    self.faster(f"W8 n = {n:,}: f.backward at least as fast as PyTorch eager on 1-D tensors",
+                                torch.median() / ours.median(), 1.0)
+        return rows
+
     def memory(self) -> list[Row]:
         n = self.sizes.memory
         ours, peer = (w.memory_per_op_node(e.value, n) for e in (self.ours, self.peer))
@@ -284,6 +356,13 @@ class Bench:
 
     def faster(self, text: str, speedup: float, needed: float) -> None:
         self.target(text, f"{speedup:.1f}×", met=speedup >= needed)
+
+
+def rss_growth(engine: str, n: int) -> int:
+    """workloads.rss_growth in a fresh process (its peak RSS must not include the other runs')."""
+    done = subprocess.run([sys.executable, str(HERE / "workloads.py"), "rss", engine, str(n)],
+                          capture_output=True, text=True, check=True, timeout=600)
+    return int(done.stdout)
 
 
 def numerical_grad_function() -> Callable[..., Sequence[float]]:
@@ -345,13 +424,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     w5_rows = bench.w5_rows() if "W5" in selected else []
     w6_rows = bench.w6_rows() if "W6" in selected else []
     w7_rows = bench.w7() if "W7" in selected else []
+    w8_sizes = [*((sizes.w8,) if "W8" in selected else ()), *(sizes.w9 if "W9" in selected else ())]
+    w8_rows = bench.w8_w9(sorted(w8_sizes), scalar_up_to=sizes.w8) if w8_sizes else []
     off_rows = [row for name, workload in measured.items() if name in selected for row in workload(False)]
     load_after = load()
 
     versions = {ours.name: ours.version, peer.name: peer.version, "PyTorch": torch.version if torch else "absent"}
     if not args.no_plot:
         versions["matplotlib"] = importlib.metadata.version("matplotlib")
-    text = render(bench, default_rows, off_rows, w5_rows, w6_rows, w7_rows, versions, args, load_before, load_after)
+    text = render(bench, default_rows, off_rows, w5_rows, w6_rows, w7_rows, w8_rows, versions, args, load_before,
+                  load_after)
     print(text)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -372,7 +454,7 @@ def kept_sections(path: Path) -> str:
     return "\n" + text[start:end + len(END)] + "\n"
 
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "memory", "chain")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "memory", "chain")
 
 
 def _workloads(text: str) -> tuple[str, ...]:
@@ -389,8 +471,8 @@ def _workloads(text: str) -> tuple[str, ...]:
 
 
 def render(bench: Bench, default_rows: list[Row], off_rows: list[Row], w5_rows: list[Row], w6_rows: list[Row],
-           w7_rows: list[Row], versions: dict[str, str], args: argparse.Namespace, load_before: str,
-           load_after: str) -> str:
+           w7_rows: list[Row], w8_rows: list[Row], versions: dict[str, str], args: argparse.Namespace,
+           load_before: str, load_after: str) -> str:
     ours, peer = bench.ours.name, bench.peer.name
     torch = bench.torch.name if bench.torch else None
     torch_columns = (torch, f"{ours} speed-up ({torch} time / {ours} time)") if torch else None
@@ -455,6 +537,16 @@ def render(bench: Bench, default_rows: list[Row], off_rows: list[Row], w5_rows: 
             f"Each cell is one whole training run ({bench.sizes.w7_reps} runs per engine, alternating, no warm-up).",
             "", table(w7_rows, *columns), "",
         ]
+    if w8_rows:
+        w8_torch = (f"{torch} eager, 1-D float64 tensors", f"vectorize speed-up ({torch} time / vectorize time)")
+        lines += [
+            "## W8/W9: vectorize() over a batch (default GC)", "",
+            "One `f.backward(X[:, 0], X[:, 1])` of the traced MLP against the scalar engine building and "
+            "backpropagating one graph per sample, and against PyTorch running the same elementwise graph once over "
+            "1-D tensors of length n.", "",
+            table(w8_rows, "vectorize (f.backward)", f"{ours} scalar loop, one graph per sample",
+                  "vectorize speed-up (loop time / vectorize time)", w8_torch if torch else None), "",
+        ]
     torch_notes = [TORCH_NOTE.format(version=versions["PyTorch"])] if torch else [
         "PyTorch is not importable here, so it is absent from these tables (install a CPU build of torch "
         "to measure it too)."]
@@ -483,6 +575,17 @@ NOTES = [
     "command runs, at the default cyclic GC here); PyTorch micrograd's nn written over its 0-d tensors. The "
     "timed loop includes building each step's graph, backward and the update; the final accuracy is measured "
     "afterwards on the training points and on the 100 held-out points.",
+    "W8/W9 run micrograd's demo MLP 2→16→16→1 (relu) written with scalar weights (`b + w1·x1 + ...`, 640 ops) "
+    "on n points of [-2, 2]². vectorize traces it once (the trace row) and each repetition reuses the program "
+    "(its arrays are made at the first call, in the warm-up); the scalar loop builds a graph and calls "
+    "backward() per sample, so the parameters' gradients add up to the same batch sums; PyTorch runs the same "
+    "code with each weight a 0-d float64 tensor that requires grad and each input a 1-D float64 tensor, then "
+    "`y.sum().backward()`; both run single-threaded (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1 for numpy's "
+    "dot products). vectorize runs at most 8,192 samples at a time, which "
+    "bounds its memory whatever n is. Memory at the largest n: tracemalloc sees numpy's allocations (vectorize's "
+    "arrays, made at that first call, and the returned outputs); the max-RSS row runs one call per engine in a "
+    "fresh process and reports how much it raises the peak resident memory, which counts torch's C++ "
+    "allocations too (autograd keeps the tensors each node's backward needs, one per node per sample).",
 ]
 TORCH_NOTE = (
     "PyTorch {version} runs the same workload code through a thin adapter (`benchmarks/engines.py`): each "

@@ -542,3 +542,141 @@ def scalar_demo_kit(V: Any) -> DemoKit:
             p.data -= lr * p.grad
 
     return DemoKit(model, params, lambda row: row, loss, zero_grad, update)
+
+
+# -- W8/W9: vectorize() against the scalar engine's loop and PyTorch on 1-D tensors -------------
+
+#: W8/W9's network: micrograd's demo MLP, 2 -> 16 -> 16 -> 1 with relu on the hidden layers.
+MLP_SIZES = (2, 16, 16, 1)
+#: (weights, bias) of each neuron, layer by layer, as plain floats.
+Weights = list[list[tuple[list[float], float]]]
+
+
+def mlp_weights(seed: int = 8) -> Weights:
+    """W8/W9's weights (337 numbers), the same for every engine."""
+    rng = random.Random(seed)
+    return [[([rng.uniform(-1.0, 1.0) for _ in range(nin)], rng.uniform(-0.1, 0.1)) for _ in range(nout)]
+            for nin, nout in itertools.pairwise(MLP_SIZES)]
+
+
+def mlp(layers: list[list[tuple[list[Any], Any]]], h: Sequence[Any], relu: Callable[[Any], Any]) -> Any:
+    """The MLP written with scalar weights: ``b + w1·x1 + w2·x2 + ...`` per neuron, one op per ``+`` and ``*``.
+
+    The same code builds the scalar engine's graph (Values), the graph that
+    vectorize traces, and PyTorch's graph over 1-D tensors (each weight a 0-d
+    tensor), so all three run the same elementwise graph: 640 ops.
+    """
+    for k, layer in enumerate(layers):
+        outs = []
+        for ws, b in layer:
+            act = b
+            for w, x in zip(ws, h, strict=True):
+                act = act + w * x
+            outs.append(relu(act) if k < len(layers) - 1 else act)
+        h = outs
+    return h[0]
+
+
+def batch(n: int, seed: int = 9) -> Any:
+    """n points in [-2, 2]², shape (n, 2) (numpy, imported here: the other workloads need none)."""
+    import numpy as np
+
+    return np.random.default_rng(seed).uniform(-2.0, 2.0, (n, 2))
+
+
+def w8_scalar_loop(V: Any, weights: Weights, X: Any) -> Clock:
+    """The scalar engine, sample by sample: a graph and backward() per sample; grads add up to the batch sum."""
+    layers = [[([V(w) for w in ws], V(b)) for ws, b in layer] for layer in weights]
+    rows = X.tolist()
+    clock = Clock()
+    for x1, x2 in rows:
+        mlp(layers, [V(x1), V(x2)], lambda a: a.relu()).backward()
+    clock.lap("total")
+    return clock
+
+
+def w8_trace(V: Any, vectorize: Callable[..., Any], weights: Weights) -> tuple[Any, Clock]:
+    """Build the graph once on two input Values and trace it: the program W8 runs, and the time that took."""
+    layers = [[([V(w) for w in ws], V(b)) for ws, b in layer] for layer in weights]
+    x1, x2 = V(0.0), V(0.0)
+    clock = Clock()
+    f = vectorize(mlp(layers, [x1, x2], lambda a: a.relu()), [x1, x2])
+    clock.lap("total")
+    return f, clock
+
+
+def w8_vectorized(f: Any, X: Any) -> Clock:
+    """One ``f.backward`` over the batch: the outputs and the parameters' gradients summed over the samples."""
+    columns = X[:, 0], X[:, 1]
+    clock = Clock()
+    f.backward(*columns)
+    clock.lap("total")
+    return clock
+
+
+def w8_torch(torch: Any, weights: Weights, X: Any) -> Clock:
+    """PyTorch eager on the same elementwise graph: 0-d float64 weights, 1-D float64 inputs of length n."""
+    def param(x: float) -> Any:
+        return torch.tensor(x, dtype=torch.float64, requires_grad=True)
+
+    layers = [[([param(w) for w in ws], param(b)) for ws, b in layer] for layer in weights]
+    columns = [torch.from_numpy(X[:, k].copy()) for k in range(2)]
+    clock = Clock()
+    mlp(layers, columns, torch.relu).sum().backward()
+    clock.lap("total")
+    return clock
+
+
+def w9_memory_peak(f: Any, X: Any) -> int:
+    """Bytes that one ``f.backward`` on a fresh program allocates at its peak (tracemalloc sees numpy's arrays)."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        f.backward(X[:, 0], X[:, 1])
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    return peak
+
+
+def _status_kib(field: str) -> int:
+    """A memory figure of this process from /proc/self/status (Linux), in KiB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def rss_growth(engine: str, n: int) -> int:
+    """Bytes by which one f.backward (``ours``) or one torch forward + backward (``torch``) over n samples
+    raises this process's resident memory at its peak; run it in a fresh process (``python workloads.py rss ...``).
+
+    The resident memory sees every allocation, torch's C++ ones too, which tracemalloc does not.  The
+    peak (VmHWM) is reset just before the call (Linux's clear_refs), so set-up does not count.
+    """
+    from tinygrad_ko import Value, vectorize
+
+    weights, X = mlp_weights(), batch(n)
+    if engine == "torch":
+        import torch
+
+        torch.set_num_threads(1)
+        w8_torch(torch, weights, batch(10))  # torch's own start-up allocations, before measuring
+    else:
+        f, _ = w8_trace(Value, vectorize, weights)
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as clear:
+        clear.write("5")  # reset the peak to the current resident size
+    before = _status_kib("VmRSS")
+    if engine == "torch":
+        w8_torch(torch, weights, X)
+    else:
+        f.backward(X[:, 0], X[:, 1])
+    return (_status_kib("VmHWM") - before) * 1024
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] == ["rss"]:
+        print(rss_growth(sys.argv[2], int(sys.argv[3])))

@@ -43,7 +43,11 @@ def test_quick_benchmark_writes_a_report_with_every_workload(tmp_path: Path) -> 
                     "W4 random DAG", "W5 all n partial derivatives, n = 20", "Memory, W1 forward graph",
                     "Chain y = y + 1.0, 10,000 op nodes", "W6 hessian, random DAG of 100 ops, 10 inputs",
                     "- Python: ", "- Machine: ",
-                    "## W7: micrograd's demo training", "W7 demo training, 3 steps on 20 points"):
+                    "## W7: micrograd's demo training", "W7 demo training, 3 steps on 20 points",
+                    "## W8/W9: vectorize() over a batch", "W8 MLP 2→16→16→1, n = 200 samples",
+                    "W9 MLP 2→16→16→1, n = 20 samples", "W9 MLP 2→16→16→1, n = 5,000 samples",
+                    "memory peak of one f.backward on a fresh program",
+                    "peak resident memory one call adds (max RSS, fresh process)"):
         assert heading in report
     assert "## Results with the cyclic GC disabled" in report
     # W7's engines all start from the same weights on the same data: they must end with the same accuracy.
@@ -59,6 +63,8 @@ def test_quick_benchmark_writes_a_report_with_every_workload(tmp_path: Path) -> 
         w4_total = next(row for row in report.splitlines() if row.startswith("| W4 random DAG") and "| total |" in row)
         torch_cell = w4_total.split(" | ")[5]
         assert " ms (" in torch_cell and torch_cell.endswith(")")
+        w8 = next(row for row in report.splitlines() if row.startswith("| W8 ") and "f.backward" in row)
+        assert " ms (" in w8.split(" | ")[5]
     else:
         assert "PyTorch is not importable here" in report
 
@@ -87,9 +93,11 @@ def test_a_workload_selection_runs_only_those_and_writes_nothing_without_out(tmp
     assert "| W6 hessian, random DAG of 100 ops, 10 inputs | total |" in result.stdout
     assert "W1 wide sum" not in result.stdout and "## W5" not in result.stdout
     assert "the numerical hessian differs from ours by" in result.stdout
-    bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--workloads", "W9"],
+    bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--workloads", "W0"],
                          capture_output=True, text=True, timeout=60, check=False)
-    assert bad.returncode == 2 and "unknown workload 'W9'; choose from W1, W2" in bad.stderr
+    assert bad.returncode == 2 and "unknown workload 'W0'; choose from W1, W2" in bad.stderr
+
+
 def test_quick_layout_benchmark_measures_both_settings_and_replaces_only_its_section(tmp_path: Path) -> None:
     results = tmp_path / "RESULTS.md"
     results.write_text(f"# report of run.py\n\n{LAYOUT_START}\nold figures\n{LAYOUT_END}\n\ntail\n",

@@ -20,6 +20,7 @@ from .numerical import gradcheck, gradgradcheck, numerical_diff, numerical_grad
 from .ops import OPS, Op
 from .render import render
 from .steps import write_steps
+from .vectorize import vectorize
 
 __all__ = [
     "OPS",
@@ -50,6 +51,7 @@ __all__ = [
     "render",
     "to_dot",
     "topological_order",
+    "vectorize",
     "write_steps",
     "zero_grad",
 ]

@@ -36,8 +36,9 @@ from typing import Any
 import numpy as np
 
 from . import datasets, nn, optim
-from .engine import Value, no_grad
+from .engine import Value, is_grad_enabled
 from .layers import TwoLayerNet
+from .vectorize import vectorize
 
 __all__ = ["DATASETS", "RECIPES", "Recipe", "Run", "describe", "parameter_count", "predict", "scores", "train"]
 
@@ -105,8 +106,7 @@ def predict(model: Any, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     """The predicted class of each row of ``x`` (a 2-D set's MLP, or a TwoLayerNet).
 
     An MLP with one output predicts class 1 where its score is > 0; with
-    several, the class of the largest score.  The MLP runs under
-    :func:`~tinygrad_ko.no_grad`: values only, no graph kept.
+    several, the class of the largest score (see :func:`scores`).
     """
     classes: np.ndarray[Any, Any]
     if isinstance(model, TwoLayerNet):
@@ -139,13 +139,22 @@ def describe(run: Run, parameters: str = "{n} parameters") -> str:
 def scores(model: nn.MLP, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     """The MLP's outputs for each row of ``x`` as floats, shape ``(n,)`` for one output or ``(n, C)``.
 
-    Runs under :func:`~tinygrad_ko.no_grad`: values only, no graph kept.
+    The model's graph is built once on one input Value per column and run over
+    all the rows with :func:`~tinygrad_ko.vectorize` (one numpy call per node, not
+    one graph per row): the same rules, so the same numbers (to the last bit for
+    ``+ * relu``), which makes a fine decision-boundary grid cheap.
     """
-    with no_grad():
-        outputs = [model(row) for row in x.tolist()]
-    values: np.ndarray[Any, Any] = np.array([[v.data for v in out] if isinstance(out, list) else out.data
-                                             for out in outputs])
-    return values
+    if not is_grad_enabled():  # inside no_grad() no graph can be traced: one forward pass per row
+        rows = [model(row) for row in x.tolist()]
+        return np.array([[v.data for v in r] if isinstance(r, list) else r.data for r in rows])
+    inputs = [Value(0.0) for _ in range(x.shape[1])]
+    out = model(inputs)
+    columns = [x[:, k] for k in range(x.shape[1])]
+    if isinstance(out, list):
+        values: np.ndarray[Any, Any] = np.column_stack([vectorize(o, inputs)(*columns) for o in out])
+        return values
+    single: np.ndarray[Any, Any] = vectorize(out, inputs)(*columns)
+    return single
 
 
 def _class_of(out: Value | list[Value]) -> int:
