@@ -311,7 +311,8 @@ def _train_mlp_batch(run: Run, seed: int, report: OnStep) -> nn.MLP:
         inputs, label_columns = [*x, y], [2.0 * labels - 1.0]
     else:
         optimizer = optim.Adam(params, lr=recipe.lr)
-        # The label one-hot, one column per class, picks row[index]; m is the largest score.
+        # The label one-hot, one column per class, picks row[index] exactly (it adds only 0·s and 1·s);
+        # m is the sample's largest score, as in nn.cross_entropy.
         onehot = [Value(0.0, label=f"t{c}") for c in range(outputs)]
         m = Value(0.0, label="m")
         total = (score_values[0] - m).exp()
