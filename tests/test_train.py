@@ -107,6 +107,7 @@ def test_digits_trains_the_books_two_layer_net_past_95_percent_on_held_out_digit
     (["digits", "--hidden", "16,16"], "digits trains the book's TwoLayerNet, which has one hidden layer"),
     (["moons", "-o", "moons.svg"], "the output file must end in .png"),
     (["moons", "--steps", "1", "-o", "no/such/dir/m.png"], "No such file or directory"),
+    (["xor", "--batch"], "batch training runs moons and spiral, got 'xor'; train it without --batch"),
 ])
 def test_bad_options_are_one_line_on_stderr_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     done = run(*args, cwd=tmp_path)
@@ -192,6 +193,36 @@ def test_moons_recipe_is_micrograds_loss_and_learning_rate_schedule() -> None:
             p.data -= (1.0 - 0.9 * k / 4) * p.grad
 
 
+@pytest.mark.parametrize("dataset", ["moons", "spiral"])
+def test_batch_training_through_vectorize_is_the_same_run(dataset: str) -> None:
+    scalar = training.train(dataset, seed=3)
+    batch = training.train(dataset, seed=3, batch=True)
+    # Every step classifies the same points the same way: the scores of + * relu are the
+    # same bits in numpy as in Python, and the weights differ only in the last bits.
+    assert batch.accuracies == scalar.accuracies
+    assert (batch.train_accuracy, batch.test_accuracy) == (scalar.train_accuracy, scalar.test_accuracy)
+    # Each step's gradient is the same sum added in another order (vectorize sums the batch
+    # with numpy; backward() adds node by node; moons' L2 term is added after the batch),
+    # a few ulps per step (spiral's exp/log: numpy's may differ from math's by an ulp or
+    # three). 100 optimizer steps carry that along; measured ~4e-15 relative on every step's
+    # loss for seeds 0 and 3. 1e-9 leaves room for that drift and still fails at once for a
+    # wrong term (a missed 1/n or L2, a wrong label: relative errors of 1e-4 and more).
+    # The weights likewise; abs=1e-12 for the weights that end near 0.
+    assert len(batch.losses) == len(scalar.losses) == 100
+    assert batch.losses == pytest.approx(scalar.losses, rel=1e-9, abs=0.0)
+    assert [p.data for p in batch.model.parameters()] == pytest.approx(
+        [p.data for p in scalar.model.parameters()], rel=1e-9, abs=1e-12)
+
+
+def test_batch_prints_the_same_lines(tmp_path: Path) -> None:
+    scalar = run("spiral", "--steps", "20", "-o", "a.png", cwd=tmp_path)
+    batch = run("spiral", "--steps", "20", "-o", "a.png", "--batch", cwd=tmp_path)
+    assert batch.returncode == 0, batch.stderr
+    # The loss line is rounded to 4 digits, far coarser than the runs' differences.
+    assert batch.stdout == scalar.stdout
+    accuracies(batch.stdout)
+
+
 def test_training_pauses_the_cyclic_gc_only_while_it_runs_even_when_a_callback_fails() -> None:
     import gc
 
@@ -219,3 +250,5 @@ def test_korean_errors_under_lang_ko(tmp_path: Path) -> None:
     assert done.stderr.startswith("tinygrad-ko: 오류: digits는 은닉층이 하나인 책의 TwoLayerNet을 학습합니다")
     done = run("moons", "-o", "moons.svg", "--lang", "ko", cwd=tmp_path)
     assert done.returncode == 2 and "출력 파일 이름을 .png로 끝내세요" in done.stderr
+    done = run("xor", "--batch", "--lang", "ko", cwd=tmp_path)
+    assert done.returncode == 2 and "--batch는 moons and spiral만 학습합니다 (받은 값 xor)" in done.stderr

@@ -66,6 +66,8 @@ RECIPES = {
 #: micrograd demo's L2 regularisation strength for moons.
 L2 = 1e-4
 BATCH_SIZE = 100
+#: The data sets ``train(..., batch=True)`` (``--batch``) can train through vectorize.
+BATCH_DATASETS = ("moons", "spiral")
 
 
 @dataclass
@@ -173,16 +175,22 @@ OnStep = Callable[[int, Any, float, float], None]
 
 def train(dataset: str, *, steps: int | None = None, lr: float | None = None,
           hidden: Sequence[int] | None = None, seed: int = 0, progress: bool = False,
-          on_step: OnStep | None = None) -> Run:
+          on_step: OnStep | None = None, batch: bool = False) -> Run:
     """Train ``dataset``'s recipe and return the :class:`Run`.
 
     ``steps``, ``lr`` and ``hidden`` (hidden layer sizes; one for ``digits``)
     override the recipe's.  ``progress`` shows a tqdm bar with the loss and
     accuracy.  ``on_step(step, model, loss, accuracy)`` is called after each
     update (step counts from 1), e.g. to keep snapshots of the weights.
+    ``batch=True`` (moons and spiral) traces one sample's loss once and runs it
+    over the training set with :func:`~tinygrad_ko.vectorize` at every step: the
+    same recipe and the same accuracies, the losses equal to the last few bits.
     """
     if dataset not in RECIPES:
         raise ValueError(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
+    if batch and dataset not in BATCH_DATASETS:
+        raise ValueError(f"batch training runs {' and '.join(BATCH_DATASETS)}, got {dataset!r}; "
+                         "train it without --batch")
     recipe = RECIPES[dataset]
     steps = recipe.steps if steps is None else steps
     lr = recipe.lr if lr is None else lr
@@ -214,7 +222,7 @@ def train(dataset: str, *, steps: int | None = None, lr: float | None = None,
             run.model = _train_digits(run, seed, report)
         else:
             with _cyclic_gc_paused():
-                run.model = _train_mlp(run, seed, report)
+                run.model = (_train_mlp_batch if batch else _train_mlp)(run, seed, report)
     run.train_accuracy = _accuracy(run.model, x_train, t_train)
     run.test_accuracy = _accuracy(run.model, x_test, t_test)
     return run
@@ -270,6 +278,70 @@ def _train_mlp(run: Run, seed: int, report: OnStep) -> nn.MLP:
         # Free this step's graph now, not when the next step's is already built:
         # two live graphs double what the cyclic GC walks.
         del scores, loss
+    return model
+
+
+def _train_mlp_batch(run: Run, seed: int, report: OnStep) -> nn.MLP:
+    """:func:`_train_mlp`'s recipe with one traced graph per sample run over the whole training set.
+
+    The graph of one sample's loss term (times 1/n, as the mean scales it) has the
+    features and the label as vectorize's input columns and the model's Values as
+    its parameters, so ``f.backward`` adds to each ``.grad`` the gradient of the
+    mean loss.  The scalar recipe subtracts each sample's largest score in
+    cross_entropy as a constant; here that constant is a column too, computed
+    from this step's scores.  Moons' L2 term is a small scalar graph of the
+    parameters, backpropagated after the batch.
+    """
+    recipe = run.recipe
+    outputs = 1 if run.dataset != "spiral" else run.classes
+    model = nn.MLP(2, [*recipe.hidden, outputs], activation="relu", seed=seed)
+    params = model.parameters()
+    n = len(run.t_train)
+    mean = 1.0 / n if n > 1 else 1.0  # nn's _mean: (sum of terms) * (1/n)
+    x = [Value(0.0, label="x1"), Value(0.0, label="x2")]
+    out = model(x)
+    score_values = out if isinstance(out, list) else [out]
+    score_fns = [vectorize(s, x) for s in score_values]
+    columns = [run.x_train[:, 0], run.x_train[:, 1]]
+    labels = run.t_train
+    if run.dataset == "moons":
+        optimizer: optim.Optimizer = optim.SGD(params, lr=recipe.lr)
+        y = Value(0.0, label="y")  # the label as -1/+1, as hinge wants
+        term = (1.0 - y * score_values[0]).relu()
+        inputs, label_columns = [*x, y], [2.0 * labels - 1.0]
+    else:
+        optimizer = optim.Adam(params, lr=recipe.lr)
+        # The label one-hot, one column per class, picks row[index] exactly (it adds only 0·s and 1·s);
+        # m is the sample's largest score, as in nn.cross_entropy.
+        onehot = [Value(0.0, label=f"t{c}") for c in range(outputs)]
+        m = Value(0.0, label="m")
+        total = (score_values[0] - m).exp()
+        for s in score_values[1:]:
+            total = total + (s - m).exp()
+        picked = onehot[0] * score_values[0]
+        for t, s in zip(onehot[1:], score_values[1:], strict=True):
+            picked = picked + t * s
+        term = total.log() + m - picked
+        inputs, label_columns = [*x, *onehot, m], [(labels == c).astype(np.float64) for c in range(outputs)]
+    loss_fn = vectorize(term * mean, inputs)
+    for k in range(recipe.steps):
+        score_columns = np.column_stack([f(*columns) for f in score_fns])
+        if run.dataset == "moons":
+            classes = (score_columns[:, 0] > 0.0).astype(np.int64)
+            extra = label_columns
+            optimizer.lr = recipe.lr * (1.0 - 0.9 * k / recipe.steps)
+        else:
+            classes = np.argmax(score_columns, axis=1)  # the first largest, as _class_of
+            extra = [*label_columns, score_columns.max(axis=1)]
+        optimizer.zero_grad()
+        loss = float(np.sum(loss_fn.backward(*columns, *extra)))
+        if run.dataset == "moons":
+            l2 = L2 * _sum_of_squares(params)
+            l2.backward()
+            loss += l2.data
+        accuracy = float(np.mean(classes == labels))
+        optimizer.step()
+        report(k + 1, model, loss, accuracy)
     return model
 
 

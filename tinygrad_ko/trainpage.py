@@ -81,11 +81,13 @@ def _kept_steps(total: int) -> set[int]:
 
 
 def record(dataset: str, *, steps: int | None = None, lr: float | None = None,
-           hidden: Sequence[int] | None = None, seed: int = 0, progress: bool = False) -> Recording:
+           hidden: Sequence[int] | None = None, seed: int = 0, progress: bool = False,
+           batch: bool = False) -> Recording:
     """Train as :func:`~tinygrad_ko.training.train` does and keep the parameters after each step.
 
     The same arguments give the same run (and the same numbers) as ``train``;
-    only a 2-D data set (moons, spiral, xor) can be watched on a page.
+    only a 2-D data set (moons, spiral, xor) can be watched on a page.  ``batch``
+    is ``train``'s (moons, spiral).
 
     >>> rec = record("xor", steps=3, seed=0)
     >>> rec.steps, len(rec.weights[0]) == len(rec.run.model.parameters())
@@ -103,7 +105,8 @@ def record(dataset: str, *, steps: int | None = None, lr: float | None = None,
         if step in kept:
             snapshots.append((step, [p.data for p in model.parameters()]))
 
-    run = train(dataset, steps=steps, lr=lr, hidden=hidden, seed=seed, progress=progress, on_step=keep)
+    run = train(dataset, steps=steps, lr=lr, hidden=hidden, seed=seed, progress=progress, on_step=keep,
+                batch=batch)
     return Recording(run, seed, [s for s, _ in snapshots], [w for _, w in snapshots])
 
 
