@@ -1,0 +1,80 @@
+"""Errors that carry their message id, so each place that shows one can show it in its reader's language.
+
+Each is a real builtin exception (``except ValueError`` catches :class:`LocalizedValueError`)
+whose ``str()`` is the English sentence, as Python's own errors are.  It also keeps the
+message's ``key`` and ``params``: the command and the pages render ``error.localized("ko")``
+from the catalog (:mod:`tinygrad_ko.messages`) and never parse English text back.
+
+>>> error = LocalizedValueError("lang.unknown", where="explain", got="fr", langs="en, ko")
+>>> isinstance(error, ValueError), error.key
+(True, 'lang.unknown')
+>>> str(error)
+"explain(lang=...) must be one of en, ko, got 'fr'"
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .messages import DEFAULT_LANG, text
+
+__all__ = [
+    "LocalizedArithmeticError",
+    "LocalizedError",
+    "LocalizedOverflowError",
+    "LocalizedTypeError",
+    "LocalizedValueError",
+    "LocalizedZeroDivisionError",
+    "localized",
+]
+
+
+class LocalizedError(Exception):
+    """The mixin: an exception made from a message id and its parameters (English ``str()``)."""
+
+    key: str
+    params: dict[str, Any]
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        super().__init__(text(key, DEFAULT_LANG, **params))
+        self.key = key
+        self.params = params
+
+    def localized(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (default: the session's language)."""
+        return text(self.key, lang, **self.params)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception pickles its args (the English text); rebuild from the id instead.
+        return (_rebuild, (type(self), self.key, self.params))
+
+
+def _rebuild(cls: type[LocalizedError], key: str, params: dict[str, Any]) -> LocalizedError:
+    return cls(key, **params)
+
+
+class LocalizedValueError(LocalizedError, ValueError):
+    """A :class:`ValueError` with a message id."""
+
+
+class LocalizedTypeError(LocalizedError, TypeError):
+    """A :class:`TypeError` with a message id."""
+
+
+class LocalizedArithmeticError(LocalizedError, ArithmeticError):
+    """An :class:`ArithmeticError` with a message id."""
+
+
+class LocalizedOverflowError(LocalizedError, OverflowError):
+    """An :class:`OverflowError` with a message id."""
+
+
+class LocalizedZeroDivisionError(LocalizedError, ZeroDivisionError):
+    """A :class:`ZeroDivisionError` with a message id."""
+
+
+def localized(error: BaseException, lang: str | None = None) -> str:
+    """What to show for ``error`` in ``lang``: its catalog message, or ``str(error)`` for Python's own errors."""
+    if isinstance(error, LocalizedError):
+        return error.localized(lang)
+    return str(error)
