@@ -4,7 +4,7 @@ The graph is ``x + x + ... + x`` with N copies of one leaf ``x`` (the command's
 ``tinygrad-ko graph -- "x+x+...+x" x=1``): one value feeding N - 1 operations
 spread over a chain 2N ranks long.  Graphviz's ``dot`` turns every long edge
 into a chain of virtual nodes, N² of them here, and its node placement (a
-network simplex) then ran for minutes.  :data:`tinygrad_ko.dot.LAYOUT_LIMITS`
+network simplex) then ran for minutes.  :data:`tinygrad_ko.draw.dot.LAYOUT_LIMITS`
 bounds its iterations; this script measures both engines, the system ``dot``
 and ``graphviz-pure``, on the same DOT text with the limits ("after") and
 without them ("before"), in this one run:
@@ -42,8 +42,8 @@ from pathlib import Path
 from time import perf_counter
 
 from tinygrad_ko import Value, to_dot
-from tinygrad_ko.dot import LAYOUT_LIMITS
-from tinygrad_ko.render import EngineTimeoutError, find_engine, run_engine
+from tinygrad_ko.draw.dot import LAYOUT_LIMITS
+from tinygrad_ko.draw.render import EngineTimeoutError, find_engine, run_engine
 
 HERE = Path(__file__).resolve().parent
 START = "<!-- benchmarks/layout.py: start -->"
@@ -283,8 +283,9 @@ def report(sizes: Sequence[int], grid: list[Timing], found: dict[str, str | None
         f"makes the times noisier).",
         "",
         f"- Engines: {'; '.join(versions)}" + (f"; not installed: {', '.join(absent)}" if absent else ""),
-        f"- \"after\" is to_dot's DOT text, which sets `{limits}` (tinygrad_ko.dot.LAYOUT_LIMITS); \"before\" is the "
-        f"same text without them.  Each cell: CPU seconds of the engine process to draw an SVG, with the wall "
+        f"- \"after\" is to_dot's DOT text, which sets `{limits}` (tinygrad_ko.draw.dot.LAYOUT_LIMITS); "
+        f"\"before\" is the same text without them.  Each cell: CPU seconds of the engine process to draw an SVG, "
+        f"with the wall "
         f"seconds in parentheses (one run each; CPU time is the layout's own work, while wall time also counts "
         f"other programs on a shared machine; on an idle one they agree).  A run over {cap:g} s wall is stopped "
         "(\"stopped\") and larger N are not tried (\"not run\").  Speed-up: CPU before / CPU after (for a "

@@ -421,7 +421,7 @@ class W7Data:
 
 
 def w7_data(points: int, seed: int = 0) -> W7Data:
-    """The train command's moons split (``tinygrad_ko.training.data``), the first ``points`` training points.
+    """The train command's moons split (``tinygrad_ko.train.recipes.data``), the first ``points`` training points.
 
     The initial weights are micrograd's initialisation (uniform on [-1, 1], biases 0)
     from a fixed seed, so every engine starts from the same network.

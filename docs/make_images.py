@@ -10,7 +10,7 @@ Two kinds of image:
   gives the same bytes on every machine, so tests/test_docs_images.py regenerates
   them and compares bytes with the committed files.  Text beyond ASCII (Hangul,
   σ, ∂, ①) is measured in NanumGothic and a subset of that font is embedded in
-  the SVG (tinygrad_ko.textfit); the test compares everything but the embedded
+  the SVG (tinygrad_ko.draw.textfit); the test compares everything but the embedded
   font's bytes, which depend on the fontTools version that cut it.
 - **By eye** (``*.ko.png`` and the step-through screenshots): drawn by the system
   Graphviz with a CJK font, and screenshots come from Chromium; their bytes depend
@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from tinygrad_ko import Value, grad, to_dot, write_steps
+from tinygrad_ko.draw.render import run_engine
 from tinygrad_ko.examples import apple_orange
-from tinygrad_ko.render import run_engine
 
 IMAGES = Path(__file__).resolve().parent / "images"
 EMBEDDED = "graphviz-pure"
@@ -224,8 +224,8 @@ TRAINING = {
 
 def write_training(out: Path) -> list[Path]:
     """Train each data set once (default recipe, seed 0) and write its plot in each language asked for."""
-    from tinygrad_ko.plots import plot_run
-    from tinygrad_ko.training import train
+    from tinygrad_ko.train.plots import plot_run
+    from tinygrad_ko.train.recipes import train
 
     runs = {name: train(name) for name in dict.fromkeys(dataset for dataset, _ in TRAINING.values())}
     return [plot_run(runs[dataset], out / name, lang=lang) for name, (dataset, lang) in TRAINING.items()]
@@ -240,7 +240,7 @@ def write_training_pages(out: Path) -> list[Path]:
     """Record the moons run once and screenshot its training page in each language."""
     from playwright.sync_api import sync_playwright
 
-    from tinygrad_ko.trainpage import record, write_training_page
+    from tinygrad_ko.pages.training import record, write_training_page
 
     recording = record("moons")
     written = []

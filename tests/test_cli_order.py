@@ -16,7 +16,7 @@ import pytest
 
 from tinygrad_ko import Value, topological_order
 from tinygrad_ko.cli import derivative
-from tinygrad_ko.dot import is_constant
+from tinygrad_ko.draw.dot import is_constant
 
 COMMAND = Path(sys.executable).with_name("tinygrad-ko")
 

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tinygrad_ko import Value, to_dot
-from tinygrad_ko.dot import MAX_LABEL_LENGTH, MAX_NODES, label_text
+from tinygrad_ko.draw.dot import MAX_LABEL_LENGTH, MAX_NODES, label_text
+from tinygrad_ko.draw.render import run_engine
 from tinygrad_ko.examples import apple_orange
-from tinygrad_ko.render import run_engine
 
 
 def layout(root: Value, engine: str = "dot", **options: Any) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The step-through page recomputes both passes in the browser when a learner edits an input.
 
-The page runs JavaScript generated from the op table (tinygrad_ko.jsops); these tests
+The page runs JavaScript generated from the op table (tinygrad_ko.pages.jsops); these tests
 drive a real headless Chromium and hold what the page computes against the Python
 engine on the same graph with the same edited inputs.
 """
@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 
 from tinygrad_ko import Value, explain, numerical_grad, write_steps
 from tinygrad_ko.cli import _localized
-from tinygrad_ko.dot import format_number
+from tinygrad_ko.draw.dot import format_number
 from tinygrad_ko.graph import topological_order
-from tinygrad_ko.jsops import JSExpr, forward_source, local_sources, messages
 from tinygrad_ko.numerical import default_step
 from tinygrad_ko.ops import DIV, LOG, MUL, POW, RELU
+from tinygrad_ko.pages.jsops import JSExpr, forward_source, local_sources, messages
 from tinygrad_ko.testing import Expression, expressions
 
 CHROMIUM = os.environ.get("TINYGRAD_KO_CHROMIUM", "/usr/bin/chromium")

@@ -10,7 +10,7 @@ import pytest
 
 from tinygrad_ko import Value, gradcheck, numerical_diff, numerical_grad
 from tinygrad_ko.numerical import GradcheckError, default_step
-from tinygrad_ko.textwidth import display_width
+from tinygrad_ko.text import display_width
 
 EPS = sys.float_info.epsilon
 
@@ -321,7 +321,7 @@ def test_gradcheck_on_an_array_names_elements_and_summarises_long_reports() -> N
 
 
 def test_gradcheck_report_columns_line_up_with_hangul_labels() -> None:
-    from tinygrad_ko.textwidth import display_width
+    from tinygrad_ko.text import display_width
 
     사과, tax = Value(100.0, label="사과"), Value(1.1, label="tax")
     report = str(gradcheck(lambda a, t: a * t, [사과, tax]))

@@ -1,4 +1,4 @@
-"""tinygrad_ko.plots: Hangul with the font a pip package ships, no global matplotlib changes."""
+"""tinygrad_ko.train.plots: Hangul with the font a pip package ships, no global matplotlib changes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tinygrad_ko import plots, training
-from tinygrad_ko.fonts import hangul_font_path
+from tinygrad_ko.draw.fonts import hangul_font_path
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,8 @@ from pathlib import Path
 import pytest
 
 from tinygrad_ko import Value, render, to_dot
-from tinygrad_ko.dot import GRADIENT_COLOR
-from tinygrad_ko.examples import apple_orange
-from tinygrad_ko.render import (
+from tinygrad_ko.draw.dot import GRADIENT_COLOR
+from tinygrad_ko.draw.render import (
     ENGINE_ENV_VAR,
     EngineError,
     EngineNotFoundError,
@@ -30,10 +29,11 @@ from tinygrad_ko.render import (
     find_engine,
     run_engine,
 )
-from tinygrad_ko.textfit import text_width
+from tinygrad_ko.draw.textfit import text_width
+from tinygrad_ko.examples import apple_orange
 
 # The module, not the function tinygrad_ko.render that shares its name.
-render_module = importlib.import_module("tinygrad_ko.render")
+render_module = importlib.import_module("tinygrad_ko.draw.render")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"

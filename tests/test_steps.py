@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tinygrad_ko import Value, examples, explain, topological_order, write_steps
-from tinygrad_ko.dot import GRADIENT_COLOR, format_number, label_text
-from tinygrad_ko.steps import MAX_STEP_NODES, Frame, step_frames
+from tinygrad_ko.draw.dot import GRADIENT_COLOR, format_number, label_text
+from tinygrad_ko.pages.steps import MAX_STEP_NODES, Frame, step_frames
 
 SVG = "{http://www.w3.org/2000/svg}"
 ENGINES = ["dot", "graphviz-pure"]

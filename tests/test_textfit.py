@@ -11,9 +11,9 @@ import subprocess
 
 from fontTools.ttLib import TTFont
 
-from tinygrad_ko.fonts import hangul_font_path
-from tinygrad_ko.render import find_engine, run_engine
-from tinygrad_ko.textfit import fit_source, rasterize, text_width, with_font
+from tinygrad_ko.draw.fonts import hangul_font_path
+from tinygrad_ko.draw.render import find_engine, run_engine
+from tinygrad_ko.draw.textfit import fit_source, rasterize, text_width, with_font
 
 EMBEDDED = "graphviz-pure"
 

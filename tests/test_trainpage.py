@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from tinygrad_ko.cli import main
-from tinygrad_ko.training import scores, train
-from tinygrad_ko.trainpage import MAX_SNAPSHOTS, _inputs, _program, record, write_training_page
+from tinygrad_ko.pages.training import MAX_SNAPSHOTS, _inputs, _program, record, write_training_page
+from tinygrad_ko.train.recipes import scores, train
 
 CHROMIUM = os.environ.get("TINYGRAD_KO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

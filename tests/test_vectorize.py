@@ -535,7 +535,7 @@ def test_the_train_commands_scores_equal_the_models_own_forward_passes() -> None
     # training.scores (the decision-boundary grid, the accuracies) runs the model through
     # vectorize; an MLP of + * relu gives the scalar engine's numbers bit for bit.
     from tinygrad_ko import nn, no_grad
-    from tinygrad_ko.training import scores
+    from tinygrad_ko.train.recipes import scores
 
     X = np.random.default_rng(6).uniform(-2.0, 2.0, (50, 2))
     for outputs in (1, 3):

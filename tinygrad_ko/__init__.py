@@ -10,7 +10,8 @@ learning backpropagation (오차역전파법).
 """
 
 from . import datasets, nn, optim
-from .dot import to_dot
+from .draw.dot import to_dot
+from .draw.render import render
 from .engine import Value, is_grad_enabled, no_grad
 from .explain import Explanation, Step, explain
 from .functional import grad, hessian
@@ -18,8 +19,7 @@ from .graph import reachable, topological_order, zero_grad
 from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss, TwoLayerNet
 from .numerical import gradcheck, gradgradcheck, numerical_diff, numerical_grad
 from .ops import OPS, Op
-from .render import render
-from .steps import write_steps
+from .pages.steps import write_steps
 from .vectorize import vectorize
 
 __all__ = [

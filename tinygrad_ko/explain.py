@@ -7,7 +7,7 @@ give — with one sentence per step in the book's words::
 
     곱셈 노드 (*): 상류 기울기 1.1 × 국소적 미분 2 (사과 개수) → 사과의 기울기 2.2
 
-Numbers are written as the DOT exporter writes them (:func:`~tinygrad_ko.dot.format_number`,
+Numbers are written as the DOT exporter writes them (:func:`~tinygrad_ko.draw.dot.format_number`,
 six significant digits), so the text and the drawing agree.  Everything an op
 contributes (its name, symbol, local derivative and the formula shown in
 parentheses) comes from the op table in :mod:`tinygrad_ko.ops`, so a new op
@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .dot import format_number, is_constant, label_text, local_derivative
+from .draw.dot import format_number, is_constant, label_text, local_derivative
 from .engine import Value
 from .graph import backward_order, topological_order
 from .ops import OPS, Op

@@ -27,11 +27,11 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
-from .dot import label_text
+from .draw.dot import label_text
 from .engine import Value, no_grad
 from .functional import grad, hessian
 from .graph import reachable
-from .textwidth import pad, rpad
+from .text import pad, rpad
 
 __all__ = ["GradcheckEntry", "GradcheckError", "GradcheckResult", "default_step", "gradcheck",
            "gradgradcheck", "numerical_diff", "numerical_grad"]

@@ -35,10 +35,10 @@ from typing import Any
 
 import numpy as np
 
-from . import datasets, nn, optim
-from .engine import Value, is_grad_enabled
-from .layers import TwoLayerNet
-from .vectorize import vectorize
+from .. import datasets, nn, optim
+from ..engine import Value, is_grad_enabled
+from ..layers import TwoLayerNet
+from ..vectorize import vectorize
 
 __all__ = ["DATASETS", "RECIPES", "Recipe", "Run", "describe", "parameter_count", "predict", "scores", "train"]
 

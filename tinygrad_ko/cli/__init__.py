@@ -8,7 +8,7 @@ alone (forward only), 1 (the default) the function with its first derivatives
 as grads, N >= 2 the graph of the N-th derivative (고차 미분) itself, made by
 ``grad(..., create_graph=True)`` and backpropagated so that it too shows data
 and grad on every node.  ``tinygrad-ko train {moons,spiral,xor,digits}`` trains a
-network (:mod:`tinygrad_ko.training`) and plots it (:mod:`tinygrad_ko.plots`).
+network (:mod:`tinygrad_ko.train.recipes`) and plots it (:mod:`tinygrad_ko.train.plots`).
 A user's mistake is one line on stderr and exit code 2.
 """
 
@@ -23,16 +23,9 @@ import warnings
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from .datasets import MissingDependencyError
-from .dot import MAX_NODES, STYLES, format_number, is_constant, label_text
-from .engine import Value
-from .examples import LANGS, apple_orange
-from .explain import explain
-from .expr import FUNCTIONS, build
-from .functional import grad
-from .graph import topological_order
-from .ops import OPS
-from .render import (
+from ..datasets import MissingDependencyError
+from ..draw.dot import MAX_NODES, STYLES, format_number, is_constant, label_text
+from ..draw.render import (
     DEFAULT_DPI,
     DEFAULT_TIMEOUT,
     ENGINE_ENV_VAR,
@@ -44,8 +37,15 @@ from .render import (
     find_engine,
     render,
 )
-from .steps import write_steps
-from .textwidth import display_width, pad
+from ..engine import Value
+from ..examples import LANGS, apple_orange
+from ..explain import explain
+from ..expr import FUNCTIONS, build
+from ..functional import grad
+from ..graph import topological_order
+from ..ops import OPS
+from ..pages.steps import write_steps
+from ..text import display_width, pad
 
 __all__ = ["main"]
 
@@ -182,7 +182,7 @@ def table(root: Value, lang: str = "en", *, show_grad: bool = True) -> str:
 
     ``show_grad=False`` leaves out the grad column (a forward pass only).
 
-    Labels are shown as the drawing shows them (:func:`~tinygrad_ko.dot.label_text`: control
+    Labels are shown as the drawing shows them (:func:`~tinygrad_ko.draw.dot.label_text`: control
     characters and bidi overrides made visible).  A constant says ``const`` in the op column and
     has no gradient.
 
@@ -250,7 +250,7 @@ def derivative(root: Value, x: Value, order: int) -> Value:
     """The ``order``-th derivative of ``root`` with respect to ``x`` as a graph, labelled ``dⁿ/dxⁿ``.
 
     Raises ValueError as soon as a derivative's graph has more Value nodes than a
-    drawing may (:data:`~tinygrad_ko.dot.MAX_NODES`): each order's graph holds the
+    drawing may (:data:`~tinygrad_ko.draw.dot.MAX_NODES`): each order's graph holds the
     previous one, so the higher orders would only be larger.
 
     >>> from tinygrad_ko import Value
@@ -358,7 +358,7 @@ def _hidden(text: str) -> tuple[int, ...]:
 
 
 def _add_train(commands: Any, lang: str) -> None:
-    from .training import DATASETS, RECIPES
+    from ..train.recipes import DATASETS, RECIPES
 
     defaults = "; ".join(f"{name}: {r.steps} steps, lr {r.lr:g}, hidden {','.join(map(str, r.hidden))}"
                          for name, r in RECIPES.items())
@@ -394,8 +394,8 @@ _TRAIN_TEXT = {
 
 
 def _train(args: argparse.Namespace) -> None:
-    from .plots import plot_run
-    from .training import describe, train
+    from ..train.plots import plot_run
+    from ..train.recipes import describe, train
 
     output = args.output or f"{args.dataset}.png"
     if not output.lower().endswith(".png"):
@@ -404,7 +404,7 @@ def _train(args: argparse.Namespace) -> None:
     progress = sys.stdout.isatty() and sys.stderr.isatty()
     recording = None
     if args.page is not None:
-        from .trainpage import record, write_training_page
+        from ..pages.training import record, write_training_page
 
         if not args.page.lower().endswith((".html", ".htm")):  # before training, not after
             raise _CommandError(_MESSAGES[args.lang]["html"].format(page=args.page))

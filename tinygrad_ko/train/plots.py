@@ -3,7 +3,7 @@
 Hangul needs a font that has it, and a machine with nothing but pip has none
 of its own: the NanumGothic file that the ``koreanize-matplotlib`` package
 ships is registered with matplotlib's font manager (see
-:mod:`tinygrad_ko.fonts`) and used inside ``rc_context`` for this figure only;
+:mod:`tinygrad_ko.draw.fonts`) and used inside ``rc_context`` for this figure only;
 matplotlib's global settings are never changed.  The figure is made with
 :class:`matplotlib.figure.Figure`, not pyplot, so no GUI backend or global
 figure state is involved.
@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .fonts import HANGUL_FONT_FAMILY, hangul_font_path
-from .training import Run, parameter_count, predict, scores
+from ..draw.fonts import HANGUL_FONT_FAMILY, hangul_font_path
+from .recipes import Run, parameter_count, predict, scores
 
 __all__ = ["GRID_BUDGET", "GRID_MAX", "TEXT", "boundary_grid", "grid_size", "plot_run"]
 

@@ -10,7 +10,7 @@ Engine lookup (:func:`find_engine`), in order:
 
 The embedded ``graphviz-pure`` measures only ASCII text, has no Hangul glyphs
 and writes no pdf.  A drawing with any other text is therefore sized, lettered
-and rasterized with NanumGothic from a pip package instead (:mod:`tinygrad_ko.textfit`:
+and rasterized with NanumGothic from a pip package instead (:mod:`tinygrad_ko.draw.textfit`:
 measured node sizes, the font embedded in the SVG, PNG by resvg), so Korean is
 legible without the system Graphviz; asking the embedded engine for pdf is a
 clear error.  PNG is drawn at ``dpi`` pixels per inch (default :data:`DEFAULT_DPI`,
@@ -33,8 +33,8 @@ import time
 import warnings
 from pathlib import Path
 
+from ..engine import Value
 from .dot import MAX_NODES, to_dot
-from .engine import Value
 from .fonts import hangul_font_path
 from .textfit import fit_source, needs_fitting, rasterize, with_font
 
@@ -58,7 +58,7 @@ FORMATS = ("svg", "png", "pdf")
 #: (:func:`run_engine`'s ``timeout``).  Every drawing of the docs takes well under
 #: a second.  The slowest shape the command accepts, ``x+x+...+x`` with 250 copies
 #: of x, takes the system ``dot`` about 7 s and ``graphviz-pure`` about 20 s on an
-#: idle machine with the layout limits of :data:`~tinygrad_ko.dot.LAYOUT_LIMITS`
+#: idle machine with the layout limits of :data:`~tinygrad_ko.draw.dot.LAYOUT_LIMITS`
 #: (benchmarks/layout.py); without them it took minutes to hours.
 DEFAULT_TIMEOUT = 30.0
 
@@ -154,7 +154,7 @@ def run_engine(source: str, format: str, engine: str | None = None, *, dpi: floa
     Raises ValueError when the engine cannot write ``format`` and
     :class:`EngineError`, holding the engine's stderr, when it fails.  With the
     embedded engine, text beyond ASCII (Hangul, σ, ∂) is measured and drawn in
-    NanumGothic (:mod:`tinygrad_ko.textfit`).  ``dpi`` sets the resolution of
+    NanumGothic (:mod:`tinygrad_ko.draw.textfit`).  ``dpi`` sets the resolution of
     bitmap formats (png, jpeg).
 
     >>> run_engine("digraph { a -> b }", "svg")[:5]

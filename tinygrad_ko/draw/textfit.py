@@ -4,7 +4,7 @@ The embedded ``graphviz-pure`` knows the widths of ASCII letters in three fonts
 only (Arimo, Cousine, Tinos), sizes every other character as a space, and draws
 PNG text with fonts that have no Hangul: a Korean label comes out as boxes in a
 box too narrow for it.  With a real font file at hand (NanumGothic, which the pip
-package ``koreanize-matplotlib`` ships; see :mod:`tinygrad_ko.fonts`) this module
+package ``koreanize-matplotlib`` ships; see :mod:`tinygrad_ko.draw.fonts`) this module
 fixes all three:
 
 1. **Measure.**  The engine lays the graph out once (``-Tjson``); every node's

@@ -31,9 +31,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 import graphviz
 from graphviz.quoting import a_list, attr_list, quote
 
-from .engine import Value
-from .graph import topological_order
-from .ops import OPS, Op
+from ..engine import Value
+from ..graph import topological_order
+from ..ops import OPS, Op
 
 __all__ = ["FONTNAME", "GRADIENT_COLOR", "LAYOUT_LIMITS", "MAX_LABEL_LENGTH", "MAX_NODES", "STYLES", "GraphDrawing",
            "format_number", "is_constant", "label_text", "to_dot"]
@@ -165,7 +165,7 @@ class GraphDrawing(graphviz.Digraph):  # type: ignore[misc]
     """A ``graphviz.Digraph`` that Jupyter displays through tinygrad_ko's engine lookup.
 
     ``graphviz.Digraph`` displays itself by running the system ``dot``; this
-    subclass renders with :func:`tinygrad_ko.render.run_engine` instead, which
+    subclass renders with :func:`tinygrad_ko.draw.render.run_engine` instead, which
     falls back to the embedded ``graphviz-pure``, so a notebook on a machine
     without Graphviz still shows the drawing inline.
     """

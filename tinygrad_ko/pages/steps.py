@@ -6,7 +6,7 @@ appearing node by node, then the gradients flowing back node by node — with th
 current node highlighted and the explainer's sentence under it.  Previous/next
 buttons, a slider and the arrow keys move between steps.
 
-Every frame is an SVG drawn by a real Graphviz engine (:func:`~tinygrad_ko.render.run_engine`)
+Every frame is an SVG drawn by a real Graphviz engine (:func:`~tinygrad_ko.draw.render.run_engine`)
 from :func:`~tinygrad_ko.to_dot`.  So that nodes do not jump between frames, the
 graph is laid out once, with each node's label at its widest over all frames,
 and every frame pins each node to that position and size (``layout=neato`` with
@@ -28,14 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..draw.dot import STYLES, _drawing, format_number, is_constant, to_dot
+from ..draw.render import DEFAULT_TIMEOUT, run_engine, write_atomically
+from ..engine import Value
+from ..explain import _MAX_EXPRESSION, _WORDS, Explanation, Lang, Step, explain
+from ..graph import topological_order
+from ..numerical import default_step
+from ..ops import OPS
 from . import jsops
-from .dot import STYLES, _drawing, format_number, is_constant, to_dot
-from .engine import Value
-from .explain import _MAX_EXPRESSION, _WORDS, Explanation, Lang, Step, explain
-from .graph import topological_order
-from .numerical import default_step
-from .ops import OPS
-from .render import DEFAULT_TIMEOUT, run_engine, write_atomically
 
 __all__ = ["MAX_STEP_NODES", "Frame", "StepsPage", "step_frames", "write_steps"]
 
@@ -94,9 +94,9 @@ def step_frames(root: Value, lang: Lang = "en", engine: str | None = None, style
                 timeout: float | None = DEFAULT_TIMEOUT) -> list[Frame]:
     """Draw every step of ``explain(root, lang)`` with a real Graphviz engine.
 
-    ``engine`` forces a Graphviz program (see :func:`~tinygrad_ko.render.find_engine`);
+    ``engine`` forces a Graphviz program (see :func:`~tinygrad_ko.draw.render.find_engine`);
     ``style`` is that of :func:`~tinygrad_ko.to_dot` (``"book"``: the numbers on the edges);
-    each engine run is stopped after ``timeout`` seconds (see :func:`~tinygrad_ko.render.run_engine`).
+    each engine run is stopped after ``timeout`` seconds (see :func:`~tinygrad_ko.draw.render.run_engine`).
     Raises ValueError for graphs of more than :data:`MAX_STEP_NODES` nodes.
     """
     explanation = explain(root, lang)  # checks root and lang
@@ -186,8 +186,8 @@ def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "en",
 
     ``style="book"`` draws the frames in the book's style (see :func:`~tinygrad_ko.to_dot`).
     ``engine`` and ``timeout`` (seconds per engine run) are those of
-    :func:`~tinygrad_ko.render.run_engine`; the file is written as by
-    :func:`~tinygrad_ko.render.write_atomically`.
+    :func:`~tinygrad_ko.draw.render.run_engine`; the file is written as by
+    :func:`~tinygrad_ko.draw.render.write_atomically`.
     Returns the path as a :class:`StepsPage`: in Jupyter, the page shows inline.
 
     >>> import tempfile, pathlib
@@ -282,10 +282,10 @@ def _live(explanation: Explanation, editable: bool = True) -> dict[str, Any]:
     editable), the backward order of :meth:`Value.backward`, and the words
     :func:`~tinygrad_ko.explain` writes its sentences with.  The op rules
     themselves travel as JavaScript generated from the op table
-    (:mod:`tinygrad_ko.jsops`).  ``editable=False`` offers no input to edit.
+    (:mod:`tinygrad_ko.pages.jsops`).  ``editable=False`` offers no input to edit.
     """
     # Imported here: cli imports this module.  The page speaks as the command does.
-    from .cli import _KOREAN, _in_korean, _parse_assignment
+    from ..cli import _KOREAN, _in_korean, _parse_assignment
 
     root = explanation.root
     order = topological_order(root)[::-1]  # inputs first: the order values are computed
