@@ -13,8 +13,16 @@ import pytest
 
 import tinygrad_ko
 from tinygrad_ko import messages
-from tinygrad_ko.errors import LocalizedError, LocalizedTypeError, LocalizedValueError, localized
-from tinygrad_ko.messages import LANGS, catalog, particle, text
+from tinygrad_ko.messages import (
+    LANGS,
+    LocalizedError,
+    LocalizedTypeError,
+    LocalizedValueError,
+    catalog,
+    localized,
+    particle,
+    text,
+)
 
 PACKAGE = Path(tinygrad_ko.__file__).parent
 HANGUL = re.compile("[\uac00-\ud7a3]")

@@ -25,25 +25,32 @@ else English, the language of the API and of Python's own messages.
 from __future__ import annotations
 
 import os
-import string
-import sys
-from collections.abc import Mapping
-from functools import cache
-from importlib import resources
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from .catalogs import DEFAULT_LANG, LANGS, catalog, format_message, particle
+from .errors import (
+    LocalizedArithmeticError,
+    LocalizedError,
+    LocalizedOverflowError,
+    LocalizedTypeError,
+    LocalizedValueError,
+    LocalizedZeroDivisionError,
+)
 
 __all__ = [
     "DEFAULT_LANG",
     "ENV_VAR",
     "LANGS",
+    "LocalizedArithmeticError",
+    "LocalizedError",
+    "LocalizedOverflowError",
+    "LocalizedTypeError",
+    "LocalizedValueError",
+    "LocalizedZeroDivisionError",
     "catalog",
     "check_lang",
     "get_lang",
+    "localized",
     "particle",
     "resolve_lang",
     "set_lang",
@@ -52,89 +59,6 @@ __all__ = [
 
 #: The environment variable that sets the session's language (``TINYGRAD_KO_LANG=ko``).
 ENV_VAR = "TINYGRAD_KO_LANG"
-#: The language when nothing else is asked for.
-DEFAULT_LANG = "en"
-
-
-def _catalog_names() -> tuple[str, ...]:
-    names = sorted(entry.name[: -len(".toml")] for entry in resources.files(__name__).iterdir()
-                   if entry.name.endswith(".toml"))
-    # English first: it is the default and the language of str() of every error.
-    return tuple(sorted(names, key=lambda name: name != DEFAULT_LANG))
-
-
-#: The languages there is a catalog for, English first.
-LANGS: tuple[str, ...] = _catalog_names()
-
-
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
-    flat: dict[str, str] = {}
-    for name, value in table.items():
-        key = f"{prefix}{name}"
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, key + "."))
-        elif isinstance(value, str):
-            flat[key] = value
-        else:  # pragma: no cover - a malformed catalog file; the test suite reads every file
-            raise TypeError(f"message {key!r} is not a string: {value!r}")
-    return flat
-
-
-@cache
-def catalog(lang: str) -> Mapping[str, str]:
-    """Every message of ``lang`` by id (``"cli.assignment"``); read once from ``LANG.toml``."""
-    if lang not in LANGS:
-        raise ValueError(text("lang.unknown", DEFAULT_LANG, where="catalog", got=lang, langs=", ".join(LANGS)))
-    with resources.files(__name__).joinpath(f"{lang}.toml").open("rb") as file:
-        return _flatten(tomllib.load(file))
-
-
-# The Korean particle pairs: (after a final consonant, after a vowel).  으로/로 also takes 로
-# after ㄹ.  A word that does not end in a Hangul syllable is read aloud: a digit by its
-# Korean name, a Latin letter by its English name (엘, 엠, 엔 end in a consonant).
-_PARTICLES = {"을/를": ("을", "를"), "이/가": ("이", "가"), "은/는": ("은", "는"), "과/와": ("과", "와"),
-              "으로/로": ("으로", "로"), "이에요/예요": ("이에요", "예요")}
-_CONSONANT_DIGITS = {"0": True, "1": True, "2": False, "3": True, "4": False, "5": False, "6": True,
-                     "7": True, "8": True, "9": False}
-_RIEUL_DIGITS = frozenset("178")
-_CONSONANT_LETTERS = frozenset("lmnLMN")
-_SILENT_END = " \t'\"`)]}>»」』.,:;!?…"
-
-
-def particle(word: str, pair: str) -> str:
-    """The particle of ``pair`` (``"을/를"``, ``"이/가"``, ...) that follows ``word``.
-
-    >>> particle("사과", "을/를"), particle("귤", "을/를"), particle("x", "이/가"), particle("1", "으로/로")
-    ('를', '을', '가', '로')
-    """
-    after_consonant, after_vowel = _PARTICLES[pair]
-    last = word.rstrip(_SILENT_END)[-1:]
-    if not last:
-        return after_vowel
-    if "가" <= last <= "힣":
-        final = (ord(last) - ord("가")) % 28
-        rieul = final == 8
-        has_final = final != 0
-    elif last in _CONSONANT_DIGITS:
-        has_final, rieul = _CONSONANT_DIGITS[last], last in _RIEUL_DIGITS
-    else:
-        has_final, rieul = last in _CONSONANT_LETTERS, last in "lL"
-    if pair == "으로/로" and rieul:
-        return after_vowel
-    return after_consonant if has_final else after_vowel
-
-
-class _Formatter(string.Formatter):
-    """``str.format`` plus the particle specs: ``{name:을/를}`` is the value, then its particle."""
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        if format_spec in _PARTICLES:
-            shown = format(value)
-            return shown + particle(shown, format_spec)
-        return str(super().format_field(value, format_spec))
-
-
-_FORMATTER = _Formatter()
 
 
 def text(key: str, lang: str | None = None, /, **params: Any) -> str:
@@ -142,21 +66,13 @@ def text(key: str, lang: str | None = None, /, **params: Any) -> str:
 
     An id missing from a catalog is a programming error: :class:`KeyError` names it.
     """
-    lang = resolve_lang(lang)
-    try:
-        template = catalog(lang)[key]
-    except KeyError:
-        raise KeyError(f"no message {key!r} in the {lang} catalog") from None
-    return _FORMATTER.vformat(template, (), params)
+    return format_message(key, resolve_lang(lang), **params)
 
 
 def check_lang(lang: object, where: str) -> str:
     """``lang`` when it is one of :data:`LANGS`, else a ValueError naming ``where`` and the choices."""
     if isinstance(lang, str) and lang in LANGS:
         return lang
-    # Imported here: errors builds on this module (messages is the floor both stand on).
-    from ..errors import LocalizedValueError
-
     raise LocalizedValueError("lang.unknown", where=where, got=lang, langs=", ".join(LANGS))
 
 
@@ -190,3 +106,10 @@ def get_lang() -> str:
 def resolve_lang(lang: str | None, where: str = "lang") -> str:
     """``lang`` checked (:func:`check_lang`), or the session's language when it is None."""
     return get_lang() if lang is None else check_lang(lang, where)
+
+
+def localized(error: BaseException, lang: str | None = None) -> str:
+    """What to show for ``error`` in ``lang``: its catalog message, or ``str(error)`` for Python's own errors."""
+    if isinstance(error, LocalizedError):
+        return error.localized(resolve_lang(lang))
+    return str(error)

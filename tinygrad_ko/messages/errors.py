@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .messages import DEFAULT_LANG, text
+from .catalogs import DEFAULT_LANG, format_message
 
 __all__ = [
     "LocalizedArithmeticError",
@@ -25,7 +25,6 @@ __all__ = [
     "LocalizedTypeError",
     "LocalizedValueError",
     "LocalizedZeroDivisionError",
-    "localized",
 ]
 
 
@@ -36,13 +35,13 @@ class LocalizedError(Exception):
     params: dict[str, Any]
 
     def __init__(self, key: str, /, **params: Any) -> None:
-        super().__init__(text(key, DEFAULT_LANG, **params))
+        super().__init__(format_message(key, DEFAULT_LANG, **params))
         self.key = key
         self.params = params
 
-    def localized(self, lang: str | None = None) -> str:
-        """The message in ``lang`` (default: the session's language)."""
-        return text(self.key, lang, **self.params)
+    def localized(self, lang: str) -> str:
+        """The message in ``lang`` (one of :data:`~tinygrad_ko.messages.LANGS`)."""
+        return format_message(self.key, lang, **self.params)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Exception pickles its args (the English text); rebuild from the id instead.
@@ -71,10 +70,3 @@ class LocalizedOverflowError(LocalizedError, OverflowError):
 
 class LocalizedZeroDivisionError(LocalizedError, ZeroDivisionError):
     """A :class:`ZeroDivisionError` with a message id."""
-
-
-def localized(error: BaseException, lang: str | None = None) -> str:
-    """What to show for ``error`` in ``lang``: its catalog message, or ``str(error)`` for Python's own errors."""
-    if isinstance(error, LocalizedError):
-        return error.localized(lang)
-    return str(error)
