@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tinygrad_ko import Value, cli
+from tinygrad_ko import Value, cli, explain, render, write_steps
 from tinygrad_ko.cli import table
 
 # The console script pip installed next to this Python (the venv's bin directory).
@@ -349,3 +349,38 @@ def test_timeout_zero_means_no_limit_and_applies_to_the_steps_page(tmp_path: Pat
     done = run("graph", "--timeout", "0", "-o", "graph.svg", "--steps", "s.html", "x*y", "x=2", "y=3", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "graph.svg").is_file() and (tmp_path / "s.html").is_file()
+
+
+# What a learner writes in Python for each command expression: the numbers are number operands.
+_PYTHON_TWINS: list[tuple[list[str], Callable[[], Value]]] = [
+    (["x**2", "x=3"], lambda: Value(3.0, label="x") ** 2),
+    (["x*2 + 1", "x=3"], lambda: Value(3.0, label="x") * 2 + 1),
+    (["2*3"], lambda: Value(2.0, requires_grad=False) * 3),
+    (["(x + 1) ** 3 - 2 ** x", "x=0.5", "--order", "2"], lambda: _second_derivative(0.5)),
+]
+
+
+def _second_derivative(at: float) -> Value:
+    x = Value(at, label="x")
+    return cli.derivative((x + 1) ** 3 - 2 ** x, x, 2)
+
+
+@pytest.mark.parametrize(("args", "python"), _PYTHON_TWINS, ids=["x**2", "x*2+1", "2*3", "order2"])
+def test_a_number_in_a_command_expression_is_a_constant_as_in_python(
+        tmp_path: Path, args: list[str], python: Callable[[], Value]) -> None:
+    # Issue 24: every literal was a Value that required grad, so `x**2 x=3` gave the 2 a gradient (9·log 3),
+    # drew it as an input, offered it as an editable input on the step page and explained its gradient.
+    for lang in ("en", "ko"):
+        done = run("graph", *args, "--lang", lang, "-o", "g.svg", "--steps", "s.html", "--explain", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        y = python()
+        if y.requires_grad:
+            y.backward()
+        expected = table(y, lang)
+        assert done.stdout.startswith(expected + "\n")
+        assert str(explain(y, lang)) in done.stdout
+        # The same drawing and the same step page, byte for byte (the same Graphviz, the same graph).
+        render(y, tmp_path / "py.svg", lang=lang)
+        assert (tmp_path / "g.svg").read_bytes() == (tmp_path / "py.svg").read_bytes()
+        write_steps(y, tmp_path / "py.html", lang=lang)
+        assert (tmp_path / "s.html").read_bytes() == (tmp_path / "py.html").read_bytes()

@@ -6,7 +6,9 @@ names, ``+ - * / **``, unary ``-`` and calls of ``relu``, ``sigmoid``, ``tanh``,
 subscripts, lambdas, comprehensions, keyword arguments, strings, unknown
 functions) is a ValueError naming what was found.  Nothing is ever passed to
 ``eval`` or ``exec``: the checked tree is walked here and each node becomes a
-Value operation.
+Value operation.  A number in the text is a constant (``requires_grad ==
+False``), as a number operand is in Python: ``build("x**2", ...)`` makes the
+graph ``x ** 2`` makes.
 
 >>> price, leaves = build("(사과*사과_개수 + 귤*귤_개수)*소비세",
 ...                       {"사과": 100, "사과_개수": 2, "귤": 150, "귤_개수": 3, "소비세": 1.1})
@@ -191,7 +193,9 @@ def _combine(node: ast.expr, args: list[Value], leaves: Mapping[str, Value]) -> 
         return result
     if isinstance(node, ast.Name):
         return leaves[node.id]
-    return Value(node.value)  # type: ignore[attr-defined]
+    # A number is a constant, exactly as a number operand is in Python (``x ** 2``):
+    # no gradient, no local derivative toward it, no box to edit on the step page.
+    return Value(node.value, requires_grad=False)  # type: ignore[attr-defined]
 
 
 def build(text: str, values: Mapping[str, float]) -> tuple[Value, dict[str, Value]]:
