@@ -148,3 +148,55 @@ def test_every_page_has_examples() -> None:
     for page in PAGES:
         if page.parent.name in ("ko", "en") and page.name != "README.md":
             assert examples(page), f"{page.relative_to(ROOT)} has no runnable example"
+
+
+# --- navigation: every chapter links its true previous and next, as the index lists them -----
+
+NAV_WORDS = {"ko": ("이전", "다음"), "en": ("Previous", "Next")}
+CHAPTER = re.compile(r"\]\((\d\d-[\w-]+\.md)\)")
+
+
+def chapter_order(lang: str) -> list[str]:
+    """The chapters in the order the language's index (docs/LANG/README.md) lists them, each once."""
+    index = (ROOT / "docs" / lang / "README.md").read_text(encoding="utf-8")
+    return list(dict.fromkeys(CHAPTER.findall(index)))
+
+
+def nav_links(page: Path, lang: str) -> dict[str, str | None]:
+    """The page's "previous" and "next" targets, read from its navigation line (the one linking the index)."""
+    (line,) = [line for line in page.read_text(encoding="utf-8").splitlines()[:6] if "](README.md)" in line]
+    found: dict[str, str | None] = {}
+    for word in NAV_WORDS[lang]:
+        match = re.search(rf"{word}: \[[^\]]*\]\(([^)]+)\)", line)
+        found[word] = match.group(1) if match else None
+    return found
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_following_next_from_the_first_chapter_reaches_every_chapter_in_order(lang: str) -> None:
+    # Issue 24: page 08's "next" went to api.md and page 09's "previous" to 07, so pages 9-11 were unreachable.
+    order = chapter_order(lang)
+    assert order[0] == "01-computational-graph.md" and len(order) >= 11
+    previous_word, next_word = NAV_WORDS[lang]
+    walked, page, before = [], order[0], None
+    while page is not None:
+        assert page not in walked, f"docs/{lang}: 'next' loops back to {page}"
+        links = nav_links(ROOT / "docs" / lang / page, lang)
+        assert links[previous_word] == before, f"docs/{lang}/{page}: '{previous_word}' should link {before}"
+        walked.append(page)
+        before, page = page, links[next_word]
+    assert walked == order
+    # The reference pages are not chapters: they link the index and name no previous or next chapter.
+    for reference in ("api.md", "glossary.md"):
+        path = ROOT / "docs" / lang / reference
+        assert set(CHAPTER.findall(path.read_text(encoding="utf-8").splitlines()[2])) == set()
+
+
+def test_korean_pages_call_a_leaf_by_one_word() -> None:
+    # The glossary's word is 잎 노드; the docs once also said 말단 노드, 리프 and 잎(leaf).
+    for page in sorted((ROOT / "docs" / "ko").glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        if page.name != "glossary.md":
+            for other in ("말단 노드", "리프", "잎(leaf)"):
+                assert other not in text, f"docs/ko/{page.name} says {other!r}; the glossary's word is 잎 노드"
+    assert "| 잎 노드 | leaf" in (ROOT / "docs" / "ko" / "glossary.md").read_text(encoding="utf-8")
