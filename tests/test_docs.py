@@ -242,3 +242,23 @@ def test_korean_pages_call_a_leaf_by_one_word() -> None:
             for other in ("말단 노드", "리프", "잎(leaf)"):
                 assert other not in text, f"docs/ko/{page.name} says {other!r}; the glossary's word is 잎 노드"
     assert "| 잎 노드 | leaf" in (ROOT / "docs" / "ko" / "glossary.md").read_text(encoding="utf-8")
+
+
+def shown_output(example: Example) -> str:
+    if example.kind == "console":
+        return "\n".join(line for line in example.code.splitlines() if not line.startswith("$ "))
+    return expected_output(example)
+
+
+def test_korean_pages_show_korean_output() -> None:
+    # Issue 24: page 08's Korean gradgradcheck example printed the English table (no lang="ko").
+    # The sentences of explain(), gradcheck(), gradgradcheck(), table() and the command's lines, in English:
+    english = ("passed", "failed", "analytical", "gradient of", "upstream gradient", "[forward]", "[backward]",
+               "wrote ", "label  op")
+    for page in sorted((ROOT / "docs" / "ko").glob("*.md")):
+        for example in examples(page):
+            for line in shown_output(example).splitlines():
+                if line.lstrip().startswith("#"):  # a comment in a console block's code is code
+                    continue
+                found = [word for word in english if word in line]
+                assert not found, f"docs/ko/{page.name} line {example.line} shows English output: {line!r}"
