@@ -55,15 +55,18 @@ FENCE = re.compile(r"^```([\w-]*)[ \t]*\n(.*?)^```[ \t]*$", flags=re.M | re.S)
 
 
 def _render_call(code: str, file: str) -> ast.Call | None:
+    """The ``render(ROOT, file, ...)`` or ``write_steps(ROOT, file, ...)`` call in ``code``, if any."""
     for node in ast.walk(ast.parse(code)):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "render"
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("render", "write_steps")
                 and len(node.args) == 2 and isinstance(node.args[1], ast.Constant) and node.args[1].value == file):
             return node
     return None
 
 
 def page_drawing(page: str, file: str) -> tuple[Value, dict[str, Any]]:
-    """The root and options of the page's ``render(ROOT, file, ...)``, after the page's code up to that call.
+    """The root and options of the page's ``render(ROOT, file, ...)`` or ``write_steps(ROOT, file, ...)``.
+
+    The root is what the page's code up to that call made.
 
     ``page`` is a path under docs/ (``"ko/02-chain-rule.md"``).  The page's Python blocks run in
     order, as tests/test_docs.py runs them, in a scratch directory where ``docs`` is this folder.
@@ -186,26 +189,20 @@ def _screenshot(lang: str, step: int, path: Path) -> None:
             browser.close()
 
 
-def _kink_graph(lang: str) -> Value:
-    """A ReLU neuron plus a skip: relu(x·w + b) + x, drawn on the page where the learner edits b."""
-    names = {"ko": ("입력 x", "가중치 w", "편향 b"), "en": ("x", "w", "b")}[lang]
-    x, w, b = Value(2.0, label=names[0]), Value(-1.0, label=names[1]), Value(3.0, label=names[2])
-    z = (x * w + b).relu() + x
-    z.label = "z"
-    return z
+#: Screenshots of the step page after a learner edits an input: the page and the file its
+#: write_steps() call writes, the input row and the text typed.  The graph is the page's
+#: relu(x·w + b) + x; b = 2 puts relu's input exactly at its kink (2·(-1) + 2 = 0), where
+#: backprop and the numerical slope disagree.
+LIVE_SCREENSHOTS = {"nudge.ko.png": ("ko/02-chain-rule.md", "꺾이는_점.html", 2, "2"),
+                    "nudge.en.png": ("en/02-chain-rule.md", "kink.html", 2, "2")}
 
 
-#: Screenshots of the step page after a learner edits an input: (language, input row, text typed).
-#: b = 2 puts relu's input exactly at its kink (2·(-1) + 2 = 0), where backprop and the
-#: numerical slope disagree.
-LIVE_SCREENSHOTS = {"nudge.ko.png": ("ko", 2, "2"), "nudge.en.png": ("en", 2, "2")}
-
-
-def _live_screenshot(lang: str, row: int, text: str, path: Path) -> None:
+def _live_screenshot(page_name: str, file: str, row: int, text: str, path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
+    root, options = page_drawing(page_name, file)
     with tempfile.TemporaryDirectory() as work:
-        page_file = write_steps(_kink_graph(lang), Path(work) / "nudge.html", lang=lang, engine=_system_dot())
+        page_file = write_steps(root, Path(work) / "nudge.html", lang=options.get("lang", "en"), engine=_system_dot())
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path="/usr/bin/chromium",
@@ -283,8 +280,8 @@ def write(out: Path, checked_only: bool) -> list[Path]:
     for name, (lang, step) in SCREENSHOTS.items():
         _screenshot(lang, step, out / name)
         written.append(out / name)
-    for name, (lang, row, text) in LIVE_SCREENSHOTS.items():
-        _live_screenshot(lang, row, text, out / name)
+    for name, (page_name, file, row, text) in LIVE_SCREENSHOTS.items():
+        _live_screenshot(page_name, file, row, text, out / name)
         written.append(out / name)
     written += write_training(out)
     written += write_training_pages(out)

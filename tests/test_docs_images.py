@@ -82,3 +82,12 @@ def test_every_drawing_a_page_shows_is_drawn_by_that_page_s_code() -> None:
                 assert made_by_pages.get(name, ("",))[0] == page, f"docs/{page} shows {name}, not made by its code"
     for name, (page, _file) in made_by_pages.items():
         assert linked_images(page.split("/")[0]).get(name) == page, f"{name} is not shown on docs/{page}"
+
+
+def test_the_edited_step_page_screenshots_show_the_page_s_own_graph() -> None:
+    # The screenshots (checked by eye) are of the page that page's own write_steps() call makes.
+    module = make_images()
+    for name, (page, file, _row, _text) in module.LIVE_SCREENSHOTS.items():
+        assert linked_images(page.split("/")[0]).get(name) == page, f"{name} is not shown on docs/{page}"
+        root, options = module.page_drawing(page, file)
+        assert options.get("lang", "en") == page.split("/")[0] and root.label == "z"
