@@ -219,7 +219,8 @@ class _TorchTensors:
         self.relu = torch.relu
         self.sigmoid = torch.sigmoid
         self.tanh = torch.tanh
-        self.step = lambda x: torch.heaviside(x, torch.zeros_like(x))
+        # detach: the slope of relu is piecewise constant, a constant of the graph (as for Values).
+        self.step = lambda x: torch.heaviside(x.detach(), torch.zeros_like(x))
 
 
 def _torch_primitive(torch: ModuleType, op: Op, kind: _TorchTensors) -> Callable[..., Any]:
