@@ -265,8 +265,8 @@ def write_training_pages(out: Path) -> list[Path]:
 
 #: Page 13's side-by-side loss curves: file -> (language, the three panels' titles, axis labels).
 NEXT_STEPS = {
-    "next-steps-loss.en.png": ("en", ("tinygrad_ko (scalar engine)", "JAX (to_jax + jax.jit)", "PyTorch (MLP.to_torch)"),
-                               ("step", "loss")),
+    "next-steps-loss.en.png": ("en", ("tinygrad_ko (scalar engine)", "JAX (to_jax + jax.jit)",
+                                      "PyTorch (MLP.to_torch)"), ("step", "loss")),
     "next-steps-loss.ko.png": ("ko", ("tinygrad_ko (스칼라 엔진)", "JAX (to_jax + jax.jit)", "PyTorch (MLP.to_torch)"),
                                ("단계", "손실")),
 }

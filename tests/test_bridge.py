@@ -295,7 +295,8 @@ def test_from_torch_refuses_modules_it_cannot_read(build: str, error: type, mess
     tn = torch.nn
     module = {
         "linear_only": lambda: tn.Linear(2, 1),
-        "two_activations": lambda: tn.Sequential(tn.Linear(2, 4), tn.ReLU(), tn.Linear(4, 4), tn.Tanh(), tn.Linear(4, 1)),
+        "two_activations": lambda: tn.Sequential(tn.Linear(2, 4), tn.ReLU(), tn.Linear(4, 4), tn.Tanh(),
+                                                 tn.Linear(4, 1)),
         "no_bias": lambda: tn.Sequential(tn.Linear(2, 1, bias=False)),
         "sizes": lambda: tn.Sequential(tn.Linear(2, 4), tn.ReLU(), tn.Linear(3, 1)),
         "ends_with_activation": lambda: tn.Sequential(tn.Linear(2, 4), tn.ReLU()),

@@ -29,6 +29,7 @@ JAX and torch are imported only when a function here is called:
 from __future__ import annotations
 
 import importlib
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from types import ModuleType
@@ -138,7 +139,7 @@ class _JaxArrays:
 def _jax_primitive(jax: ModuleType, op: Op, kind: _JaxArrays) -> Callable[..., Any]:
     """``op`` as a JAX function whose JVP is the op table's local derivative on ``kind``."""
     jnp = jax.numpy
-    primitive = jax.custom_jvp(op.forward_for(kind))  # type: ignore[arg-type]
+    primitive = jax.custom_jvp(op.forward_for(kind))
     local = op.local_for(kind)
 
     def jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
@@ -225,8 +226,8 @@ class _TorchTensors:
 
 def _torch_primitive(torch: ModuleType, op: Op, kind: _TorchTensors) -> Callable[..., Any]:
     """``op`` as a ``torch.autograd.Function`` whose backward is the op table's local derivative."""
-    forward_rule = op.forward_for(kind)  # type: ignore[arg-type]
-    local = op.local_for(kind)  # type: ignore[arg-type]
+    forward_rule = op.forward_for(kind)
+    local = op.local_for(kind)
 
     def forward(ctx: Any, *inputs: Any) -> Any:
         out = forward_rule(*inputs)
@@ -242,7 +243,8 @@ def _torch_primitive(torch: ModuleType, op: Op, kind: _TorchTensors) -> Callable
 
     function = type(f"{op.name.capitalize()}Function", (torch.autograd.Function,),
                     {"forward": staticmethod(forward), "backward": staticmethod(backward)})
-    return function.apply  # type: ignore[no-any-return]
+    apply: Callable[..., Any] = getattr(function, "apply")  # noqa: B009  (made by type(); mypy cannot see it)
+    return apply
 
 
 _TORCH_FUNCTIONS: dict[str, Callable[..., Any]] = {}
@@ -309,7 +311,10 @@ def mlp_to_torch(model: MLP) -> Any:
 
 
 def mlp_from_torch(module: Any) -> MLP:
-    """A new :class:`~tinygrad_ko.nn.MLP` with the sizes, activation and weights of ``module`` (see ``MLP.from_torch``)."""
+    """A new :class:`~tinygrad_ko.nn.MLP` with the sizes, activation and weights of ``module``.
+
+    See ``MLP.from_torch``.
+    """
     torch = _import("torch", "PyTorch", "torch", "MLP.from_torch")
     from .nn import MLP
 
@@ -326,7 +331,7 @@ def mlp_from_torch(module: Any) -> MLP:
     if len(module) % 2 == 0 or not kinds <= set(names) or len(kinds) > 1:
         raise ValueError(_BAD_LAYOUT.format(
             problem=f"the modules are {', '.join(type(m).__name__ for m in module)}"))
-    for a, b in zip(linears, linears[1:], strict=False):
+    for a, b in itertools.pairwise(linears):
         if a.out_features != b.in_features:
             raise ValueError(_BAD_LAYOUT.format(
                 problem=f"a Linear with {a.out_features} outputs feeds one with {b.in_features} inputs"))
