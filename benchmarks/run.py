@@ -428,7 +428,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     w8_sizes = [*((sizes.w8,) if "W8" in selected else ()), *(sizes.w9 if "W9" in selected else ())]
     w8_rows = bench.w8_w9(sorted(w8_sizes), scalar_up_to=sizes.w8) if w8_sizes else []
     off_rows = [row for name, workload in measured.items() if name in selected for row in workload(False)]
-    w10_text = w10.section(w10.run()) if "W10" in selected else ""
+    # --quick: a 2-4-4-1 model, 20 points, 3 steps (XLA's compile time grows with the graph).
+    w10_args = {"steps": 3, "points": 20, "sizes": [4, 4, 1]} if args.quick else {}
+    w10_text = w10.section(w10.run(**w10_args)) if "W10" in selected else ""
     load_after = load()
 
     versions = {ours.name: ours.version, peer.name: peer.version, "PyTorch": torch.version if torch else "absent"}

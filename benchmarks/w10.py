@@ -42,8 +42,8 @@ def accuracy(scores: Any, y: np.ndarray) -> float:
     return float(np.mean((np.asarray(scores) > 0) == (y > 0)))
 
 
-def scalar(X: np.ndarray, y: np.ndarray, steps: int) -> tuple[list[float], float]:
-    model = nn.MLP(2, SIZES, seed=0)
+def scalar(X: np.ndarray, y: np.ndarray, steps: int, sizes: list[int]) -> tuple[list[float], float]:
+    model = nn.MLP(2, sizes, seed=0)
     opt = optim.SGD(model.parameters(), lr=1.0)
     losses = []
     rows, labels = X.tolist(), y.tolist()
@@ -65,8 +65,8 @@ def _traced_term(model: nn.MLP, n: int) -> tuple[Value, list[Value]]:
     return (1.0 - label * score).relu() * (1.0 / n), [x1, x2, label]  # type: ignore[operator]
 
 
-def vectorized(X: np.ndarray, y: np.ndarray, steps: int) -> tuple[list[float], float]:
-    model = nn.MLP(2, SIZES, seed=0)
+def vectorized(X: np.ndarray, y: np.ndarray, steps: int, sizes: list[int]) -> tuple[list[float], float]:
+    model = nn.MLP(2, sizes, seed=0)
     params = model.parameters()
     term, inputs = _traced_term(model, len(y))
     f = vectorize(term, inputs)
@@ -85,7 +85,7 @@ def vectorized(X: np.ndarray, y: np.ndarray, steps: int) -> tuple[list[float], f
     return losses, accuracy(g(X[:, 0], X[:, 1]), y)
 
 
-def jax_jit(X: np.ndarray, y: np.ndarray, steps: int) -> tuple[list[float], float, float]:
+def jax_jit(X: np.ndarray, y: np.ndarray, steps: int, sizes: list[int]) -> tuple[list[float], float, float]:
     """Also returns the seconds of the first step (tracing and XLA compilation)."""
     import jax
 
@@ -93,7 +93,7 @@ def jax_jit(X: np.ndarray, y: np.ndarray, steps: int) -> tuple[list[float], floa
     from tinygrad_ko.bridge import to_jax
 
     jnp = jax.numpy
-    model = nn.MLP(2, SIZES, seed=0)
+    model = nn.MLP(2, sizes, seed=0)
     params = model.parameters()
     term, inputs = _traced_term(model, len(y))
     f = to_jax(term, [*inputs, *params])
@@ -122,10 +122,10 @@ def jax_jit(X: np.ndarray, y: np.ndarray, steps: int) -> tuple[list[float], floa
     return losses, accuracy(scores, y), first
 
 
-def pytorch(X: np.ndarray, y: np.ndarray, steps: int) -> tuple[list[float], float]:
+def pytorch(X: np.ndarray, y: np.ndarray, steps: int, sizes: list[int]) -> tuple[list[float], float]:
     import torch
 
-    module = nn.MLP(2, SIZES, seed=0).to_torch()
+    module = nn.MLP(2, sizes, seed=0).to_torch()
     inputs, labels = torch.tensor(X, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
     losses = []
     for k in range(steps):
@@ -141,9 +141,11 @@ def pytorch(X: np.ndarray, y: np.ndarray, steps: int) -> tuple[list[float], floa
         return losses, accuracy(module(inputs)[:, 0].numpy(), y)
 
 
-def run(steps: int = STEPS) -> list[tuple[str, float, float, list[float], str]]:
+def run(steps: int = STEPS, points: int = 100, sizes: list[int] | None = None
+        ) -> list[tuple[str, float, float, list[float], str]]:
     """Each engine once: (name, seconds, final training accuracy, losses, remark)."""
-    X, y = data()
+    X, y = data(points)
+    sizes = sizes or SIZES
     results = []
     engines: list[tuple[str, Callable[..., Any]]] = [("tinygrad_ko scalar engine", scalar),
                                                      ("tinygrad_ko vectorize", vectorized)]
@@ -160,7 +162,7 @@ def run(steps: int = STEPS) -> list[tuple[str, float, float, list[float], str]]:
         pass
     for name, train in engines:
         start = time.perf_counter()
-        out = train(X, y, steps)
+        out = train(X, y, steps, sizes)
         seconds = time.perf_counter() - start
         remark = f"of which {out[2]:.2f} s the first step (trace + XLA compile)" if len(out) == 3 else ""
         results.append((name, seconds, out[1], out[0], remark))
@@ -170,14 +172,23 @@ def run(steps: int = STEPS) -> list[tuple[str, float, float, list[float], str]]:
 def section(results: list[tuple[str, float, float, list[float], str]]) -> str:
     """W10's section of RESULTS.md."""
     scalar_seconds = results[0][1]
-    lines = ["## W10: moons training, 100 full-batch steps, on four engines", "",
+    steps = len(results[0][3])
+    lines = [f"## W10: moons training, {steps} full-batch steps, on {len(results)} engines", "",
              "| engine | time | vs scalar engine | final loss | training accuracy | note |",
              "|---|---|---|---|---|---|"]
     for name, seconds, acc, losses, remark in results:
         lines.append(f"| {name} | {seconds:.2f} s | {scalar_seconds / seconds:.1f}× | {losses[-1]:.6f} | "
                      f"{acc:.0%} | {remark} |")
     spread = max(abs(r[3][-1] - results[0][3][-1]) for r in results)
-    lines += ["", f"The final losses agree to {spread:.1e} (same weights, same rules, float64).", ""]
+    lines += ["", f"The final losses agree to {spread:.1e} (same weights, same rules, float64). "
+              "Where each wins and why: the scalar engine builds and walks one Python object per node and "
+              "sample, every step; vectorize runs the traced program once per step with one numpy call per "
+              "node over the whole batch; PyTorch's `Linear` layers are three matrix products per step. "
+              "to_jax traces the scalar graph (one custom-JVP op per node, about 700 for 2-16-16-1) and XLA compiles the "
+              "vmapped step once: the first step's compile dominates a run this short, and the compiled step "
+              "is still a graph of hundreds of tiny elementwise ops, not matrix products, so for a model like "
+              "this one the JAX route pays off only on long runs, big batches or accelerators; written "
+              "directly with `jnp` matrix products it would be PyTorch's kind of program.", ""]
     return "\n".join(lines)
 
 
