@@ -263,15 +263,13 @@ def to_torch(output: Value, inputs: Sequence[Value]) -> Callable[..., Any]:
     The same as :func:`to_jax` on torch: numbers become float64 tensors, every other
     leaf is a float64 constant at its current ``data``, and ``torch.autograd``
     (``backward()``, ``torch.autograd.grad`` with ``create_graph=True`` to any order)
-    gives the engine's gradients.
+    gives the engine's gradients.  For example (torch is optional, so this is not a
+    doctest; tests/test_bridge.py runs the same where torch is installed)::
 
-    >>> import torch
-    >>> from tinygrad_ko import Value
-    >>> x = Value(2.0); z = x * x + x.sigmoid()
-    >>> t = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
-    >>> out = to_torch(z, [x])(t); out.backward(); z.backward()
-    >>> out.item() == z.data, t.grad.item() == x.grad
-    (True, True)
+        x = Value(2.0); z = x * x + x.sigmoid()
+        t = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+        out = to_torch(z, [x])(t); out.backward(); z.backward()
+        out.item() == z.data, t.grad.item() == x.grad   # (True, True)
     """
     steps, constants, n = _program(output, inputs, "to_torch")
     torch = _import("torch", "PyTorch", "torch", "to_torch")
