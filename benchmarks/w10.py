@@ -185,8 +185,8 @@ def section(results: list[tuple[str, float, float, list[float], str]]) -> str:
               "sample, every step; vectorize runs the traced program once per step with one numpy call per "
               "node over the whole batch; PyTorch's `Linear` layers are three matrix products per step. "
               "to_jax traces the scalar graph (one custom-JVP op per node, about 700 for 2-16-16-1) and XLA "
-              "compiles the vmapped step once: the first step's compile dominates a run this short, and the compiled step "
-              "is still a graph of hundreds of tiny elementwise ops, not matrix products, so for a model like "
+              "compiles the vmapped step once: the first step's compile dominates a run this short, and the "
+              "compiled step is still a graph of hundreds of tiny elementwise ops, not matrix products, so for a model like "
               "this one the JAX route pays off only on long runs, big batches or accelerators; written "
               "directly with `jnp` matrix products it would be PyTorch's kind of program.", ""]
     return "\n".join(lines)
