@@ -181,13 +181,13 @@ def section(results: list[tuple[str, float, float, list[float], str]]) -> str:
                      f"{acc:.0%} | {remark} |")
     spread = max(abs(r[3][-1] - results[0][3][-1]) for r in results)
     lines += ["", f"The final losses agree to {spread:.1e} (same weights, same rules, float64). "
-              "Where each wins and why: the scalar engine builds and walks one Python object per node and "
-              "sample, every step; vectorize runs the traced program once per step with one numpy call per "
-              "node over the whole batch; PyTorch's `Linear` layers are three matrix products per step. "
-              "to_jax traces the scalar graph (one custom-JVP op per node, about 700 for 2-16-16-1) and XLA "
-              "compiles the vmapped step once: the first step's compile dominates a run this short, and the "
-              "compiled step is still a graph of hundreds of tiny elementwise ops, not matrix products, so for a model like "
-              "this one the JAX route pays off only on long runs, big batches or accelerators; written "
+              'Where each wins and why: the scalar engine builds and walks one Python object per node and '
+              'sample, every step; vectorize runs the traced program once per step with one numpy call per '
+              "node over the whole batch; PyTorch's `Linear` layers are three matrix products per step. to_jax"
+              ' traces the scalar graph (one custom-JVP op per node, about 700 for 2-16-16-1) and XLA compiles'
+              " the vmapped step once: the first step's compile dominates a run this short, and the compiled "
+              'step is still a graph of hundreds of tiny elementwise ops, not matrix products, so for a model '
+              'like this one the JAX route pays off only on long runs, big batches or accelerators; written '
               "directly with `jnp` matrix products it would be PyTorch's kind of program.", ""]
     return "\n".join(lines)
 
