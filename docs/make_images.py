@@ -268,6 +268,58 @@ def write_training_pages(out: Path) -> list[Path]:
     return written
 
 
+#: Page 13's side-by-side loss curves: file -> (language, the three panels' titles, axis labels).
+NEXT_STEPS = {
+    "next-steps-loss.en.png": ("en", ("tinygrad_ko (scalar engine)", "JAX (to_jax + jax.jit)",
+                                      "PyTorch (MLP.to_torch)"), ("step", "loss")),
+    "next-steps-loss.ko.png": ("ko", ("tinygrad_ko (스칼라 엔진)", "JAX (to_jax + jax.jit)", "PyTorch (MLP.to_torch)"),
+                               ("단계", "손실")),
+}
+
+
+def write_next_steps(out: Path) -> list[Path]:
+    """Run page 13's own examples (English page) and plot the three loss curves they record, side by side.
+
+    The curves are the page's variables ``here``, ``in_jax`` and ``in_torch``, so the picture
+    is of exactly the code the page shows (PyTorch must be importable to make it).
+    """
+    import contextlib
+    import io
+    import os
+    import re
+
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+
+    from tinygrad_ko.plots import _font_family
+
+    page = (Path(__file__).resolve().parent / "en" / "13-next-steps.md").read_text(encoding="utf-8")
+    namespace: dict[str, Any] = {"__name__": "__docs__"}
+    with tempfile.TemporaryDirectory() as work, contextlib.redirect_stdout(io.StringIO()):
+        here = os.getcwd()
+        os.chdir(work)
+        try:
+            for block in re.findall(r"^```python\n(.*?)^```", page, flags=re.M | re.S):
+                exec(compile(block, "13-next-steps.md", "exec"), namespace)
+        finally:
+            os.chdir(here)
+    curves = [namespace["here"], namespace["in_jax"], namespace["in_torch"]]
+    written = []
+    for name, (_lang, titles, (xlabel, ylabel)) in NEXT_STEPS.items():
+        with rc_context({"font.family": _font_family(), "font.size": 10}):
+            figure = Figure(figsize=(10, 3.2), layout="constrained")
+            axes = figure.subplots(1, 3, sharey=True)
+            for ax, title, curve, color in zip(axes, titles, curves, ("C0", "C1", "C2"), strict=True):
+                ax.plot(range(1, len(curve) + 1), curve, color=color)
+                ax.set_title(title)
+                ax.set_xlabel(xlabel)
+                ax.grid(alpha=0.3)
+            axes[0].set_ylabel(ylabel)
+            figure.savefig(out / name, dpi=110)
+        written.append(out / name)
+    return written
+
+
 def write(out: Path, checked_only: bool) -> list[Path]:
     """Write the images into ``out``; return the paths written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -285,6 +337,7 @@ def write(out: Path, checked_only: bool) -> list[Path]:
         written.append(out / name)
     written += write_training(out)
     written += write_training_pages(out)
+    written += write_next_steps(out)
     return written
 
 
@@ -293,7 +346,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=IMAGES, help="where to write (default: docs/images)")
     parser.add_argument("--checked", action="store_true", help="only the byte-checked images")
     parser.add_argument("--training", action="store_true", help="only the training plots")
+    parser.add_argument("--next-steps", action="store_true", help="only page 13's loss curves (needs torch)")
     args = parser.parse_args()
+    if args.next_steps:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for path in write_next_steps(args.out):
+            print(path)
+        return
     if args.training:
         args.out.mkdir(parents=True, exist_ok=True)
     for path in write_training(args.out) if args.training else write(args.out, args.checked):

@@ -16,6 +16,8 @@ The convention (written up for authors in docs/README.md):
 - In shown output, ``...`` inside a line matches any text (as doctest's ELLIPSIS),
   for what differs between machines, such as the Graphviz engine's path.
 - Other blocks (```sh install commands, ```dot, ...) are not run.
+- A ```python block whose first line is ``# needs torch`` runs only where PyTorch is
+  importable (it is not in the test extra); later blocks must not depend on it.
 - Every image a page links (``![...](path)``) exists.  A drawing a page shows is the file its own
   code (a ``render()`` call or a command before the picture) writes: docs/make_images.py lists
   which file, and the run holds that file against the picture.
@@ -41,6 +43,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 FENCE = re.compile(r"^```([\w-]*)[ \t]*\n(.*?)^```[ \t]*$", flags=re.M | re.S)
+NEEDS_TORCH = "# needs torch"
 SHOWN_INLINE = re.compile(r"#\s*->\s?(.*)$")
 # The console script pip installed next to this Python (the venv need not be activated).
 PROGRAMS = {"tinygrad-ko": str(Path(sysconfig.get_path("scripts")) / "tinygrad-ko"), "python": sys.executable}
@@ -160,6 +163,8 @@ def test_examples_print_what_the_page_shows(page: Path, tmp_path: Path, monkeypa
         if example.kind == "console":
             run_console(example)
             continue
+        if example.code.startswith(NEEDS_TORCH) and importlib.util.find_spec("torch") is None:
+            continue  # the one optional library: the page says so where it uses it
         output = run_python(example, namespace, page)
         shown = expected_output(example)
         assert matches(output, shown), (
