@@ -39,7 +39,7 @@ from .fonts import hangul_font_path
 from .textfit import fit_source, needs_fitting, rasterize, with_font
 
 __all__ = [
-    "DEFAULT_DPI", "DEFAULT_TIMEOUT", "ENGINE_ENV_VAR", "FORMATS", "EngineError", "EngineNotFoundError",
+    "DEFAULT_DPI", "DEFAULT_TIMEOUT", "ENGINE_ENV_VAR", "FORMATS", "MAX_TIMEOUT", "EngineError", "EngineNotFoundError",
     "EngineTimeoutError", "draw", "find_engine", "render", "run_engine", "write_atomically",
 ]
 
@@ -61,6 +61,11 @@ FORMATS = ("svg", "png", "pdf")
 #: idle machine with the layout limits of :data:`~tinygrad_ko.dot.LAYOUT_LIMITS`
 #: (benchmarks/layout.py); without them it took minutes to hours.
 DEFAULT_TIMEOUT = 30.0
+
+#: The longest ``timeout`` accepted, in seconds (a day).  Longer waits are what
+#: ``None`` (the command's ``--timeout 0``) is for; beyond about 24 days the operating
+#: system's wait calls cannot even hold the number.
+MAX_TIMEOUT = 86_400.0
 
 _EMBEDDED = "graphviz-pure"
 _INSTALL_HINT = (
@@ -138,9 +143,10 @@ def _engine_info(program: str) -> tuple[bool, tuple[str, ...]]:
 def _check_timeout(timeout: float | None, where: str) -> None:
     if timeout is None:
         return
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT:
         raise ValueError(
-            f"{where}(timeout=...) must be a positive number of seconds, or None for no limit, got {timeout!r}"
+            f"{where}(timeout=...) must be a positive number of seconds up to {MAX_TIMEOUT:,.0f} (a day), "
+            f"or None for no limit, got {timeout!r}"
         )
 
 

@@ -32,7 +32,7 @@ from . import jsops
 from .dot import STYLES, _drawing, format_number, is_constant, to_dot
 from .engine import Value
 from .explain import _MAX_EXPRESSION, _WORDS, Explanation, Lang, Step, explain
-from .graph import topological_order
+from .graph import count_nodes, topological_order
 from .numerical import default_step
 from .ops import OPS
 from .render import DEFAULT_TIMEOUT, run_engine, write_atomically
@@ -99,15 +99,11 @@ def step_frames(root: Value, lang: Lang = "en", engine: str | None = None, style
     each engine run is stopped after ``timeout`` seconds (see :func:`~tinygrad_ko.render.run_engine`).
     Raises ValueError for graphs of more than :data:`MAX_STEP_NODES` nodes.
     """
+    _check_size(root)  # before explain(): a graph of millions of nodes is refused at once
     explanation = explain(root, lang)  # checks root and lang
     if style not in STYLES:
         raise ValueError(f"step_frames(style=...) must be one of {', '.join(STYLES)}, got {style!r}")
     order = topological_order(root)
-    if len(order) > MAX_STEP_NODES:
-        raise ValueError(
-            f"this graph has {len(order):,} Value nodes; a step-through page draws two pictures per node "
-            f"and is meant for at most {MAX_STEP_NODES} nodes: step through a smaller graph"
-        )
     # The ids to_dot gives: "v<i>" in topological order, "<id>_op" for a node's op circle.
     ids = {node: f"v{i}" for i, node in enumerate(order)}
     if style == "book":
@@ -128,6 +124,15 @@ def step_frames(root: Value, lang: Lang = "en", engine: str | None = None, style
         source = _frame(root, ids, layout, step, lang=lang, show_grad=True, grads=grads, pending=())
         frames.append(Frame(step, ids[step.node], _svg(run_engine(source, "svg", engine, timeout=timeout))))
     return frames
+
+
+def _check_size(root: Value) -> None:
+    """Refuse a graph of more than MAX_STEP_NODES nodes, counting no further than that."""
+    if isinstance(root, Value) and count_nodes(root, MAX_STEP_NODES) > MAX_STEP_NODES:
+        raise ValueError(
+            f"this graph has more than {MAX_STEP_NODES} Value nodes; a step-through page draws two pictures per "
+            f"node and is meant for at most {MAX_STEP_NODES} nodes: step through a smaller graph"
+        )
 
 
 def _book_frames(root: Value, explanation: Explanation, ids: dict[Value, str], lang: Lang,
@@ -202,6 +207,7 @@ def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "en",
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"the step-through page is an HTML file: end the name in .html, got {str(path)!r}")
+    _check_size(root)
     frames = step_frames(root, lang, engine, style, timeout=timeout)
     # The book's style writes the numbers on the edges; the page edits the boxes' numbers only.
     live = _live(explain(root, lang), editable=style == "boxes")
