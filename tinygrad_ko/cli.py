@@ -147,9 +147,9 @@ _KOREAN = [
      "이 그래프는 노드가 {n}개라 그리기에 너무 큽니다: 더 작은 그래프를 그리세요"),
     (r"this graph has more than (?P<n>[\d,]+) Value nodes; a step-through page .*",
      "이 그래프는 노드가 {n}개보다 많아 단계별 페이지로 보기에 너무 큽니다: 더 작은 그래프를 보세요"),
-    (r"this PNG would be (?P<w>\d+)×(?P<h>\d+) pixels .*?(?:about --dpi (?P<dpi>\d+)|$).*",
-     "이 PNG는 {w}×{h} 픽셀이 되어 너무 큽니다 (이미지 뷰어가 '압축 폭탄'으로 여겨 열지 않습니다): "
-     "SVG로 그리거나(-o 파일.svg) --dpi를 낮추세요"),
+    (r"this PNG would be (?P<w>\d+)×(?P<h>\d+) pixels at (?P<dpi>\S+) dpi, .*",
+     "이 PNG는 {dpi} dpi에서 {w}×{h} 픽셀이 되어 너무 큽니다 (이미지 뷰어가 '압축 폭탄'으로 여겨 열지 않습니다): "
+     "SVG로 그리거나(이름을 .svg로 끝내기) --dpi를 낮추세요"),
     (r"digits\(\) reads the data set that scikit-learn ships, and scikit-learn is not installed: (?P<pip>.+)",
      "digits()는 scikit-learn 패키지에 들어 있는 데이터를 읽는데 scikit-learn이 설치되어 있지 않습니다: {pip}"),
     (r"digits trains the book's TwoLayerNet, which has one hidden layer: .*, got (?P<got>.+)",

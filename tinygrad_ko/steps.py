@@ -22,7 +22,6 @@ import html
 import json
 import math
 import os
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,11 +34,9 @@ from .explain import _MAX_EXPRESSION, _WORDS, Explanation, Lang, Step, explain
 from .graph import count_nodes, topological_order
 from .numerical import default_step
 from .ops import OPS
-from .render import DEFAULT_TIMEOUT, run_engine, write_atomically
+from .render import DEFAULT_TIMEOUT, run_engine, write_text_atomically
 
 __all__ = ["MAX_STEP_NODES", "Frame", "StepsPage", "step_frames", "write_steps"]
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 #: write_steps refuses graphs with more Value nodes than this: the page holds two
 #: frames per node, each one engine run, and a learner cannot step through more.
@@ -192,7 +189,7 @@ def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "en",
     ``style="book"`` draws the frames in the book's style (see :func:`~tinygrad_ko.to_dot`).
     ``engine`` and ``timeout`` (seconds per engine run) are those of
     :func:`~tinygrad_ko.render.run_engine`; the file is written as by
-    :func:`~tinygrad_ko.render.write_atomically`.
+    :func:`~tinygrad_ko.render.write_text_atomically`.
     Returns the path as a :class:`StepsPage`: in Jupyter, the page shows inline.
 
     >>> import tempfile, pathlib
@@ -211,9 +208,7 @@ def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "en",
     frames = step_frames(root, lang, engine, style, timeout=timeout)
     # The book's style writes the numbers on the edges; the page edits the boxes' numbers only.
     live = _live(explain(root, lang), editable=style == "boxes")
-    # A lone surrogate (e.g. a label decoded with surrogateescape) cannot be UTF-8:
-    # it becomes U+FFFD, the stand-in the drawings use for it (dot.label_text).
-    write_atomically(path, _SURROGATE.sub("\ufffd", _page(frames, lang, live)).encode("utf-8"))
+    write_text_atomically(path, _page(frames, lang, live))  # lone surrogates become U+FFFD
     return StepsPage(path)
 
 
