@@ -289,7 +289,8 @@ def test_train_refuses_to_write_its_png_through_a_link_to_another_kind_of_file(t
     notes.write_text("my notes", encoding="utf-8")
     (tmp_path / "link.png").symlink_to(notes)
     done = run("xor", "--steps", "2", "-o", "link.png", cwd=tmp_path)
-    assert done.returncode == 2 and "is a symbolic link to" in done.stderr and "refusing to write over it" in done.stderr
+    assert done.returncode == 2
+    assert "is a symbolic link to" in done.stderr and "refusing to write over it" in done.stderr
     assert notes.read_text(encoding="utf-8") == "my notes"
     # A link to a PNG is written through, as render does.
     old = tmp_path / "old.png"

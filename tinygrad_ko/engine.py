@@ -37,7 +37,7 @@ from contextvars import ContextVar
 from typing import Any, Union
 
 from . import ops
-from .graph import backward_order, topological_order, zero_grad
+from .graph import backward_order, zero_grad
 from .ops import OPS, Op
 
 __all__ = ["Value", "is_grad_enabled", "no_grad"]

@@ -40,8 +40,8 @@ from .fonts import hangul_font_path
 from .textfit import fit_source, needs_fitting, rasterize, with_font
 
 __all__ = [
-    "DEFAULT_DPI", "DEFAULT_TIMEOUT", "ENGINE_ENV_VAR", "FORMATS", "MAX_PIXELS", "MAX_TIMEOUT", "EngineError", "EngineNotFoundError",
-    "EngineTimeoutError", "draw", "find_engine", "render", "run_engine", "write_atomically",
+    "DEFAULT_DPI", "DEFAULT_TIMEOUT", "ENGINE_ENV_VAR", "FORMATS", "MAX_PIXELS", "MAX_TIMEOUT", "EngineError",
+    "EngineNotFoundError", "EngineTimeoutError", "draw", "find_engine", "render", "run_engine", "write_atomically",
     "write_text_atomically",
 ]
 
