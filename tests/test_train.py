@@ -252,3 +252,49 @@ def test_korean_errors_under_lang_ko(tmp_path: Path) -> None:
     assert done.returncode == 2 and "출력 파일 이름을 .png로 끝내세요" in done.stderr
     done = run("xor", "--batch", "--lang", "ko", cwd=tmp_path)
     assert done.returncode == 2 and "--batch는 moons and spiral만 학습합니다 (받은 값 xor)" in done.stderr
+
+
+# --- issue 25 -------------------------------------------------------------------------------------
+
+
+def test_training_with_standard_output_closed_writes_the_picture(tmp_path: Path) -> None:
+    # Before: AttributeError traceback at sys.stdout.isatty() (Python sets sys.stdout to None).
+    done = subprocess.run(f'"{COMMAND}" train xor --steps 2 >&-', shell=True, cwd=tmp_path, capture_output=True,
+                          text=True, encoding="utf-8", timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "" and (tmp_path / "xor.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_huge_loss_is_printed_with_four_significant_digits(tmp_path: Path) -> None:
+    # Before: --lr 1e30 printed "loss: ... → 1000000000000000019884624838656.0000 after 3 steps".
+    done = run("xor", "--steps", "3", "--lr", "1e30", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    loss_line = done.stdout.splitlines()[1]
+    last = loss_line.split("→ ")[1].split(" after")[0]
+    assert re.fullmatch(r"\d\.\d{3}e\+\d+|inf|nan", last), loss_line
+    assert len(loss_line) < 60
+
+
+def test_losses_in_the_usual_range_keep_four_decimals() -> None:
+    from tinygrad_ko.cli import _loss_text
+
+    assert [_loss_text(x) for x in (0.69314718, 12345.678, 0.0, 1e-4)] == ["0.6931", "12345.6780", "0.0000",
+                                                                           "0.0001"]
+    assert [_loss_text(x) for x in (1e30, 123456.7, 3.2e-7, float("inf"))] == ["1e+30", "1.235e+05", "3.2e-07",
+                                                                               "inf"]
+
+
+def test_train_refuses_to_write_its_png_through_a_link_to_another_kind_of_file(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes", encoding="utf-8")
+    (tmp_path / "link.png").symlink_to(notes)
+    done = run("xor", "--steps", "2", "-o", "link.png", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "is a symbolic link to" in done.stderr and "refusing to write over it" in done.stderr
+    assert notes.read_text(encoding="utf-8") == "my notes"
+    # A link to a PNG is written through, as render does.
+    old = tmp_path / "old.png"
+    old.write_bytes(b"old")
+    (tmp_path / "pic.png").symlink_to(old)
+    assert run("xor", "--steps", "2", "-o", "pic.png", cwd=tmp_path).returncode == 0
+    assert old.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (tmp_path / "pic.png").is_symlink()

@@ -130,6 +130,10 @@ class Module:
     def state_dict(self) -> dict[str, float]:
         """Every parameter's value as a plain float, by name: picklable, JSON-able, copyable.
 
+        To share weights, write this dict as JSON (``json.dump(model.state_dict(), file)``):
+        loading JSON reads only data, while loading a pickle runs code the pickle names,
+        so unpickle only files you trust (your own).
+
         >>> from tinygrad_ko import nn
         >>> neuron = nn.Neuron(2, seed=0)
         >>> sorted(neuron.state_dict())

@@ -42,7 +42,7 @@ from .dot import to_dot
 from .engine import Value
 from .explain import explain
 from .graph import topological_order
-from .render import run_engine, write_atomically
+from .render import run_engine, write_text_atomically
 from .training import DATASETS, RECIPES, Run, describe, train
 
 __all__ = ["MAX_DRAWN_NODES", "MAX_SNAPSHOTS", "STAND_IN_HIDDEN", "Recording", "record", "write_training_page"]
@@ -305,7 +305,7 @@ def write_training_page(recording: Recording, path: str | os.PathLike[str], *, l
                             loss=html.escape(words["loss"]), accuracy=html.escape(words["accuracy"]),
                             legend=html.escape(words["legend"]), last=len(recording.steps) - 1,
                             data=payload, words=page_words, script=script)
-    write_atomically(path, page.encode("utf-8"))
+    write_text_atomically(path, page)  # lone surrogates become U+FFFD, as on the step-through page
     return path
 
 
