@@ -34,6 +34,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve()
+# The floor section of RESULTS.md sits between these markers; run.py keeps it when it rewrites the file.
+START = "<!-- benchmarks/floor.py: start -->"
+END = "<!-- benchmarks/floor.py: end -->"
 
 
 class Today:
@@ -288,6 +291,34 @@ def instructions(name: str, n: int, gc_on: bool) -> float | None:
     return (counts[1] - counts[0]) / (2 * n)
 
 
+def gc_traversals(V: Any, n: int) -> tuple[float, int]:
+    """Objects the cyclic GC examines per op node during W1, and how many full collections ran.
+
+    Load-independent: each collection examines every object of the generations it
+    collects (counted with ``gc.get_objects`` at its start, outside the workload's
+    own cost).  The growth with N is the GC's share of the forward time.
+    """
+    a, b = leaves(V, n)
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * n + 1000))
+    gc.collect()
+    examined = 0
+    full = 0
+
+    def record(phase: str, info: dict[str, int]) -> None:
+        nonlocal examined, full
+        if phase == "start":
+            generation = info["generation"]
+            full += generation == 2
+            examined += sum(len(gc.get_objects(generation=g)) for g in range(generation + 1))
+
+    gc.callbacks.append(record)
+    try:
+        w1(V, a, b)
+    finally:
+        gc.callbacks.remove(record)
+    return examined / (2 * n), full
+
+
 def count_child(name: str, n: int, gc_on: bool, phase: str) -> None:
     """The body run under callgrind: imports, leaves, and (phase "run") the workload once."""
     V = VARIANTS[name]()
@@ -306,11 +337,20 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5, help="wall-clock runs per cell (median)")
     parser.add_argument("--no-callgrind", action="store_true", help="wall time only")
     parser.add_argument("--only", nargs="*", default=None, help="variants whose name starts with these words")
+    parser.add_argument("--gc", type=int, nargs="*", default=None,
+                        help="instead: objects the cyclic GC examines per op node at these W1 sizes (engine only)")
     parser.add_argument("--count", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.count:
         name, n, gc_on, phase = args.count
         count_child(name, int(n), gc_on == "on", phase)
+        return
+    if args.gc is not None:
+        print("| N | objects examined by the cyclic GC per op node | full collections |")
+        print("|---|---|---|")
+        for n in args.gc or [10_000, 100_000, 1_000_000]:
+            per_op, full = gc_traversals(_engine(), n)
+            print(f"| {n:,} | {per_op:.1f} | {full} |", flush=True)
         return
     names = [k for k in VARIANTS if args.only is None or any(k.startswith(w) for w in args.only)]
     print("| variant | N | µs/op GC on | µs/op GC off | instr/op GC on | instr/op GC off |")
