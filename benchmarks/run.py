@@ -451,14 +451,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def kept_sections(path: Path) -> str:
-    """The part of ``path`` that benchmarks/layout.py wrote (between its markers), to keep; else ""."""
-    from layout import END, START  # the layout benchmark's own markers
+    """The parts of ``path`` that benchmarks/layout.py and the floor study wrote (between their markers), to keep.
+
+    Each is kept with its markers, layout first; a section without both markers is dropped.
+    """
+    import floor  # the floor study's section markers (issue 23)
+    import layout  # the layout benchmark's own markers
 
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    start, end = text.find(START), text.find(END)
-    if start < 0 or end < start:
-        return ""
-    return "\n" + text[start:end + len(END)] + "\n"
+    kept = ""
+    for start_mark, end_mark in ((layout.START, layout.END), (floor.START, floor.END)):
+        start, end = text.find(start_mark), text.find(end_mark)
+        if start >= 0 and end > start:
+            kept += "\n" + text[start:end + len(end_mark)] + "\n"
+    return kept
 
 
 WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W10", "memory", "chain")

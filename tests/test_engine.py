@@ -783,3 +783,65 @@ def test_unpickling_refuses_a_leaf_with_a_label_that_is_not_a_string() -> None:
         pickle.loads(pickle.dumps(_Forged(engine._leaf, 1.0, 0.0, ["x"], True)))
     with pytest.raises(TypeError):
         pickle.loads(pickle.dumps(_Forged(engine._leaf, "1.0", 0.0, "x", True)))
+
+
+# --- the inlined add/mul of backward() agree with the op table ----------------------
+
+def test_inlined_local_derivatives_are_the_op_tables() -> None:
+    # backward() writes add's and mul's local derivatives out inline (speed, issue 23);
+    # the op table stays the one rule.  If ops.py changes either op, this fails.
+    from tinygrad_ko import engine
+
+    assert set(engine._INLINED_LOCALS) == {ops.ADD, ops.MUL}
+    for op, formulas in engine._INLINED_LOCALS.items():
+        assert op.local_formula == formulas
+    specials = [0.0, -0.0, 1.5, -3.25, 1e308, 5e-324, math.inf, -math.inf]
+    for x in specials:
+        for y in specials:
+            assert ops.ADD.local_x(x, y, x + y) == 1.0 and ops.ADD.local_y(x, y, x + y) == 1.0
+            assert ops.MUL.local_x(x, y, x * y) is y and ops.MUL.local_y(x, y, x * y) is x
+
+
+def _backward_by_the_table(root: Value) -> dict[int, float]:
+    """Gradients from the op table's local_derivatives, in backward()'s own order (so the same sums)."""
+    from tinygrad_ko.graph import backward_order
+
+    order, _ = backward_order(root)
+    grads = {id(root): 1.0}
+    for node in order:
+        g = grads.get(id(node), 0.0)
+        locals_ = node._op.local_derivatives([p.data for p in node.parents], node.data)  # type: ignore[union-attr]
+        for parent, local in zip(node.parents, locals_, strict=True):
+            if parent.requires_grad:
+                grads[id(parent)] = grads.get(id(parent), 0.0) + local * g
+    return grads
+
+
+def test_backward_with_inlined_add_mul_matches_the_op_table_exactly() -> None:
+    # Exact equality is right: both sides do the same IEEE double operations in the
+    # same order; inlining must not change a single bit (NaN compared as NaN).
+    import random
+
+    rng = random.Random(23)
+    leaves = [Value(v) for v in (0.5, -2.0, 3.0, -0.0, 1e300, math.inf)]
+    leaves.append(Value(4.0, requires_grad=False))
+    nodes = list(leaves)
+    for _ in range(300):
+        a, b = rng.choice(nodes), rng.choice(nodes)
+        pick = rng.random()
+        if pick < 0.4:
+            nodes.append(a * b)
+        elif pick < 0.7:
+            nodes.append(a + b)
+        elif pick < 0.8:
+            nodes.append(a * 2.5 + 1.0)  # number operands: constants in the inlined path
+        elif pick < 0.9:
+            nodes.append((a - b).tanh())
+        else:
+            nodes.append(-a)
+    root = sum(nodes[-40:], Value(0.0))
+    expected = _backward_by_the_table(root)
+    root.backward()
+    for node in reachable(root):
+        want = expected.get(id(node), 0.0) if node.requires_grad else 0.0
+        assert node.grad == want or (math.isnan(node.grad) and math.isnan(want)), node

@@ -28,7 +28,6 @@ Design notes (why it looks the way it does):
 from __future__ import annotations
 
 import numbers
-import operator
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -57,7 +56,12 @@ _no_grad_entered = False
 _backward_lock = threading.Lock()
 
 _new = object.__new__
-_grad_of = operator.attrgetter("grad")
+
+# The ops whose local derivatives backward() writes out inline, and the formulas
+# it writes (∂out/∂x, ∂out/∂y), which must be the op table's: a test checks both
+# the formulas and the numbers, so a change to ops.py cannot go unnoticed here.
+_ADD, _MUL = ops.ADD, ops.MUL
+_INLINED_LOCALS: dict[Op, tuple[str, str]] = {_ADD: ("1", "1"), _MUL: ("y", "x")}
 
 
 def _describe(obj: object) -> str:
@@ -374,7 +378,17 @@ class Value:
             # added back at the end: each pass adds its own total, as in PyTorch
             # (calling backward twice doubles, never squares).  The check runs in C
             # and builds nothing, so a fresh graph (the common case) pays little for it.
-            carried = any(map(_grad_of, order)) or any(map(_grad_of, leaves))
+            # (A plain loop: cheaper than any(map(attrgetter("grad"), ...)) here.)
+            carried = False
+            for node in order:
+                if node.grad:
+                    carried = True
+                    break
+            else:
+                for node in leaves:
+                    if node.grad:
+                        carried = True
+                        break
             if carried:
                 nodes = order + leaves
                 earlier = [node.grad for node in nodes]
@@ -387,7 +401,20 @@ class Value:
                     op: Op = node._op  # type: ignore[assignment]  # every node in order has an op
                     a: Value = node._a  # type: ignore[assignment]  # ... and a first parent
                     b = node._b
-                    if b is None:
+                    # add and mul, most of every graph, with their local derivatives
+                    # written out (no call): _INLINED_LOCALS pins these lines to the
+                    # op table, and tests/test_engine.py checks the two agree.
+                    if op is _MUL:
+                        if a._requires_grad:
+                            a.grad += b.data * g  # type: ignore[union-attr]  # mul has two inputs
+                        if b._requires_grad:  # type: ignore[union-attr]
+                            b.grad += a.data * g  # type: ignore[union-attr]
+                    elif op is _ADD:
+                        if a._requires_grad:
+                            a.grad += g
+                        if b._requires_grad:  # type: ignore[union-attr]
+                            b.grad += g  # type: ignore[union-attr]
+                    elif b is None:
                         if a._requires_grad:
                             a.grad += op.local_x(a.data, node.data) * g
                     else:
