@@ -94,9 +94,8 @@ class Value:
 
 
 def topological_order(root: Value) -> list[Value]:
-    """Every node root depends on, once each, each after its parents: a topological sort (위상 정렬). Iterative
-    (micrograd's recursive walk dies ~1,000 nodes deep); a node is pushed to visit its parents (the last comes off
-    first, as in graph.py), then to be written down."""
+    """Every node root depends on, once each, each after its parents: a topological sort (위상 정렬), iterative (a
+    recursive walk dies ~1,000 nodes deep). A node is pushed to visit its parents (last first, as graph.py), then out"""
     order: list[Value] = []
     visited: set[Value] = set()
     stack = [(root, False)]
@@ -119,8 +118,7 @@ def node(data: float, op: str, parents: tuple[Value, ...], *rules: Callable[[], 
     return out
 
 
-def constant(x: Value | float) -> Value:
-    """A number next to a Value (the 2 in x * 2) becomes a constant: a leaf that gets no gradient."""
+def constant(x: Value | float) -> Value:  # a number next to a Value (the 2 in x * 2): a leaf that gets no gradient
     return x if isinstance(x, Value) else Value(x, requires_grad=False)
 
 
@@ -129,12 +127,14 @@ def sigmoid_dx(x: float, out: float) -> float: return out * (1 - out) if x <= 1 
 def tanh_dx(x: float, t: float) -> float: return 1 - t * t if abs(x) <= 1 else 4 * sigmoid(2 * x) * sigmoid(-2 * x)
 
 
-def pow_dx(x: float, y: float, out: float) -> float:  # y·x**(y-1); 0 if y == 0 (x**0: the constant 1); ±inf if
-    try:
+def pow_dx(x: float, y: float, out: float) -> float:  # y·x**(y-1), as y·out/x where that is a normal float:
+    if y != 0 and math.isfinite(x) and x != 0 and 2.2250738585072014e-308 <= abs(out) < math.inf:  # x**(y-1) rounds
+        return y * out / x if math.isfinite(y * out / x) else pow_dx(x, y, 0.0)  # y - 1 and overflows (5e-324**1e-308)
+    try:  # 0 if y == 0 (x**0 is the constant 1); ±inf where Python raises
         power = 0.0 if y == 0.0 else float(x ** (y - 1.0))
-    except (ZeroDivisionError, OverflowError):  # Python raises; y·out/x if only x**(y-1) overflows (5e-324**1e-308)
+    except (ZeroDivisionError, OverflowError):
         power = -math.inf if x < 0.0 and (y - 1.0) % 2.0 == 1.0 else math.inf
-    return y * power if math.isfinite(power) or x == 0.0 or not math.isfinite(x) else y * out / x
+    return y * power if y else 0.0
 
 
 def pow_dy(x: float, y: float, out: float) -> float:
