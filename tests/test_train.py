@@ -252,3 +252,25 @@ def test_korean_errors_under_lang_ko(tmp_path: Path) -> None:
     assert done.returncode == 2 and "출력 파일 이름을 .png로 끝내세요" in done.stderr
     done = run("xor", "--batch", "--lang", "ko", cwd=tmp_path)
     assert done.returncode == 2 and "--batch는 moons and spiral만 학습합니다 (받은 값 xor)" in done.stderr
+
+
+# -- issue 25: what --batch promises, checked on a sample of seeds and sizes -----------------
+
+@pytest.mark.parametrize("dataset", ["moons", "spiral"])
+@pytest.mark.parametrize("hidden", [[2, 3], [4], [8, 8]])
+@pytest.mark.parametrize("seed", [0, 35])
+def test_one_batch_step_gives_the_scalar_steps_parameters_to_rounding(dataset: str, hidden: list[int],
+                                                                      seed: int) -> None:
+    # The promise (training.train's docstring, the help, docs/*/09-training.md): the same training,
+    # each step's gradient the scalar loop's sum added in another order.  From the same weights one
+    # step then moves each parameter by lr·g with g a sum of n = 100-240 per-sample terms of size
+    # <= ~1 (the losses' slopes, times 1/n); reordering such a sum changes it by at most
+    # n·ε·Σ|terms| <= 240 · 1.1e-16 · ~3 ≈ 1e-13 absolute, so 1e-12 has a 10x margin; a wrong
+    # gradient (a term dropped, a parameter missed) is off by 1e-3 or more.  Not promised: the same
+    # bits, so not the same accuracy after many steps (moons --hidden 2,3 --seed 35 drifts).
+    scalar = training.train(dataset, seed=seed, hidden=hidden, steps=1)
+    batch = training.train(dataset, seed=seed, hidden=hidden, steps=1, batch=True)
+    assert batch.losses == pytest.approx(scalar.losses, rel=1e-12, abs=0.0)
+    moved = [p.data for p in scalar.model.parameters()]
+    assert [p.data for p in batch.model.parameters()] == pytest.approx(moved, rel=0.0, abs=1e-12)
+    assert batch.accuracies == scalar.accuracies  # the first step's accuracy is that of the same weights
