@@ -329,7 +329,7 @@ def _train_mlp_batch(run: Run, seed: int, report: OnStep) -> nn.MLP:
         picked = onehot[0] * score_values[0]
         for t, s in zip(onehot[1:], score_values[1:], strict=True):
             picked = picked + t * s
-        term = total.log() + m - picked
+        term = total.log() - (picked - m)  # nn.cross_entropy's order: nothing large cancels
         inputs, label_columns = [*x, *onehot, m], [(labels == c).astype(np.float64) for c in range(outputs)]
     loss_fn = vectorize(term * mean, inputs)
     for k in range(recipe.steps):
