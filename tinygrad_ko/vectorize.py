@@ -580,7 +580,7 @@ class Vectorized:
             except (ArithmeticError, ValueError) as earlier:
                 if getattr(earlier, "vectorize_sample", None) is None:
                     return earlier
-                error, sample = earlier, earlier.vectorize_sample  # type: ignore[attr-defined]
+                error, sample = earlier, earlier.vectorize_sample  # type: ignore[union-attr]
                 continue
             break
         message = getattr(error, "vectorize_message", "")
