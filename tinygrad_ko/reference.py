@@ -127,14 +127,14 @@ def sigmoid_dx(x: float, out: float) -> float: return out * (1 - out) if x <= 1 
 def tanh_dx(x: float, t: float) -> float: return 1 - t * t if abs(x) <= 1 else 4 * sigmoid(2 * x) * sigmoid(-2 * x)
 
 
-def pow_dx(x: float, y: float, out: float) -> float:  # y·x**(y-1), as y·out/x where that is a normal float:
-    if y != 0 and math.isfinite(x) and x != 0 and 2.2250738585072014e-308 <= abs(out) < math.inf:  # x**(y-1) rounds
-        return y * out / x if math.isfinite(y * out / x) else pow_dx(x, y, 0.0)  # y - 1 and overflows (5e-324**1e-308)
-    try:  # 0 if y == 0 (x**0 is the constant 1); ±inf where Python raises
+def pow_dx(x: float, y: float, out: float) -> float:  # y·x**(y-1); 0 if y == 0 (x**0: the constant 1); ±inf if
+    try:  # Python raises; y·out/x where only x**(y-1) overflows (x = 5e-324, y = 1e-308: 2e15, not inf)
         power = 0.0 if y == 0.0 else float(x ** (y - 1.0))
     except (ZeroDivisionError, OverflowError):
         power = -math.inf if x < 0.0 and (y - 1.0) % 2.0 == 1.0 else math.inf
-    return y * power if y else 0.0
+    if y == 0.0:
+        return 0.0
+    return y * power if math.isfinite(power) or x == 0.0 or not math.isfinite(x) else y * out / x
 
 
 def pow_dy(x: float, y: float, out: float) -> float:
