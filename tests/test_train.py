@@ -298,3 +298,25 @@ def test_train_refuses_to_write_its_png_through_a_link_to_another_kind_of_file(t
     (tmp_path / "pic.png").symlink_to(old)
     assert run("xor", "--steps", "2", "-o", "pic.png", cwd=tmp_path).returncode == 0
     assert old.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (tmp_path / "pic.png").is_symlink()
+
+
+# -- issue 25: what --batch promises, checked on a sample of seeds and sizes -----------------
+
+@pytest.mark.parametrize("dataset", ["moons", "spiral"])
+@pytest.mark.parametrize("hidden", [[2, 3], [4], [8, 8]])
+@pytest.mark.parametrize("seed", [0, 35])
+def test_one_batch_step_gives_the_scalar_steps_parameters_to_rounding(dataset: str, hidden: list[int],
+                                                                      seed: int) -> None:
+    # The promise (training.train's docstring, the help, docs/*/09-training.md): the same training,
+    # each step's gradient the scalar loop's sum added in another order.  From the same weights one
+    # step then moves each parameter by lr·g with g a sum of n = 100-240 per-sample terms of size
+    # <= ~1 (the losses' slopes, times 1/n); reordering such a sum changes it by at most
+    # n·ε·Σ|terms| <= 240 · 1.1e-16 · ~3 ≈ 1e-13 absolute, so 1e-12 has a 10x margin; a wrong
+    # gradient (a term dropped, a parameter missed) is off by 1e-3 or more.  Not promised: the same
+    # bits, so not the same accuracy after many steps (moons --hidden 2,3 --seed 35 drifts).
+    scalar = training.train(dataset, seed=seed, hidden=hidden, steps=1)
+    batch = training.train(dataset, seed=seed, hidden=hidden, steps=1, batch=True)
+    assert batch.losses == pytest.approx(scalar.losses, rel=1e-12, abs=0.0)
+    moved = [p.data for p in scalar.model.parameters()]
+    assert [p.data for p in batch.model.parameters()] == pytest.approx(moved, rel=0.0, abs=1e-12)
+    assert batch.accuracies == scalar.accuracies  # the first step's accuracy is that of the same weights

@@ -422,7 +422,8 @@ def _add_train(commands: Any, lang: str) -> None:
                             "one HTML file, no network needed")
     train.add_argument("--batch", action="store_true",
                        help="train through vectorize: one sample's loss traced once, run over all the points "
-                            "with numpy at each step (moons, spiral; the same accuracies, much faster)")
+                            "with numpy at each step (moons, spiral; much faster; the same training, with each step's "
+                            "gradient summed in another order, so the numbers can differ from the last bits on)")
 
 
 _TRAIN_TEXT = {

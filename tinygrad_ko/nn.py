@@ -482,10 +482,32 @@ def binary_cross_entropy_with_logits(logits: Value | Sequence[Value], targets: f
         raise ValueError(f"binary_cross_entropy_with_logits: targets must be in [0, 1], got {bad[0]!r}")
     terms = []
     for x, t in zip(xs, ts, strict=True):
-        # log(1 + e^x), written so that exp sees -|x|: x + log(1 + e^-x) for x >= 0.
-        softplus = x + (1.0 + (-x).exp()).log() if x.data >= 0.0 else (1.0 + x.exp()).log()
-        terms.append(softplus - t * x if t else softplus)
+        # log(1 + e^x) - t·x with exp seeing only -|x| and no two large terms cancelling:
+        # (1-t)·x + log(1 + e^-x) for x >= 0, -t·x + log(1 + e^x) below (both parts >= 0).
+        # (x + log(1 + e^-x) - t·x lost everything at x = 40, t = 1: 40 - 40 = 0, not 4.25e-18.)
+        if x.data >= 0.0:
+            e = (-x).exp()
+            linear = None if t == 1.0 else (x if t == 0.0 else x * (1.0 - t))
+        else:
+            e = x.exp()
+            linear = None if t == 0.0 else x * -t
+        tail = _log1p(e)
+        terms.append(tail if linear is None else linear + tail)
     return _mean(terms)
+
+
+def _log1p(u: Value) -> Value:
+    """``log(1 + u)`` for ``u`` in [0, 1], with the value of ``math.log1p(u)``.
+
+    ``1 + u`` rounds away most of a small ``u`` (all of it below 1.1e-16), so
+    ``log(1 + u)`` alone is 0 where the answer is ``u``.  The graph keeps the
+    ``log(1 + u)`` node, whose slope ``1/(1 + u)`` is accurate, and adds the
+    difference to ``log1p(u)`` as a constant: the value is right, the gradient
+    unchanged (a constant has none).
+    """
+    out = (1.0 + u).log()
+    correction = math.log1p(u.data) - out.data
+    return out + correction if correction else out
 
 
 def cross_entropy(logits: Sequence[Value] | Sequence[Sequence[Value]], target: int | Sequence[int]) -> Value:
@@ -525,9 +547,21 @@ def cross_entropy(logits: Sequence[Value] | Sequence[Sequence[Value]], target: i
         index = int(cls)
         if not 0 <= index < len(row):
             raise ValueError(f"{where}: a target class must be in 0..{len(row) - 1} (one per score), got {cls}")
+        # log(Σ e^(x_i - m)) - (x_t - m): the shifted scores, both parts >= 0, so nothing
+        # large cancels.  (log(Σ) + m - x_t lost the loss: at two logits of 1e300,
+        # log 2 + 1e300 is 1e300, and 1e300 - 1e300 = 0, not log 2.)
         m = max(x.data for x in row)
-        total = (row[0] - m).exp()
-        for x in row[1:]:
-            total = total + (x - m).exp()
-        terms.append(total.log() + m - row[index])
+        top = next(k for k, x in enumerate(row) if x.data == m)
+        shifted = [x - m for x in row]
+        total = shifted[0].exp()
+        for d in shifted[1:]:
+            total = total + d.exp()
+        # Σ is 1 + (the other terms), and log(1 + small) needs log1p's accuracy: the
+        # same constant correction as _log1p, from the other terms summed exactly.
+        log_total = total.log()
+        rest = math.fsum(math.exp(d.data) for k, d in enumerate(shifted) if k != top)
+        correction = math.log1p(rest) - log_total.data
+        if correction:
+            log_total = log_total + correction
+        terms.append(log_total - shifted[index])
     return _mean(terms)
