@@ -211,7 +211,7 @@ def drawings(quick: bool) -> Iterator[tuple[str, Value, dict[str, object]]]:
     if spec is not None and spec.loader is not None:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        for name, drawing in {**module.CHECKED, **module.BY_EYE}.items():
+        for name, drawing in module.CHECKED.items():
             root, options = drawing()
             yield f"docs/images/{name}", root, options
     for n in QUICK_SIZES if quick else QUALITY_FANINS:

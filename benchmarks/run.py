@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import engines
+import w10
 import workloads as w
 from measure import Clock, Timings, alternate, recursion_limit, run_once
 from report import Row, Stat, load, machine, plot_w5, row, table
@@ -427,6 +428,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     w8_sizes = [*((sizes.w8,) if "W8" in selected else ()), *(sizes.w9 if "W9" in selected else ())]
     w8_rows = bench.w8_w9(sorted(w8_sizes), scalar_up_to=sizes.w8) if w8_sizes else []
     off_rows = [row for name, workload in measured.items() if name in selected for row in workload(False)]
+    # --quick: a 2-4-4-1 model, 20 points, 3 steps (XLA's compile time grows with the graph).
+    w10_args = {"steps": 3, "points": 20, "sizes": [4, 4, 1]} if args.quick else {}
+    w10_text = w10.section(w10.run(**w10_args)) if "W10" in selected else ""
     load_after = load()
 
     versions = {ours.name: ours.version, peer.name: peer.version, "PyTorch": torch.version if torch else "absent"}
@@ -434,6 +438,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         versions["matplotlib"] = importlib.metadata.version("matplotlib")
     text = render(bench, default_rows, off_rows, w5_rows, w6_rows, w7_rows, w8_rows, versions, args, load_before,
                   load_after)
+    if w10_text:  # before the notes
+        head, notes = text.split("## Notes", 1)
+        text = f"{head}{w10_text}\n## Notes{notes}"
     print(text)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -444,17 +451,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def kept_sections(path: Path) -> str:
-    """The part of ``path`` that benchmarks/layout.py wrote (between its markers), to keep; else ""."""
-    from layout import END, START  # the layout benchmark's own markers
+    """The parts of ``path`` that benchmarks/layout.py and the floor study wrote (between their markers), to keep.
+
+    Each is kept with its markers, layout first; a section without both markers is dropped.
+    """
+    import floor  # the floor study's section markers (issue 23)
+    import layout  # the layout benchmark's own markers
 
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    start, end = text.find(START), text.find(END)
-    if start < 0 or end < start:
-        return ""
-    return "\n" + text[start:end + len(END)] + "\n"
+    kept = ""
+    for start_mark, end_mark in ((layout.START, layout.END), (floor.START, floor.END)):
+        start, end = text.find(start_mark), text.find(end_mark)
+        if start >= 0 and end > start:
+            kept += "\n" + text[start:end + len(end_mark)] + "\n"
+    return kept
 
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "memory", "chain")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W10", "memory", "chain")
 
 
 def _workloads(text: str) -> tuple[str, ...]:

@@ -6,16 +6,17 @@
 
 Two kinds of image:
 
-- **Checked** (``*.svg``): drawn by the embedded engine ``graphviz-pure``, which
-  gives the same bytes on every machine, so tests/test_docs_images.py regenerates
-  them and compares bytes with the committed files.  Text beyond ASCII (Hangul,
+- **Checked** (``*.svg``): the drawings the pages' own code makes (each one a
+  ``render()`` call or a command in a page, see ``PAGE_DRAWINGS``), drawn by the
+  embedded engine ``graphviz-pure``, which gives the same bytes on every machine,
+  so tests/test_docs_images.py regenerates them and compares bytes with the
+  committed files, and tests/test_docs.py compares them with the files the pages write.  Text beyond ASCII (Hangul,
   σ, ∂, ①) is measured in NanumGothic and a subset of that font is embedded in
   the SVG (tinygrad_ko.draw.textfit); the test compares everything but the embedded
   font's bytes, which depend on the fontTools version that cut it.
-- **By eye** (``*.ko.png`` and the step-through screenshots): drawn by the system
-  Graphviz with a CJK font, and screenshots come from Chromium; their bytes depend
-  on the installed Graphviz, fonts and browser versions, so they are checked by
-  looking at them.
+- **By eye** (the step-through screenshots): drawn by the system Graphviz with a
+  CJK font in Chromium; their bytes depend on the installed Graphviz, fonts and
+  browser versions, so they are checked by looking at them.
   The training plots (``train-*.png``) are the ``tinygrad-ko train`` command's
   pictures, drawn by matplotlib with the NanumGothic font a pip package ships.
 """
@@ -23,6 +24,11 @@ Two kinds of image:
 from __future__ import annotations
 
 import argparse
+import ast
+import contextlib
+import io
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,112 +41,116 @@ from tinygrad_ko import Value, grad, to_dot, write_steps
 from tinygrad_ko.draw.render import run_engine
 from tinygrad_ko.examples import apple_orange
 
-IMAGES = Path(__file__).resolve().parent / "images"
+DOCS = Path(__file__).resolve().parent
+IMAGES = DOCS / "images"
 EMBEDDED = "graphviz-pure"
 
 Drawing = Callable[[], tuple[Value, dict[str, Any]]]
 
 
-def _apple(lang: str, backward: bool) -> tuple[Value, dict[str, Any]]:
-    price = apple_orange(lang).price
-    if backward:
-        price.backward()
-    return price, {"show_grad": backward, "show_local": backward, "lang": lang}
+# The pages' own code draws their pictures: each drawing below is the root and the options of a
+# `render(ROOT, "FILE", ...)` call in a page, found in the page's text and run with the page's
+# blocks before it.  tests/test_docs.py also holds the file each page writes against docs/images.
+FENCE = re.compile(r"^```([\w-]*)[ \t]*\n(.*?)^```[ \t]*$", flags=re.M | re.S)
 
 
-def _apple_book(lang: str) -> tuple[Value, dict[str, Any]]:
-    # The chapter's figure of the apple example: values over the arrows, gradients in red under them.
-    price = apple_orange(lang).price
-    price.backward()
-    return price, {"style": "book", "lang": lang}
+def _render_call(code: str, file: str) -> ast.Call | None:
+    """The ``render(ROOT, file, ...)`` or ``write_steps(ROOT, file, ...)`` call in ``code``, if any."""
+    for node in ast.walk(ast.parse(code)):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("render", "write_steps")
+                and len(node.args) == 2 and isinstance(node.args[1], ast.Constant) and node.args[1].value == file):
+            return node
+    return None
 
 
-def _add_node() -> tuple[Value, dict[str, Any]]:
-    # The book's figure: 10 + 5 = 15, and an upstream gradient of 1.3 flows back.
-    x, y = Value(10, label="x"), Value(5, label="y")
-    z = x + y
-    z.label = "z"
-    z.backward(1.3)
-    return z, {"show_local": True}
+def page_drawing(page: str, file: str) -> tuple[Value, dict[str, Any]]:
+    """The root and options of the page's ``render(ROOT, file, ...)`` or ``write_steps(ROOT, file, ...)``.
+
+    The root is what the page's code up to that call made.
+
+    ``page`` is a path under docs/ (``"ko/02-chain-rule.md"``).  The page's Python blocks run in
+    order, as tests/test_docs.py runs them, in a scratch directory where ``docs`` is this folder.
+    """
+    blocks = [m.group(2) for m in FENCE.finditer((DOCS / page).read_text(encoding="utf-8"))
+              if m.group(1) == "python"]
+    namespace: dict[str, Any] = {"__name__": "__docs__"}
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as work, contextlib.redirect_stdout(io.StringIO()):
+        (Path(work) / "docs").symlink_to(DOCS, target_is_directory=True)
+        os.chdir(work)
+        try:
+            for code in blocks:
+                call = _render_call(code, file)
+                if call is None:
+                    exec(compile(code, page, "exec"), namespace)
+                    continue
+                # Run the block up to the statement holding the call; the call itself is the drawing.
+                lines = code.splitlines()
+                exec(compile("\n".join(lines[:call.lineno - 1]), page, "exec"), namespace)
+                root = eval(compile(ast.Expression(call.args[0]), page, "eval"), namespace)
+                options = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg is not None}
+                return root, options
+        finally:
+            os.chdir(here)
+    raise LookupError(f"docs/{page} has no render(..., {file!r}, ...) call")
 
 
-def _mul_node() -> tuple[Value, dict[str, Any]]:
-    x, y = Value(10, label="x"), Value(5, label="y")
-    z = x * y
-    z.label = "z"
-    z.backward(1.3)
-    return z, {"show_local": True}
-
-
-def _chain_rule() -> tuple[Value, dict[str, Any]]:
-    # z = t ** 2 with t = x + y: the book's first chain-rule example.
-    x, y = Value(1, label="x"), Value(2, label="y")
-    t = x + y
-    t.label = "t"
-    z = t**2
-    z.label = "z"
-    z.backward()
-    return z, {"show_local": True}
-
-
-def _relu() -> tuple[Value, dict[str, Any]]:
-    a, b = Value(3, label="a"), Value(-2, label="b")
-    y = a.relu() + b.relu()
-    y.label = "y"
-    y.backward()
-    return y, {"show_local": True}
-
-
-def _sigmoid_steps() -> tuple[Value, dict[str, Any]]:
-    # The sigmoid built from the book's four nodes: ×(-1), exp, +1, and 1/x.
-    x = Value(1.0, label="x")
-    y = 1 / (1 + (-x).exp())
-    y.label = "y"
-    y.backward()
-    return y, {"show_local": True}
-
-
-def _sigmoid_node() -> tuple[Value, dict[str, Any]]:
-    x = Value(1.0, label="x")
-    y = x.sigmoid()
-    y.label = "y"
-    y.backward()
-    return y, {"show_local": True}
-
-
-def _tanh_second_derivative() -> tuple[Value, dict[str, Any]]:
-    # What `tinygrad-ko graph "tanh(x)" x=1 --order 2` draws: the graph of tanh'' at x = 1,
-    # backpropagated, so x's grad is the third derivative.
+def _tanh_second_derivative(lang: str) -> tuple[Value, dict[str, Any]]:
+    # Page 08 draws this with the command, `tinygrad-ko graph "tanh(x)" x=1 --order 2`: the graph of
+    # tanh'' at x = 1, backpropagated, so x's grad is the third derivative (the test compares the files).
     x = Value(1.0, label="x")
     d2 = grad(grad(x.tanh(), x, create_graph=True), x, create_graph=True)
     d2.label = "d²/dx²"
     d2.backward()
-    return d2, {}
+    return d2, {"lang": lang}
 
+
+#: The drawings the pages show: image -> (page under docs/, the file that page's code writes).
+PAGE_DRAWINGS: dict[str, tuple[str, str]] = {
+    "apple-forward.ko.svg": ("ko/01-computational-graph.md", "사과.svg"),
+    "apple-forward.en.svg": ("en/01-computational-graph.md", "apple.svg"),
+    "chain-rule.ko.svg": ("ko/02-chain-rule.md", "연쇄법칙.svg"),
+    "chain-rule.en.svg": ("en/02-chain-rule.md", "chain-rule.svg"),
+    "add-node.ko.svg": ("ko/03-add-mul-nodes.md", "덧셈_노드.svg"),
+    "add-node.en.svg": ("en/03-add-mul-nodes.md", "add-node.svg"),
+    "mul-node.ko.svg": ("ko/03-add-mul-nodes.md", "곱셈_노드.svg"),
+    "mul-node.en.svg": ("en/03-add-mul-nodes.md", "mul-node.svg"),
+    "apple-backward.ko.svg": ("ko/03-add-mul-nodes.md", "사과_역전파.svg"),
+    "apple-backward.en.svg": ("en/03-add-mul-nodes.md", "apple-backward.svg"),
+    "apple-book.ko.svg": ("ko/03-add-mul-nodes.md", "사과_책.svg"),
+    "apple-book.en.svg": ("en/03-add-mul-nodes.md", "apple-book.svg"),
+    "relu.ko.svg": ("ko/05-activation-layers.md", "ReLU.svg"),
+    "relu.en.svg": ("en/05-activation-layers.md", "relu.svg"),
+    "sigmoid-steps.ko.svg": ("ko/05-activation-layers.md", "시그모이드_네_노드.svg"),
+    "sigmoid-steps.en.svg": ("en/05-activation-layers.md", "sigmoid-four-nodes.svg"),
+    "sigmoid-node.ko.svg": ("ko/05-activation-layers.md", "시그모이드_한_노드.svg"),
+    "sigmoid-node.en.svg": ("en/05-activation-layers.md", "sigmoid-one-node.svg"),
+}
+
+#: Drawings a page makes with the command (a ```console block), not with render().
+COMMAND_DRAWINGS: dict[str, tuple[str, str]] = {
+    "tanh-second-derivative.ko.svg": ("ko/08-higher-order.md", "tanh2.svg"),
+    "tanh-second-derivative.en.svg": ("en/08-higher-order.md", "tanh2.svg"),
+}
 
 #: Byte-checked images: name -> drawing (root and to_dot options), drawn by graphviz-pure.
 CHECKED: dict[str, Drawing] = {
-    "apple-forward.en.svg": lambda: _apple("en", backward=False),
-    "apple-backward.en.svg": lambda: _apple("en", backward=True),
-    "add-node.svg": _add_node,
-    "mul-node.svg": _mul_node,
-    "chain-rule.svg": _chain_rule,
-    "relu.svg": _relu,
-    "sigmoid-steps.svg": _sigmoid_steps,
-    "sigmoid-node.svg": _sigmoid_node,
-    "apple-book.en.svg": lambda: _apple_book("en"),
-    "apple-book.ko.svg": lambda: _apple_book("ko"),
-    "tanh-second-derivative.svg": _tanh_second_derivative,
-}
-
-#: Korean drawings, made with the system Graphviz and a CJK font and checked by eye.
-BY_EYE: dict[str, Drawing] = {
-    "apple-forward.ko.png": lambda: _apple("ko", backward=False),
-    "apple-backward.ko.png": lambda: _apple("ko", backward=True),
+    **{name: (lambda page=page, file=file: page_drawing(page, file)) for name, (page, file) in PAGE_DRAWINGS.items()},
+    "tanh-second-derivative.ko.svg": lambda: _tanh_second_derivative("ko"),
+    "tanh-second-derivative.en.svg": lambda: _tanh_second_derivative("en"),
 }
 
 #: Screenshots of the step-through page: (language, step shown, 0-based).
 SCREENSHOTS = {"steps.ko.png": ("ko", 12), "steps.en.png": ("en", 12)}
+
+
+def comparable(svg: bytes) -> bytes:
+    """An SVG without its embedded font subset, whose bytes depend on the fontTools (and zlib)
+    version that cut it, not on the drawing; which glyphs it holds follows from the text."""
+    return EMBEDDED_FONT.sub(b"FONT", svg)
+
+
+EMBEDDED_FONT = re.compile(rb"data:font/woff;base64,[A-Za-z0-9+/=]+")
 
 
 def checked_images() -> dict[str, bytes]:
@@ -179,26 +189,20 @@ def _screenshot(lang: str, step: int, path: Path) -> None:
             browser.close()
 
 
-def _kink_graph(lang: str) -> Value:
-    """A ReLU neuron plus a skip: relu(x·w + b) + x, drawn on the page where the learner edits b."""
-    names = {"ko": ("입력 x", "가중치 w", "편향 b"), "en": ("x", "w", "b")}[lang]
-    x, w, b = Value(2.0, label=names[0]), Value(-1.0, label=names[1]), Value(3.0, label=names[2])
-    z = (x * w + b).relu() + x
-    z.label = "z"
-    return z
+#: Screenshots of the step page after a learner edits an input: the page and the file its
+#: write_steps() call writes, the input row and the text typed.  The graph is the page's
+#: relu(x·w + b) + x; b = 2 puts relu's input exactly at its kink (2·(-1) + 2 = 0), where
+#: backprop and the numerical slope disagree.
+LIVE_SCREENSHOTS = {"nudge.ko.png": ("ko/02-chain-rule.md", "꺾이는_점.html", 2, "2"),
+                    "nudge.en.png": ("en/02-chain-rule.md", "kink.html", 2, "2")}
 
 
-#: Screenshots of the step page after a learner edits an input: (language, input row, text typed).
-#: b = 2 puts relu's input exactly at its kink (2·(-1) + 2 = 0), where backprop and the
-#: numerical slope disagree.
-LIVE_SCREENSHOTS = {"nudge.ko.png": ("ko", 2, "2"), "nudge.en.png": ("en", 2, "2")}
-
-
-def _live_screenshot(lang: str, row: int, text: str, path: Path) -> None:
+def _live_screenshot(page_name: str, file: str, row: int, text: str, path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
+    root, options = page_drawing(page_name, file)
     with tempfile.TemporaryDirectory() as work:
-        page_file = write_steps(_kink_graph(lang), Path(work) / "nudge.html", lang=lang, engine=_system_dot())
+        page_file = write_steps(root, Path(work) / "nudge.html", lang=options.get("lang", "en"), engine=_system_dot())
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path="/usr/bin/chromium",
@@ -217,6 +221,7 @@ TRAINING = {
     "train-moons.en.png": ("moons", "en"),
     "train-moons.ko.png": ("moons", "ko"),
     "train-spiral.en.png": ("spiral", "en"),
+    "train-spiral.ko.png": ("spiral", "ko"),
     "train-digits.en.png": ("digits", "en"),
     "train-digits.ko.png": ("digits", "ko"),
 }
@@ -263,6 +268,58 @@ def write_training_pages(out: Path) -> list[Path]:
     return written
 
 
+#: Page 13's side-by-side loss curves: file -> (language, the three panels' titles, axis labels).
+NEXT_STEPS = {
+    "next-steps-loss.en.png": ("en", ("tinygrad_ko (scalar engine)", "JAX (to_jax + jax.jit)",
+                                      "PyTorch (MLP.to_torch)"), ("step", "loss")),
+    "next-steps-loss.ko.png": ("ko", ("tinygrad_ko (스칼라 엔진)", "JAX (to_jax + jax.jit)", "PyTorch (MLP.to_torch)"),
+                               ("단계", "손실")),
+}
+
+
+def write_next_steps(out: Path) -> list[Path]:
+    """Run page 13's own examples (English page) and plot the three loss curves they record, side by side.
+
+    The curves are the page's variables ``here``, ``in_jax`` and ``in_torch``, so the picture
+    is of exactly the code the page shows (PyTorch must be importable to make it).
+    """
+    import contextlib
+    import io
+    import os
+    import re
+
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+
+    from tinygrad_ko.train.plots import _font_family
+
+    page = (Path(__file__).resolve().parent / "en" / "13-next-steps.md").read_text(encoding="utf-8")
+    namespace: dict[str, Any] = {"__name__": "__docs__"}
+    with tempfile.TemporaryDirectory() as work, contextlib.redirect_stdout(io.StringIO()):
+        here = os.getcwd()
+        os.chdir(work)
+        try:
+            for block in re.findall(r"^```python\n(.*?)^```", page, flags=re.M | re.S):
+                exec(compile(block, "13-next-steps.md", "exec"), namespace)
+        finally:
+            os.chdir(here)
+    curves = [namespace["here"], namespace["in_jax"], namespace["in_torch"]]
+    written = []
+    for name, (_lang, titles, (xlabel, ylabel)) in NEXT_STEPS.items():
+        with rc_context({"font.family": _font_family(), "font.size": 10}):
+            figure = Figure(figsize=(10, 3.2), layout="constrained")
+            axes = figure.subplots(1, 3, sharey=True)
+            for ax, title, curve, color in zip(axes, titles, curves, ("C0", "C1", "C2"), strict=True):
+                ax.plot(range(1, len(curve) + 1), curve, color=color)
+                ax.set_title(title)
+                ax.set_xlabel(xlabel)
+                ax.grid(alpha=0.3)
+            axes[0].set_ylabel(ylabel)
+            figure.savefig(out / name, dpi=110)
+        written.append(out / name)
+    return written
+
+
 def write(out: Path, checked_only: bool) -> list[Path]:
     """Write the images into ``out``; return the paths written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -272,19 +329,15 @@ def write(out: Path, checked_only: bool) -> list[Path]:
         written.append(out / name)
     if checked_only:
         return written
-    dot = _system_dot()
-    for name, drawing in BY_EYE.items():
-        root, options = drawing()
-        (out / name).write_bytes(run_engine(to_dot(root, **options).source, "png", engine=dot))
-        written.append(out / name)
     for name, (lang, step) in SCREENSHOTS.items():
         _screenshot(lang, step, out / name)
         written.append(out / name)
-    for name, (lang, row, text) in LIVE_SCREENSHOTS.items():
-        _live_screenshot(lang, row, text, out / name)
+    for name, (page_name, file, row, text) in LIVE_SCREENSHOTS.items():
+        _live_screenshot(page_name, file, row, text, out / name)
         written.append(out / name)
     written += write_training(out)
     written += write_training_pages(out)
+    written += write_next_steps(out)
     return written
 
 
@@ -293,7 +346,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=IMAGES, help="where to write (default: docs/images)")
     parser.add_argument("--checked", action="store_true", help="only the byte-checked images")
     parser.add_argument("--training", action="store_true", help="only the training plots")
+    parser.add_argument("--next-steps", action="store_true", help="only page 13's loss curves (needs torch)")
     args = parser.parse_args()
+    if args.next_steps:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for path in write_next_steps(args.out):
+            print(path)
+        return
     if args.training:
         args.out.mkdir(parents=True, exist_ok=True)
     for path in write_training(args.out) if args.training else write(args.out, args.checked):

@@ -18,6 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LAYOUT_START = "<!-- benchmarks/layout.py: start -->"
 LAYOUT_END = "<!-- benchmarks/layout.py: end -->"
+FLOOR_START = "<!-- benchmarks/floor.py: start -->"
+FLOOR_END = "<!-- benchmarks/floor.py: end -->"
 
 
 def importable(module: str) -> bool:
@@ -27,8 +29,11 @@ def importable(module: str) -> bool:
 
 def test_quick_benchmark_writes_a_report_with_every_workload(tmp_path: Path) -> None:
     # A section benchmarks/layout.py wrote earlier survives run.py rewriting the file.
+    # So does the floor study's section (written by hand from benchmarks/floor.py's table).
     layout_section = f"{LAYOUT_START}\n## Layout time: kept\n{LAYOUT_END}"
-    (tmp_path / "RESULTS.md").write_text(f"# old report\n\n{layout_section}\n", encoding="utf-8")
+    floor_section = f"{FLOOR_START}\n## The floor: kept\n{FLOOR_END}"
+    (tmp_path / "RESULTS.md").write_text(f"# old report\n\n{floor_section}\n\n{layout_section}\n",
+                                         encoding="utf-8")
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--peer", "self", "--no-plot",
          "--out", str(tmp_path)],
@@ -38,7 +43,8 @@ def test_quick_benchmark_writes_a_report_with_every_workload(tmp_path: Path) -> 
     written = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
     report, _, kept = written.partition(LAYOUT_START)
     assert result.stdout.strip() == report.strip()
-    assert "# old report" not in written and LAYOUT_START + kept == layout_section + "\n"
+    assert "# old report" not in written
+    assert LAYOUT_START + kept == layout_section + "\n\n" + floor_section + "\n"
     for heading in ("W1 wide sum, N = 1,000", "W2 deep chain, 3,000 blocks", "W3 MLP 2→16→16→1 step",
                     "W4 random DAG", "W5 all n partial derivatives, n = 20", "Memory, W1 forward graph",
                     "Chain y = y + 1.0, 10,000 op nodes", "W6 hessian, random DAG of 100 ops, 10 inputs",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tinygrad_ko import Value, cli
+from tinygrad_ko import Value, cli, explain, render, write_steps
 from tinygrad_ko.cli import table
 
 # The console script pip installed next to this Python (the venv's bin directory).
@@ -349,3 +349,114 @@ def test_timeout_zero_means_no_limit_and_applies_to_the_steps_page(tmp_path: Pat
     done = run("graph", "--timeout", "0", "-o", "graph.svg", "--steps", "s.html", "x*y", "x=2", "y=3", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "graph.svg").is_file() and (tmp_path / "s.html").is_file()
+
+
+# What a learner writes in Python for each command expression: the numbers are number operands.
+_PYTHON_TWINS: list[tuple[list[str], Callable[[], Value]]] = [
+    (["x**2", "x=3"], lambda: Value(3.0, label="x") ** 2),
+    (["x*2 + 1", "x=3"], lambda: Value(3.0, label="x") * 2 + 1),
+    (["2*3"], lambda: Value(2.0, requires_grad=False) * 3),
+    (["(x + 1) ** 3 - 2 ** x", "x=0.5", "--order", "2"], lambda: _second_derivative(0.5)),
+]
+
+
+def _second_derivative(at: float) -> Value:
+    x = Value(at, label="x")
+    return cli.derivative((x + 1) ** 3 - 2 ** x, x, 2)
+
+
+@pytest.mark.parametrize(("args", "python"), _PYTHON_TWINS, ids=["x**2", "x*2+1", "2*3", "order2"])
+def test_a_number_in_a_command_expression_is_a_constant_as_in_python(
+        tmp_path: Path, args: list[str], python: Callable[[], Value]) -> None:
+    # Issue 24: every literal was a Value that required grad, so `x**2 x=3` gave the 2 a gradient (9·log 3),
+    # drew it as an input, offered it as an editable input on the step page and explained its gradient.
+    for lang in ("en", "ko"):
+        done = run("graph", *args, "--lang", lang, "-o", "g.svg", "--steps", "s.html", "--explain", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        y = python()
+        if y.requires_grad:
+            y.backward()
+        expected = table(y, lang)
+        assert done.stdout.startswith(expected + "\n")
+        assert str(explain(y, lang)) in done.stdout
+        # The same drawing and the same step page, byte for byte (the same Graphviz, the same graph).
+        render(y, tmp_path / "py.svg", lang=lang)
+        assert (tmp_path / "g.svg").read_bytes() == (tmp_path / "py.svg").read_bytes()
+        write_steps(y, tmp_path / "py.html", lang=lang)
+        assert (tmp_path / "s.html").read_bytes() == (tmp_path / "py.html").read_bytes()
+
+
+# --- issue 25: clear errors ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seconds", ["1e9", "1e20", "1e308", "86401"])
+def test_a_timeout_beyond_a_day_is_refused_by_the_option_check(tmp_path: Path, seconds: str) -> None:
+    # Before: 1e9 passed and failed with "timeout is too large", 1e20 with "timestamp too large to convert".
+    done = run("graph", "x", "x=1", "--timeout", seconds, cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert f"must be a number of seconds up to 86,400 (a day), or 0 for no limit, got '{seconds}'" in done.stderr
+    assert not (tmp_path / "graph.svg").exists()
+
+
+def test_the_last_lang_speaks_the_whole_message(tmp_path: Path) -> None:
+    # argparse keeps the last --lang; the lead-in of an argparse error was in the first one's language.
+    done = run("graph", "x", "x=1", "--lang", "ko", "--lang", "en", "--order", "two", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("tinygrad-ko: error: argument --order") and "영어" not in done.stderr
+    assert "(see tinygrad-ko graph --help)" in done.stderr
+    korean = run("graph", "x", "x=1", "--lang", "en", "--lang", "ko", "--order", "two", cwd=tmp_path)
+    assert korean.stderr.startswith("tinygrad-ko: 오류: 명령을 잘못 썼습니다") and "--help 참고" in korean.stderr
+
+
+def test_printed_paths_carry_no_escape_sequences_to_the_terminal(tmp_path: Path) -> None:
+    name = "\x1b]0;pwned\x07.html"
+    done = run("graph", "x", "x=1", "--steps", name, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / name).is_file()  # the file has the name asked for ...
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout  # ... and the line shows it safely
+    assert "wrote ␛]0;pwned␇.html (Graphviz engine:" in done.stdout
+    bad = run("graph", "x", "x=1", "-o", "no-such-dir/\x1b[31mred.svg", cwd=tmp_path)  # errors too
+    assert bad.returncode == 2 and "\x1b" not in bad.stderr and "[31mred" in bad.stderr
+
+
+def test_a_number_too_small_for_a_float_is_refused_not_made_zero(tmp_path: Path) -> None:
+    done = run("graph", "x*y", "x=1e-400", "y=2", cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert ("the value of x, 1e-400, is too small for a float: it would silently become 0.0" in done.stderr
+            and "write x=0 if you mean zero" in done.stderr)
+    for zero in ("0", "0.0", "-0e5", "0e-400"):  # zeros written as zeros are zeros
+        assert run("graph", "x*y", f"x={zero}", "y=2", "--no-draw", cwd=tmp_path).returncode == 0
+    # A tiny number a float holds (a subnormal) is accepted.
+    assert run("graph", "x*y", "x=5e-324", "y=2", "--no-draw", cwd=tmp_path).returncode == 0
+    korean = run("graph", "x*y", "x=1e-400", "y=2", "--lang", "ko", cwd=tmp_path)
+    assert "x의 값 1e-400은(는) float에 비해 너무 작아서" in korean.stderr
+
+
+def test_a_middle_dot_in_a_name_suggests_the_star(tmp_path: Path) -> None:
+    done = run("graph", "x·y", "x=1", "y=2", cwd=tmp_path)
+    assert done.returncode == 2
+    assert ("no value given for x·y: add x·y=NUMBER; · is a letter in a name, so x·y is one name: "
+            "to multiply, write *") in done.stderr
+    korean = run("graph", "x·y", "x=1", "y=2", "--lang", "ko", cwd=tmp_path)
+    assert "x·y의 값이 없습니다: ·은(는) 이름에 쓰이는 글자라" in korean.stderr and "곱셈은 *로 쓰세요" in korean.stderr
+    plain = run("graph", "x*z", "x=1", cwd=tmp_path)  # other missing names keep their message
+    assert "letter in a name" not in plain.stderr
+
+
+def test_svg_to_a_closed_standard_output_is_a_clear_error(tmp_path: Path) -> None:
+    done = subprocess.run(f'"{COMMAND}" graph x x=1 -o - >&-', shell=True, cwd=tmp_path, capture_output=True,
+                          text=True, encoding="utf-8", timeout=60, check=False)
+    assert done.returncode == 2
+    assert "standard output is closed, and -o - writes the drawing there" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_png_too_large_is_refused_with_the_dpi_that_fits(tmp_path: Path) -> None:
+    expr = "+".join(f"x{i}*y{i}" for i in range(45))
+    values = [f"x{i}=1" for i in range(45)] + [f"y{i}=2" for i in range(45)]
+    done = run("graph", expr, *values, "--dpi", "2400", "-o", "big.png", cwd=tmp_path, engine="dot")
+    assert done.returncode == 2 and done.stdout == "" and not (tmp_path / "big.png").exists()
+    assert "this PNG would be" in done.stderr and "draw it as SVG" in done.stderr
+    korean = run("graph", expr, *values, "--dpi", "2400", "-o", "big.png", "--lang", "ko", cwd=tmp_path,
+                 engine="dot")
+    assert "이 PNG는 2400 dpi에서" in korean.stderr and "SVG로 그리거나" in korean.stderr

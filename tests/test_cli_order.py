@@ -79,7 +79,7 @@ def test_order_1_is_the_default_and_order_0_is_the_forward_pass(tmp_path: Path,
 def test_an_order_past_a_constant_derivative_draws_the_constant(tmp_path: Path) -> None:
     done = run("graph", "x*x", "x=5", "--order", "3", "-o", "c.svg", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert labelled_rows(done.stdout)["d³/dx³"][0] == "0.0"
+    assert labelled_rows(done.stdout)["d³/dx³"][:2] == ["const", "0.0"]  # a constant: no gradient
 
 
 @pytest.mark.parametrize(("args", "phrase"), [
@@ -104,3 +104,29 @@ def test_order_messages_in_korean(tmp_path: Path) -> None:
     assert two_names.returncode == 2 and "--order 2는 이름 하나에 대해 미분합니다. 식의 이름: x, y" in two_names.stderr
     table = run("graph", "tanh(x)", "x=1", "--order", "2", "--lang", "ko", "-o", "t.svg", cwd=tmp_path)
     assert table.returncode == 0 and table.stdout.splitlines()[0].split() == ["이름", "연산", "값", "기울기"]
+
+
+def test_an_order_past_a_constant_derivative_stops_at_once(tmp_path: Path) -> None:
+    # Before: 0.3 ms per order, so --order 1000 took rounds of grad() and 10**9 days; now the
+    # derivative of x*2 is a constant at order 1 and every higher one is the constant 0.
+    done = run("graph", "x*2", "x=1", "--order", "1000", "--no-draw", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert labelled_rows(done.stdout)["d¹⁰⁰⁰/dx¹⁰⁰⁰"][:2] == ["const", "0.0"]
+    # Drawn too: one constant box, no gradient on it.
+    drawn = run("graph", "x*x", "x=3", "--order", "5", "-o", "d5.svg", cwd=tmp_path)
+    assert drawn.returncode == 0, drawn.stderr
+    assert labelled_rows(drawn.stdout)["d⁵/dx⁵"][:2] == ["const", "0.0"]
+
+
+def test_stopping_early_gives_the_derivatives_grad_would_give(tmp_path: Path) -> None:
+    # The shortcut must not change a derivative that is not yet constant: order 2 of x**3 is 6x.
+    done = run("graph", "x**3", "x=2", "--order", "2", "--no-draw", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert labelled_rows(done.stdout)["d²/dx²"][1] == "12.0"
+
+
+def test_an_order_above_the_cap_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    done = run("graph", "x*2", "x=1", "--order", "1000000000", cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "--order 1000000000 is more than 1000" in done.stderr and "choose --order 1000 or lower" in done.stderr
+    assert done.stderr.count("\n") == 1

@@ -233,3 +233,61 @@ def test_constants_have_no_input_step_and_receive_no_gradient() -> None:
     (first,) = [s for s in explain(x**2, lang="en").backward if s.phase == "backward"]
     assert first.inputs == (x,) and first.text == (
         "power node (**): upstream gradient 1 × local derivative 2 (2·x^(2-1)) → gradient of x 2")
+
+
+# -- explain() and backward() in two threads (issue 25) ---------------------------------
+
+def test_explain_takes_the_backward_lock_for_its_marking_walk() -> None:
+    # explain() walks the graph with backward_order, which writes the nodes' walk marks; a
+    # backward() on the same graph in another thread then skipped nodes (+3.5% on a gradient in
+    # 1-4 of 300 passes).  The walk must take backward()'s lock: while the test holds it,
+    # explain() cannot finish, and once it is released explain() does.
+    import threading
+
+    from tinygrad_ko.engine import _backward_lock
+
+    x = Value(2.0, label="x")
+    y = (x * x + x).tanh()
+    done: list[object] = []
+    worker = threading.Thread(target=lambda: done.append(explain(y, "en")))
+    with _backward_lock:
+        worker.start()
+        worker.join(timeout=0.5)
+        assert worker.is_alive() and not done  # waiting for the lock, not walking
+    worker.join(timeout=60)
+    assert not worker.is_alive() and len(done) == 1
+
+
+def test_explain_and_backward_in_threads_give_the_single_thread_gradient() -> None:
+    import sys
+    import threading
+
+    x = Value(0.3, label="x")
+    y = x
+    for _ in range(60):
+        y = (y * 1.01 + x).tanh() + y * 0.5
+    y.backward()
+    want = x.grad
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race showed at this interval
+    try:
+        stop = threading.Event()
+
+        def explaining() -> None:
+            while not stop.is_set():
+                explain(y, "en")
+
+        worker = threading.Thread(target=explaining)
+        worker.start()
+        try:
+            for _ in range(40):
+                x.grad = 0.0
+                y.zero_grad()
+                y.backward()
+                # The same operations in the same order as the single-threaded pass: the same bits.
+                assert x.grad == want
+        finally:
+            stop.set()
+            worker.join(timeout=60)
+    finally:
+        sys.setswitchinterval(interval)

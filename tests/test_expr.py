@@ -38,6 +38,16 @@ def test_a_name_used_twice_is_one_leaf() -> None:
 def test_numbers_become_unlabelled_constants() -> None:
     out, leaves = build("2 ** 3 - 0.5", {})
     assert out.data == 7.5 and leaves == {}
+    assert not out.requires_grad and out.parents == ()  # constants only: no graph, as in PyTorch
+
+
+def test_a_number_is_a_constant_as_a_number_operand_is_in_python() -> None:
+    # Issue 24: the 2 of x**2 required grad and received 9·log 3 as its gradient.
+    out, leaves = build("x ** 2", {"x": 3})
+    out.backward()
+    x, exponent = out.parents
+    assert x is leaves["x"] and x.grad == 6.0
+    assert not exponent.requires_grad and exponent.grad == 0.0 and exponent.label == ""
 
 
 def test_names_are_listed_once_in_order_of_appearance() -> None:

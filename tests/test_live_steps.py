@@ -188,6 +188,21 @@ def test_constants_are_not_editable(page: Any, tmp_path: Path) -> None:
     assert page.locator("#leaves tr[data-node]").count() == 1
 
 
+def test_the_command_s_page_offers_no_number_of_the_expression_as_an_input(page: Any, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 24: `graph "x**2" x=3 --steps` offered "입력 2" as an editable input.
+    from tinygrad_ko import cli
+
+    monkeypatch.setenv("TINYGRAD_KO_DOT", "graphviz-pure")
+    path = tmp_path / "power.html"
+    assert cli.main(["graph", "x**2 + 2*x", "x=3", "--lang", "ko", "--no-draw", "--steps", str(path)]) == 0
+    _load(page, path)
+    assert [row.split()[0] for row in page.locator("#leaves tr[data-node]").all_inner_texts()] == ["x"]
+    _fields(page).nth(0).fill("4")  # the page still recomputes: d(x² + 2x)/dx = 2·4 + 2
+    assert page.locator("#leaves tr[data-node] td:nth-child(4)").all_inner_texts() == ["10"]
+    assert page.errors == []
+
+
 # --- the property: the page computes what the engine computes ------------------------------
 
 

@@ -296,3 +296,51 @@ def test_mlp_forward_and_backward_match_pytorch_with_the_same_weights() -> None:
         ours = [[wi.grad for wi in n.w] for n in layer.neurons]
         assert np.allclose(ours, w.grad.numpy(), rtol=1e-10, atol=1e-14)
         assert np.allclose([n.b.grad for n in layer.neurons], b.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+# -- issue 25: the losses keep their digits for large logits ------------------------------
+
+def _exact_cross_entropy(row: list[float], target: int) -> float:
+    import mpmath
+
+    mpmath.mp.dps = 700  # enough to hold 1e300 + log 2 exactly enough
+    xs = [mpmath.mpf(v) for v in row]
+    m = max(xs)
+    return float(mpmath.log(mpmath.fsum(mpmath.exp(v - m) for v in xs)) + m - xs[target])
+
+
+@pytest.mark.parametrize(("row", "target"), [
+    ([1e300, 1e300], 0), ([1e17, 1e17], 1), ([1e15, 1e15], 0), ([1e8, 1e8], 1), ([-1e300, -1e300], 0),
+    ([1e300, -1e300], 0), ([0.0, -40.0], 0), ([3.0, 1.0, -2.0], 2), ([1e8, 1e8 + 1.0, 1e8 - 3.0], 0),
+])
+def test_cross_entropy_against_exact_values(row: list[float], target: int) -> None:
+    pytest.importorskip("mpmath")
+    got = nn.cross_entropy([Value(v) for v in row], target).data
+    want = _exact_cross_entropy(row, target)
+    # log of a sum of a few terms, minus a difference that is exact or correctly rounded: a few
+    # roundings of the result, so 8 units of 2**-53 relative (the old form gave 0.0 for log 2).
+    assert got == pytest.approx(want, rel=8 * 2.0**-53, abs=0.0), (got, want)
+
+
+def _exact_bce(x: float, t: float) -> float:
+    import mpmath
+
+    mpmath.mp.dps = 60
+    X = mpmath.mpf(x)
+    return float(mpmath.log1p(mpmath.exp(X)) - mpmath.mpf(t) * X if x < 0 else
+                 mpmath.log1p(mpmath.exp(-X)) + (1 - mpmath.mpf(t)) * X)
+
+
+@pytest.mark.parametrize(("x", "t"), [(40.0, 1.0), (-40.0, 0.0), (700.0, 1.0), (1e300, 1.0), (-1e300, 0.0),
+                                      (40.0, 0.0), (3.0, 0.25), (-2.0, 0.75), (0.0, 1.0), (1e-20, 1.0)])
+def test_binary_cross_entropy_with_logits_against_exact_values(x: float, t: float) -> None:
+    pytest.importorskip("mpmath")
+    v = Value(x)
+    loss = nn.binary_cross_entropy_with_logits(v, t)
+    want = _exact_bce(x, t)
+    assert loss.data == pytest.approx(want, rel=8 * 2.0**-53, abs=0.0), (loss.data, want)  # was 0.0 at x = 40
+    loss.backward()
+    slope = 1.0 / (1.0 + math.exp(-x)) - t if x >= 0 else math.exp(x) / (1.0 + math.exp(x)) - t
+    # σ(x) - t: for t = 1 and large x, -σ(-x) (4.25e-18 at 40), which the old form rounded to 0.
+    want_slope = -(math.exp(-x) / (1.0 + math.exp(-x))) if t == 1.0 and x > 0 else slope
+    assert v.grad == pytest.approx(want_slope, rel=8 * 2.0**-53, abs=1e-300), (v.grad, want_slope)

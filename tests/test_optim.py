@@ -168,3 +168,47 @@ def test_steps_match_pytorch(name: str, kwargs: dict[str, object]) -> None:
     # (~1e-16 relative), which 30 steps of a smooth problem cannot grow past 1e-12.
     for k, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         assert a == pytest.approx(b, rel=1e-12, abs=1e-14), f"step {k + 1}"
+
+
+# -- issue 25: all-or-nothing steps and the arguments' checks ------------------------------
+
+def test_adam_refuses_eps_zero() -> None:
+    # eps = 0 was accepted, and step() then divided 0 by 0 for a parameter whose gradient is 0,
+    # half-way through the parameters.
+    with pytest.raises(ValueError, match="Adam: eps must be greater than 0, got 0"):
+        optim.Adam([Value(1.0)], eps=0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1),
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+    lambda ps: optim.Adam(ps, lr=0.1),
+])
+def test_a_step_that_fails_part_way_changes_nothing(make: object) -> None:
+    params = [Value(1.0), Value(2.0), Value(3.0)]
+    opt = make(params)  # type: ignore[operator]
+    for p in params:
+        p.grad = 0.5
+    opt.step()  # a first, good step: the momentum and moment estimates exist
+    state = [p.data for p in params], copy_state(opt)
+    params[0].grad, params[1].grad, params[2].grad = 0.25, 0.25, "oops"  # type: ignore[assignment]
+    with pytest.raises(TypeError):
+        opt.step()
+    assert ([p.data for p in params], copy_state(opt)) == state
+
+
+def copy_state(opt: optim.Optimizer) -> tuple[object, ...]:
+    return tuple(list(x) if isinstance(x, list) else x for x in (
+        getattr(opt, "velocity", None), getattr(opt, "m", None), getattr(opt, "v", None), getattr(opt, "t", None)))
+
+
+def test_a_learning_rate_too_large_for_a_float_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match=r"SGD: lr \(the learning rate\) must be a finite number, got an int too "
+                                         r"large for a float \(401 digits\)"):
+        optim.SGD([Value(1.0)], lr=10**400)
+
+
+def test_adam_betas_from_a_generator_are_refused_clearly() -> None:
+    with pytest.raises(ValueError, match=r"Adam: betas must be a pair \(beta1, beta2\)"):
+        optim.Adam([Value(1.0)], betas=(b for b in (0.9, 0.999)))  # type: ignore[arg-type]
+    assert optim.Adam([Value(1.0)], betas=[0.8, 0.99]).betas == (0.8, 0.99)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import subprocess
 import sys
@@ -69,3 +70,18 @@ def test_grid_size_keeps_the_cost_bounded() -> None:
     assert plots.grid_size(337) == 42  # moons' MLP: sqrt(600,000 / 337)
     assert plots.grid_size(33) == plots.GRID_MAX
     assert plots.grid_size(10**7) == 10
+
+
+def test_plot_run_replaces_the_file_atomically(xor_run: training.Run, tmp_path: Path) -> None:
+    # Before: savefig(path) rewrote the file in place, so an interrupt left a truncated file over the old
+    # one.  Through the atomic writer the new picture is a new file: a hard link to the old one keeps the
+    # old bytes (written in place, it would see the new ones), and no temporary file is left.
+    target = tmp_path / "run.png"
+    target.write_bytes(b"old picture")
+    keeper = tmp_path / "keeper"
+    os.link(target, keeper)
+    plots.plot_run(xor_run, target)
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert keeper.read_bytes() == b"old picture"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keeper", "run.png"]
+

@@ -560,3 +560,74 @@ def test_other_hard_links_keep_the_old_contents(tmp_path: Path) -> None:
     render(Value(1.0), target)
     assert other.read_bytes() == b"old" and target.read_bytes().startswith(b"<?xml")
     assert target.stat().st_nlink == 1
+
+
+# --- issue 25: raster size, symlinks to other kinds of file, the timeout bound ---------------------
+
+
+def _sum_of_products(terms: int) -> Value:
+    x = Value(1.0, label="x")
+    total = Value(0.0, label="z")
+    for i in range(terms):
+        total = total + x * Value(float(i), label=f"c{i}")
+    total.backward()
+    return total
+
+
+def test_a_png_too_large_for_image_viewers_is_refused_before_it_is_drawn(tmp_path: Path, engine: str) -> None:
+    # 45 terms at 2400 dpi were a 32767x14604 px, 1.9 GB PNG; viewers refuse such "decompression bombs".
+    target = tmp_path / "big.png"
+    with pytest.raises(ValueError, match=r"this PNG would be \d+×\d+ pixels at 2400 dpi, more than the "
+                                         r"89,478,485 .*draw it as SVG.*lower the dpi \(--dpi\) to \d+ or less"):
+        render(_sum_of_products(45), target, engine=engine, dpi=2400)
+    assert not target.exists()
+
+
+def test_the_dpi_the_refusal_suggests_gives_a_png_within_the_limit(tmp_path: Path) -> None:
+    root = _sum_of_products(45)
+    with pytest.raises(ValueError, match=r"to (\d+) or less") as refused:
+        render(root, tmp_path / "big.png", engine="dot", dpi=2400)
+    suggested = int(re.search(r"to (\d+) or less", str(refused.value))[1])  # type: ignore[index]
+    png = render(root, tmp_path / "fits.png", engine="dot", dpi=suggested).read_bytes()
+    width, height = struct.unpack(">II", png[16:24])
+    assert width * height <= render_module.MAX_PIXELS
+    # Well above the suggestion the picture is refused again: the suggestion is near the limit, not far below.
+    with pytest.raises(ValueError, match=r"this PNG would be (\d+)×(\d+)"):
+        render(root, tmp_path / "again.png", engine="dot", dpi=suggested + 40)
+
+
+def test_a_wide_fan_in_at_the_default_dpi_is_refused_with_the_svg_hint(tmp_path: Path) -> None:
+    # issue 24: a 200-term fan-in wrote a 32766x10535 px PNG that image viewers refuse.
+    with pytest.raises(ValueError, match=r"at 144 dpi, more than the 89,478,485 .*draw it as SVG"):
+        render(_sum_of_products(80), tmp_path / "fan.png", engine="dot")
+    assert render(_sum_of_products(80), tmp_path / "fan.svg", engine="dot").read_bytes().startswith(b"<?xml")
+
+
+def test_the_estimated_size_is_the_size_graphviz_draws(tmp_path: Path, engine: str) -> None:
+    root = _sum_of_products(3)
+    svg = render_module.draw(root, "svg", engine=engine)
+    png = render(root, tmp_path / "small.png", engine=engine, dpi=300).read_bytes()
+    width, height = struct.unpack(">II", png[16:24])
+    size = re.search(rb'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    assert size is not None
+    # Graphviz rounds each side to whole pixels (and may add one for the border).
+    assert abs(float(size[1]) / 72 * 300 - width) <= 2 and abs(float(size[2]) / 72 * 300 - height) <= 2
+
+
+def test_a_symlink_to_a_file_of_another_kind_is_refused_and_left_alone(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes", encoding="utf-8")
+    link = tmp_path / "link.svg"
+    link.symlink_to(notes)
+    with pytest.raises(ValueError, match=r"is a symbolic link to .*notes\.txt.*refusing to write over it"):
+        render(Value(1.0), link)
+    assert notes.read_text(encoding="utf-8") == "my notes" and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.svg", "notes.txt"]
+
+
+@pytest.mark.parametrize("timeout", [1e9, 1e20, 1e308, 86_400.5])
+def test_a_timeout_beyond_a_day_is_refused_by_the_option_check(timeout: float) -> None:
+    with pytest.raises(ValueError, match=r"render\(timeout=\.\.\.\) must be a positive number of seconds up to "
+                                         r"86,400 \(a day\)"):
+        render(Value(1.0), "never.svg", timeout=timeout)
+    assert not Path("never.svg").exists()

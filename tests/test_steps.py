@@ -299,3 +299,30 @@ def test_a_lone_surrogate_label_is_written_as_the_replacement_character(tmp_path
     page = write_steps(x * x, tmp_path / "steps.html", lang="en")
     text = page.read_text(encoding="utf-8")
     assert "a\ufffdb" in text and "\udcff" not in text
+
+
+def test_a_graph_too_big_to_step_through_is_refused_before_any_work(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: write_steps ran explain() on the whole graph first (a 300k-node graph: 15 s and 347 MB
+    # before the refusal).  Now the size is counted first, no further than the limit.
+    from tinygrad_ko import steps
+
+    explained: list[Value] = []
+    real_explain = steps.explain
+    monkeypatch.setattr(steps, "explain", lambda root, lang="en": explained.append(root) or real_explain(root, lang))
+    y = Value(1.0)
+    for _ in range(200_000):
+        y = y + 1.0
+    with pytest.raises(ValueError, match=r"more than 100 Value nodes; a step-through page .* at most 100 nodes"):
+        write_steps(y, tmp_path / "big.html")
+    with pytest.raises(ValueError, match=r"more than 100 Value nodes"):
+        step_frames(y)
+    assert explained == [] and not (tmp_path / "big.html").exists()
+
+
+def test_the_step_count_is_exact_at_the_limit() -> None:
+    y = Value(1.0, label="x")
+    while len(topological_order(y)) < MAX_STEP_NODES:
+        y = y * 1.0 if len(topological_order(y)) + 2 <= MAX_STEP_NODES else y.relu()
+    assert len(topological_order(y)) == MAX_STEP_NODES
+    assert len(step_frames(y, engine="graphviz-pure")) == len(explain(y).forward) + len(explain(y).backward)

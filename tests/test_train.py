@@ -252,3 +252,71 @@ def test_korean_errors_under_lang_ko(tmp_path: Path) -> None:
     assert done.returncode == 2 and "출력 파일 이름을 .png로 끝내세요" in done.stderr
     done = run("xor", "--batch", "--lang", "ko", cwd=tmp_path)
     assert done.returncode == 2 and "--batch는 moons and spiral만 학습합니다 (받은 값 xor)" in done.stderr
+
+
+# --- issue 25 -------------------------------------------------------------------------------------
+
+
+def test_training_with_standard_output_closed_writes_the_picture(tmp_path: Path) -> None:
+    # Before: AttributeError traceback at sys.stdout.isatty() (Python sets sys.stdout to None).
+    done = subprocess.run(f'"{COMMAND}" train xor --steps 2 >&-', shell=True, cwd=tmp_path, capture_output=True,
+                          text=True, encoding="utf-8", timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "" and (tmp_path / "xor.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_huge_loss_is_printed_with_four_significant_digits(tmp_path: Path) -> None:
+    # Before: --lr 1e30 printed "loss: ... → 1000000000000000019884624838656.0000 after 3 steps".
+    done = run("xor", "--steps", "3", "--lr", "1e30", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    loss_line = done.stdout.splitlines()[1]
+    last = loss_line.split("→ ")[1].split(" after")[0]
+    assert re.fullmatch(r"\d\.\d{3}e\+\d+|inf|nan", last), loss_line
+    assert len(loss_line) < 60
+
+
+def test_losses_in_the_usual_range_keep_four_decimals() -> None:
+    from tinygrad_ko.cli import _loss_text
+
+    assert [_loss_text(x) for x in (0.69314718, 12345.678, 0.0, 1e-4)] == ["0.6931", "12345.6780", "0.0000",
+                                                                           "0.0001"]
+    assert [_loss_text(x) for x in (1e30, 123456.7, 3.2e-7, float("inf"))] == ["1e+30", "1.235e+05", "3.2e-07",
+                                                                               "inf"]
+
+
+def test_train_refuses_to_write_its_png_through_a_link_to_another_kind_of_file(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes", encoding="utf-8")
+    (tmp_path / "link.png").symlink_to(notes)
+    done = run("xor", "--steps", "2", "-o", "link.png", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "is a symbolic link to" in done.stderr and "refusing to write over it" in done.stderr
+    assert notes.read_text(encoding="utf-8") == "my notes"
+    # A link to a PNG is written through, as render does.
+    old = tmp_path / "old.png"
+    old.write_bytes(b"old")
+    (tmp_path / "pic.png").symlink_to(old)
+    assert run("xor", "--steps", "2", "-o", "pic.png", cwd=tmp_path).returncode == 0
+    assert old.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (tmp_path / "pic.png").is_symlink()
+
+
+# -- issue 25: what --batch promises, checked on a sample of seeds and sizes -----------------
+
+@pytest.mark.parametrize("dataset", ["moons", "spiral"])
+@pytest.mark.parametrize("hidden", [[2, 3], [4], [8, 8]])
+@pytest.mark.parametrize("seed", [0, 35])
+def test_one_batch_step_gives_the_scalar_steps_parameters_to_rounding(dataset: str, hidden: list[int],
+                                                                      seed: int) -> None:
+    # The promise (training.train's docstring, the help, docs/*/09-training.md): the same training,
+    # each step's gradient the scalar loop's sum added in another order.  From the same weights one
+    # step then moves each parameter by lr·g with g a sum of n = 100-240 per-sample terms of size
+    # <= ~1 (the losses' slopes, times 1/n); reordering such a sum changes it by at most
+    # n·ε·Σ|terms| <= 240 · 1.1e-16 · ~3 ≈ 1e-13 absolute, so 1e-12 has a 10x margin; a wrong
+    # gradient (a term dropped, a parameter missed) is off by 1e-3 or more.  Not promised: the same
+    # bits, so not the same accuracy after many steps (moons --hidden 2,3 --seed 35 drifts).
+    scalar = training.train(dataset, seed=seed, hidden=hidden, steps=1)
+    batch = training.train(dataset, seed=seed, hidden=hidden, steps=1, batch=True)
+    assert batch.losses == pytest.approx(scalar.losses, rel=1e-12, abs=0.0)
+    moved = [p.data for p in scalar.model.parameters()]
+    assert [p.data for p in batch.model.parameters()] == pytest.approx(moved, rel=0.0, abs=1e-12)
+    assert batch.accuracies == scalar.accuracies  # the first step's accuracy is that of the same weights

@@ -179,3 +179,14 @@ def test_a_diverging_runs_page_is_still_written(browser: Any, tmp_path: Path) ->
     assert "loss nan" in page.inner_text("#now")
     assert errors == []
     page.close()
+
+
+def test_a_lone_surrogate_in_the_final_line_follows_the_step_pages_rule(tmp_path: Path) -> None:
+    # Before: UnicodeEncodeError, while write_steps turned the same character into U+FFFD.
+    from tinygrad_ko import Value, write_steps
+
+    rec = record("xor", steps=3, hidden=(2,), seed=1)
+    page = write_training_page(rec, tmp_path / "xor.html", final_line="accuracy \udcff").read_text(encoding="utf-8")
+    assert '"finalLine": "accuracy \ufffd"' in page
+    steps = write_steps(Value(1.0, label="x\udcff") * 2, tmp_path / "steps.html").read_text(encoding="utf-8")
+    assert "x\ufffd" in steps and "\udcff" not in steps

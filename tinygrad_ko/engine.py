@@ -28,15 +28,15 @@ Design notes (why it looks the way it does):
 from __future__ import annotations
 
 import numbers
-import operator
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Union
 
 from . import ops
-from .graph import backward_order, topological_order, zero_grad
+from .graph import backward_order, zero_grad
 from .ops import OPS, Op
 
 __all__ = ["Value", "is_grad_enabled", "no_grad"]
@@ -56,7 +56,12 @@ _no_grad_entered = False
 _backward_lock = threading.Lock()
 
 _new = object.__new__
-_grad_of = operator.attrgetter("grad")
+
+# The ops whose local derivatives backward() writes out inline, and the formulas
+# it writes (∂out/∂x, ∂out/∂y), which must be the op table's: a test checks both
+# the formulas and the numbers, so a change to ops.py cannot go unnoticed here.
+_ADD, _MUL = ops.ADD, ops.MUL
+_INLINED_LOCALS: dict[Op, tuple[str, str]] = {_ADD: ("1", "1"), _MUL: ("y", "x")}
 
 
 def _describe(obj: object) -> str:
@@ -373,7 +378,17 @@ class Value:
             # added back at the end: each pass adds its own total, as in PyTorch
             # (calling backward twice doubles, never squares).  The check runs in C
             # and builds nothing, so a fresh graph (the common case) pays little for it.
-            carried = any(map(_grad_of, order)) or any(map(_grad_of, leaves))
+            # (A plain loop: cheaper than any(map(attrgetter("grad"), ...)) here.)
+            carried = False
+            for node in order:
+                if node.grad:
+                    carried = True
+                    break
+            else:
+                for node in leaves:
+                    if node.grad:
+                        carried = True
+                        break
             if carried:
                 nodes = order + leaves
                 earlier = [node.grad for node in nodes]
@@ -386,7 +401,20 @@ class Value:
                     op: Op = node._op  # type: ignore[assignment]  # every node in order has an op
                     a: Value = node._a  # type: ignore[assignment]  # ... and a first parent
                     b = node._b
-                    if b is None:
+                    # add and mul, most of every graph, with their local derivatives
+                    # written out (no call): _INLINED_LOCALS pins these lines to the
+                    # op table, and tests/test_engine.py checks the two agree.
+                    if op is _MUL:
+                        if a._requires_grad:
+                            a.grad += b.data * g  # type: ignore[union-attr]  # mul has two inputs
+                        if b._requires_grad:  # type: ignore[union-attr]
+                            b.grad += a.data * g  # type: ignore[union-attr]
+                    elif op is _ADD:
+                        if a._requires_grad:
+                            a.grad += g
+                        if b._requires_grad:  # type: ignore[union-attr]
+                            b.grad += g  # type: ignore[union-attr]
+                    elif b is None:
                         if a._requires_grad:
                             a.grad += op.local_x(a.data, node.data) * g
                     else:
@@ -426,10 +454,12 @@ class Value:
         return twin
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
-        """A copy of the whole graph this node depends on (sharing kept; ``memo`` as in :mod:`copy`)."""
-        for node in reversed(topological_order(self)):  # inputs first
-            if id(node) in memo:
-                continue
+        """A copy of the whole graph this node depends on (sharing kept; ``memo`` as in :mod:`copy`).
+
+        The walk stops at nodes ``memo`` already holds, so copying a list of related
+        nodes (a chain's every node) copies each node once, in time linear in the graph.
+        """
+        for node in _inputs_first(self, lambda node: id(node) in memo):
             twin = _new(Value)
             twin.data, twin.grad, twin.label = node.data, node.grad, node.label
             twin._requires_grad, twin._op, twin._mark = node._requires_grad, node._op, None
@@ -441,23 +471,14 @@ class Value:
         return copied
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle as a flat list of records, inputs first (leaves as themselves, so shared)."""
+        """Pickle as a place in a table of records, inputs first (leaves as themselves, so shared).
+
+        Loading a pickle runs code named in it: unpickle only data you trust (see
+        :meth:`tinygrad_ko.nn.Module.state_dict` for a JSON-safe way to share weights).
+        """
         if self._op is None:
             return _leaf, (self.data, self.grad, self.label, self._requires_grad)
-        nodes = topological_order(self)
-        nodes.reverse()
-        index = {node: i for i, node in enumerate(nodes)}
-        records: list[Any] = []
-        for node in nodes:
-            if node._op is None:
-                # The leaf object itself: pickle's memo then shares it with any other
-                # root or container pickled in the same dump (model parameters, inputs).
-                records.append(node)
-            else:
-                b = -1 if node._b is None else index[node._b]
-                records.append((node._op.name, index[node._a], b,  # type: ignore[index]  # op nodes have _a
-                                node.data, node.grad, node.label))
-        return _rebuild, (records,)
+        return _in_table, _table_place(self)
 
 
 def is_grad_enabled() -> bool:
@@ -491,19 +512,139 @@ _STATE_SLOTS = ("data", "grad", "label", "_requires_grad", "_op", "_a", "_b")
 
 
 def _leaf(data: float, grad: float, label: str, requires_grad: bool) -> Value:
-    """Unpickle a leaf."""
+    """Unpickle a leaf (its data checked as Value() checks it)."""
+    if type(grad) is not float or type(label) is not str or type(requires_grad) is not bool:
+        raise ValueError(f"cannot unpickle a Value: a leaf's grad must be a float, its label a str and "
+                         f"requires_grad a bool, got {type(grad).__name__}, {type(label).__name__} and "
+                         f"{type(requires_grad).__name__}; the pickle is damaged or was not written by tinygrad_ko")
     leaf = Value(data, label, requires_grad=requires_grad)
     leaf.grad = grad
     return leaf
 
 
+def _inputs_first(root: Value, known: Callable[[Value], bool]) -> list[Value]:
+    """The nodes ``root`` depends on that are not ``known``, inputs first; the walk stops at known nodes.
+
+    Iterative (no recursion limit); each node is expanded once, so the cost is that of the new nodes.
+    """
+    order: list[Value] = []
+    done: set[Value] = set()
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        if node in done or known(node):
+            stack.pop()
+            continue
+        pending = [p for p in (node._b, node._a) if p is not None and p not in done and not known(p)]
+        if pending:
+            stack.extend(pending)  # _a on top: inputs in argument order
+            continue
+        stack.pop()
+        done.add(node)
+        order.append(node)
+    return order
+
+
+class _Table:
+    """The records of the op nodes of one pickle dump: every Value in a dump points into these tables.
+
+    Pickling ``[n0, n1, ..., n1999]`` (a chain's every node) used to write each node's
+    whole graph again, quadratic in size and time, and loaded nodes shared between two
+    roots as two copies.  Now the first op node pickled writes its graph's records in a
+    table; a later node already in a table is just its place there, and a later graph
+    names the nodes an earlier table holds as (table, place).  Pickle's memo writes each
+    table once per dump, so each node is written once and loads as one object.
+    Leaves are records as themselves, shared by pickle's memo with any other container.
+    """
+
+    __slots__ = ("__weakref__", "nodes", "records")
+
+    def __init__(self, records: list[Any], nodes: list[Value]) -> None:
+        self.records = records
+        self.nodes = nodes
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild_table, (self.records,)
+
+
+# Per thread: the tables made while pickling, by id of each node they hold.  A table
+# lives as long as the pickle dump that holds it in its memo; entries of dead tables
+# are dropped when the next dump starts.
+_tables = threading.local()
+
+
+def _table_place(root: Value) -> tuple[_Table, int]:
+    """The table holding ``root`` (made now, with the nodes no live table holds yet) and its place there."""
+    index: dict[int, tuple[weakref.ref[_Table], int]] = getattr(_tables, "index", {})
+    if not any(ref() is not None for ref, _ in index.values()):
+        index = _tables.index = {}  # the previous dump is over: forget it
+
+    def held(node: Value) -> tuple[_Table, int] | None:
+        entry = index.get(id(node))
+        table = None if entry is None else entry[0]()
+        # A live table keeps its nodes alive, so their ids cannot have been reused.
+        return None if table is None or table.nodes[entry[1]] is not node else (table, entry[1])  # type: ignore[index]
+
+    found = held(root)
+    if found is not None:
+        return found
+    new = _inputs_first(root, lambda node: node._op is None or held(node) is not None)
+    table = _Table([], [])
+    ref = weakref.ref(table)
+    place: dict[Value, int] = {}
+
+    def slot(node: Value) -> int:
+        if node not in place:  # a leaf, or a node of an earlier table
+            earlier = held(node)
+            table.records.append(node if earlier is None else earlier)
+            place[node] = len(table.nodes)
+            table.nodes.append(node)
+        return place[node]
+
+    for node in new:
+        a = slot(node._a)  # type: ignore[arg-type]  # op nodes have _a
+        b = -1 if node._b is None else slot(node._b)
+        table.records.append((node._op.name, a, b, node.data, node.grad, node.label))  # type: ignore[union-attr]
+        place[node] = len(table.nodes)
+        table.nodes.append(node)
+        index[id(node)] = (ref, place[node])
+    return table, place[root]
+
+
+def _in_table(table: _Table, place: int) -> Value:
+    """Unpickle an op node: its place in a table."""
+    if not isinstance(table, _Table) or type(place) is not int or not 0 <= place < len(table.nodes):
+        raise ValueError("cannot unpickle a Value: its record names no node of its table (a damaged pickle)")
+    return table.nodes[place]
+
+
+def _rebuild_table(records: list[Any]) -> _Table:
+    """Unpickle a table written by :class:`_Table`."""
+    nodes = _rebuild_nodes(records)
+    return _Table([], nodes)
+
+
 def _rebuild(records: list[Any]) -> Value:
-    """Unpickle a graph written by :meth:`Value.__reduce__`: the last record is the root."""
+    """Unpickle a graph written by earlier versions' :meth:`Value.__reduce__`: the last record is the root."""
+    return _rebuild_nodes(records)[-1]
+
+
+def _rebuild_nodes(records: list[Any]) -> list[Value]:
+    """The nodes the records describe, each checked: a record that makes no sense is a ValueError."""
+    if type(records) is not list or not records:
+        raise ValueError(f"cannot unpickle a Value: its records are not a non-empty list, got {type(records).__name__}")
     nodes: list[Value] = []
-    for record in records:
+    for i, record in enumerate(records):
         if isinstance(record, Value):
             nodes.append(record)
             continue
+        if type(record) is tuple and len(record) == 2:
+            nodes.append(_in_table(*record))
+            continue
+        problem = _bad_record(record, len(nodes))
+        if problem:
+            raise ValueError(f"cannot unpickle a Value: record {i} is not a node ({problem}); "
+                             f"the pickle is damaged or was not written by tinygrad_ko")
         name, a, b, data, grad, label = record
         node = _new(Value)
         node.data, node.grad, node.label, node._mark = data, grad, label, None
@@ -511,6 +652,26 @@ def _rebuild(records: list[Any]) -> Value:
         node._a = nodes[a]
         node._b = None if b < 0 else nodes[b]
         nodes.append(node)
-    return nodes[-1]
+    return nodes
+
+
+def _bad_record(record: Any, known: int) -> str:
+    """What is wrong with an op node's record (``known`` nodes come before it), or ``""``."""
+    if type(record) is not tuple or len(record) != 6:
+        return "not a record of six fields"
+    name, a, b, data, grad, label = record
+    if type(name) is not str or name not in OPS:
+        return f"unknown op {name!r}"
+    arity = OPS[name].arity
+    for position in (a, b) if arity == 2 else (a,):
+        if type(position) is not int or not 0 <= position < known:
+            return f"{name} names input {position!r}, not one of the {known} nodes before it"
+    if arity == 1 and b != -1:
+        return f"{name} has one input, and the record gives it two"
+    if type(data) is not float or type(grad) is not float:
+        return f"data and grad must be floats, got {type(data).__name__} and {type(grad).__name__}"
+    if type(label) is not str:
+        return f"the label must be a str, got {type(label).__name__}"
+    return ""
 
 

@@ -15,7 +15,8 @@ explains itself.
 
 The gradients are recomputed here from the local derivatives, in the same order
 as :meth:`Value.backward` (:func:`~tinygrad_ko.graph.backward_order`), and never
-written to the nodes: the explanation is the same before or after
+written to the nodes (the walk's marks aside, which it writes under ``backward()``'s
+lock, as every walk that marks does): the explanation is the same before or after
 ``backward()``, and equals what one ``backward()`` from zero gradients leaves on
 the nodes.
 """
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .draw.dot import format_number, is_constant, label_text, local_derivative
-from .engine import Value
+from .engine import Value, _backward_lock
 from .graph import backward_order, topological_order
 from .ops import OPS, Op
 
@@ -187,8 +188,12 @@ def explain(root: Value, lang: Lang = "en") -> Explanation:
     seed = Step("seed", root, None, (), 1.0, (), (),
                 words["seed"].format(name=names[root], grad=format_number(1.0)))
     backward = [seed]
-    # The op nodes in the order Value.backward visits them (graph.backward_order).
-    for node in backward_order(root)[0]:
+    # The op nodes in the order Value.backward visits them (graph.backward_order).  That walk
+    # writes the nodes' walk marks, so it takes backward()'s lock: a backward() running on the
+    # same graph in another thread would otherwise skip nodes (a wrong gradient).
+    with _backward_lock:
+        backward_nodes = backward_order(root)[0]
+    for node in backward_nodes:
         op = OPS[node.op]
         upstream = grads[node]
         data = [parent.data for parent in node.parents]

@@ -6,7 +6,9 @@ names, ``+ - * / **``, unary ``-`` and calls of ``relu``, ``sigmoid``, ``tanh``,
 subscripts, lambdas, comprehensions, keyword arguments, strings, unknown
 functions) is a ValueError naming what was found.  Nothing is ever passed to
 ``eval`` or ``exec``: the checked tree is walked here and each node becomes a
-Value operation.
+Value operation.  A number in the text is a constant (``requires_grad ==
+False``), as a number operand is in Python: ``build("x**2", ...)`` makes the
+graph ``x ** 2`` makes.
 
 >>> price, leaves = build("(사과*사과_개수 + 귤*귤_개수)*소비세",
 ...                       {"사과": 100, "사과_개수": 2, "귤": 150, "귤_개수": 3, "소비세": 1.1})
@@ -38,6 +40,9 @@ MAX_PARTS = 500
 # Lone surrogates: what Python makes of bytes that are not UTF-8 on a command line
 # (surrogateescape), which no parser or encoder accepts.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Middle dots a learner writes for multiplication that Python reads as letters of a name
+# (U+00B7 MIDDLE DOT, U+0387 GREEK ANO TELEIA, U+30FB KATAKANA MIDDLE DOT, U+FF65 its halfwidth form).
+_MIDDLE_DOTS = frozenset("\u00b7\u0387\u30fb\uff65")
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 
@@ -191,7 +196,9 @@ def _combine(node: ast.expr, args: list[Value], leaves: Mapping[str, Value]) -> 
         return result
     if isinstance(node, ast.Name):
         return leaves[node.id]
-    return Value(node.value)  # type: ignore[attr-defined]
+    # A number is a constant, exactly as a number operand is in Python (``x ** 2``):
+    # no gradient, no local derivative toward it, no box to edit on the step page.
+    return Value(node.value, requires_grad=False)  # type: ignore[attr-defined]
 
 
 def build(text: str, values: Mapping[str, float]) -> tuple[Value, dict[str, Value]]:
@@ -215,7 +222,12 @@ def build(text: str, values: Mapping[str, float]) -> tuple[Value, dict[str, Valu
     used = names(tree)
     missing = [name for name in used if name not in given]
     if missing:
-        raise ValueError(f"no value given for {', '.join(missing)}: add {missing[0]}=NUMBER")
+        message = f"no value given for {', '.join(missing)}: add {missing[0]}=NUMBER"
+        dot = next((ch for name in missing for ch in name if ch in _MIDDLE_DOTS), None)
+        if dot is not None:
+            # Python's names may hold · (U+00B7) and its kin, so x·y is one name, not x times y.
+            message += f"; {dot} is a letter in a name, so {missing[0]} is one name: to multiply, write *"
+        raise ValueError(message)
     unused = [name for name in given if name not in used]
     if unused:
         raise ValueError(f"{', '.join(unused)} given a value but not used in the expression")

@@ -277,9 +277,10 @@ def grad(output: Value, inputs: Value | Sequence[Value], *, create_graph: bool =
     >>> gx, gz = grad(x * x * z, [x, z])
     >>> gx.data, gz.data
     (12.0, 4.0)
-    >>> gx = grad(x.tanh(), x, create_graph=True)   # 1 - tanh(x)²: a graph
-    >>> gx.op, round(grad(gx, x).data, 12)           # -2·tanh(x)·(1 - tanh(x)²)
-    ('sub', -0.136218687427)
+    >>> t = Value(0.5)
+    >>> gt = grad(t.tanh(), t, create_graph=True)   # 1 - tanh(t)²: a graph
+    >>> gt.op, round(grad(gt, t).data, 12)           # -2·tanh(t)·(1 - tanh(t)²)
+    ('sub', -0.726861981384)
     """
     values, single = _check(output, inputs, "grad")
     if not isinstance(create_graph, bool):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .engine import Value
 
-__all__ = ["backward_order", "reachable", "topological_order", "zero_grad"]
+__all__ = ["backward_order", "count_nodes", "reachable", "topological_order", "zero_grad"]
 
 # Pushed after a node on the stack: when popped, every parent of that node has
 # been emitted, so the node itself can be emitted (post-order without recursion).
@@ -69,6 +69,28 @@ def topological_order(root: Value) -> list[Value]:
             push(a)
     order.reverse()
     return order
+
+
+def count_nodes(root: Value, limit: int) -> int:
+    """How many nodes ``root`` depends on (itself included), counting no further than ``limit + 1``.
+
+    A size check costs at most ``limit + 1`` steps, so a function that refuses graphs
+    above a limit can say so before any work, however large the graph is.
+
+    >>> from tinygrad_ko import Value
+    >>> x = Value(2.0); y = x * x + x
+    >>> count_nodes(y, 10), count_nodes(y, 1)
+    (3, 2)
+    """
+    seen: set[Value] = {root}
+    stack = [root]
+    while stack and len(seen) <= limit:
+        node = stack.pop()
+        for parent in (node._a, node._b):
+            if parent is not None and parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return min(len(seen), limit + 1)
 
 
 def backward_order(root: Value) -> tuple[list[Value], list[Value]]:

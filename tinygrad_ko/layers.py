@@ -173,9 +173,11 @@ class Sigmoid:
 
     def __init__(self) -> None:
         self.out: Array | None = None
+        self.x: Array | None = None  # the op table's rule reads x too, for the slope's tail
 
     def forward(self, x: ArrayLike) -> Array:
         """Return the sigmoid of ``x``; ``exp`` only sees ``-|x|``, so it never overflows."""
+        self.x = np.asarray(x, dtype=np.float64)
         e = np.exp(-np.abs(x))
         # x >= 0: 1 / (1 + e^-x);  x < 0: e^x / (1 + e^x).  Both are the same
         # function; this is the two-branch form of ops.SIGMOID, elementwise.
@@ -183,11 +185,16 @@ class Sigmoid:
         return self.out
 
     def backward(self, dout: ArrayLike) -> Array:
-        """Return ``dout * out * (1 - out)``."""
-        if self.out is None:
+        """Return ``dout * out * (1 - out)`` (as ``dout * out * σ(-x)`` past x = 1, where 1 - out cancels)."""
+        if self.out is None or self.x is None:
             raise _not_yet(self)
         _check_dout(self, dout, np.shape(self.out))
-        return ops.SIGMOID.local_x(None, self.out) * dout
+        from .vectorize import ARRAYS  # the op table's rule, run on numpy arrays
+
+        with np.errstate(all="ignore"):
+            slope = ops.SIGMOID.local_for(ARRAYS)[0](self.x, self.out)
+        result: Array = slope * dout  # a float for float inputs, as the other layers
+        return result
 
 
 class Affine:

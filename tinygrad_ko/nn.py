@@ -31,11 +31,15 @@ variance), which shrinks the signal layer by layer in a deep ReLU stack.
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
+import os
 import random
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from .engine import Value
 
@@ -56,6 +60,9 @@ __all__ = [
 Input = Sequence[Value | float]
 #: A seed (int), a shared random.Random, or None (fresh, unpredictable weights).
 Seed = int | random.Random | None
+
+# The "format" field of a file written by Module.save.
+_SAVE_FORMAT = "tinygrad_ko.state_dict"
 
 #: The activation functions (활성화 함수) a neuron may apply; "linear" applies none.
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
@@ -123,6 +130,10 @@ class Module:
     def state_dict(self) -> dict[str, float]:
         """Every parameter's value as a plain float, by name: picklable, JSON-able, copyable.
 
+        To share weights, write this dict as JSON (``json.dump(model.state_dict(), file)``):
+        loading JSON reads only data, while loading a pickle runs code the pickle names,
+        so unpickle only files you trust (your own).
+
         >>> from tinygrad_ko import nn
         >>> neuron = nn.Neuron(2, seed=0)
         >>> sorted(neuron.state_dict())
@@ -161,6 +172,58 @@ class Module:
         for p, value in values:
             p.data = value
         return IncompatibleKeys(missing, unexpected)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`state_dict` to ``path`` as a JSON file (what ``torch.save(model.state_dict())`` is for).
+
+        The file is a JSON object ``{"format": "tinygrad_ko.state_dict", "version": 1,
+        "model": "<the model's repr>", "state_dict": {name: value, ...}}``; each value is
+        written with Python's shortest round-trip form, so :meth:`load` gives back the same
+        floats bit for bit.  A weight that is ``nan`` or ``inf`` (a training that diverged)
+        is refused with ``ValueError``, since standard JSON has no such numbers.  The file
+        is replaced atomically: a failed save leaves any earlier file whole.
+
+        >>> import tempfile, os
+        >>> from tinygrad_ko import nn
+        >>> model = nn.MLP(2, [4, 1], seed=0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.json")
+        >>> model.save(path)
+        >>> copy = nn.MLP(2, [4, 1], seed=1); _ = copy.load(path)
+        >>> copy.state_dict() == model.state_dict()
+        True
+        """
+        where = f"{type(self).__name__}.save"
+        state = self.state_dict()
+        for name, value in state.items():
+            if not math.isfinite(value):
+                raise ValueError(f"{where}: parameter {name!r} is {value!r}; JSON has no nan or inf, "
+                                 "so a model whose training diverged cannot be saved")
+        text = json.dumps({"format": _SAVE_FORMAT, "version": 1, "model": repr(self), "state_dict": state},
+                          indent=1)
+        target = Path(path)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(text + "\n")
+            os.replace(temporary, target)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+
+    def load(self, path: str | os.PathLike[str], strict: bool = True) -> IncompatibleKeys:
+        """Load parameters saved by :meth:`save` (see :meth:`load_state_dict` for ``strict``).
+
+        A file that is not such a JSON file is a ``ValueError`` saying what it is.
+        """
+        where = f"{type(self).__name__}.load"
+        try:
+            saved: Any = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{where}: {os.fspath(path)!r} is not a JSON file written by save() ({error})") from None
+        if not isinstance(saved, dict) or saved.get("format") != _SAVE_FORMAT or "state_dict" not in saved:
+            raise ValueError(f"{where}: {os.fspath(path)!r} is JSON but not a model written by save() "
+                             f"(it has no \"format\": \"{_SAVE_FORMAT}\")")
+        return self.load_state_dict(saved["state_dict"], strict=strict)
 
 
 def _some(keys: list[str], shown: int = 5) -> str:
@@ -302,6 +365,32 @@ class MLP(Module):
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
 
+    def to_torch(self) -> Any:
+        """This model as a float64 ``torch.nn.Sequential`` of ``Linear`` layers and the activation, same weights.
+
+        ``Linear(nin, nout)`` holds layer K's neuron J's weights in row J of ``weight``
+        and its bias in ``bias[J]``; between two Linears comes ``ReLU``, ``Tanh`` or
+        ``Sigmoid``.  The module gives the same outputs (for a batch: one row per sample)
+        and, for the same loss, the same parameter gradients; training it changes only
+        the module (:meth:`from_torch` brings the weights back).  Needs PyTorch
+        (``pip install "tinygrad_ko[torch]"``).
+        """
+        from .bridge import mlp_to_torch
+
+        return mlp_to_torch(self)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> MLP:
+        """A new MLP with the sizes, activation and weights of a ``torch.nn.Sequential`` like :meth:`to_torch` makes.
+
+        The module must be Linear, activation, Linear, ..., Linear with one activation
+        (``ReLU``, ``Tanh`` or ``Sigmoid``) throughout and biases on; anything else is a
+        ``TypeError`` (not a Sequential) or ``ValueError`` saying which module differs.
+        """
+        from .bridge import mlp_from_torch
+
+        return mlp_from_torch(module)
+
     def __repr__(self) -> str:
         nouts = [len(layer.neurons) for layer in self.layers]
         return f"MLP({len(self.layers[0].neurons[0].w)}, {nouts}, activation={self.activation!r})"
@@ -393,10 +482,32 @@ def binary_cross_entropy_with_logits(logits: Value | Sequence[Value], targets: f
         raise ValueError(f"binary_cross_entropy_with_logits: targets must be in [0, 1], got {bad[0]!r}")
     terms = []
     for x, t in zip(xs, ts, strict=True):
-        # log(1 + e^x), written so that exp sees -|x|: x + log(1 + e^-x) for x >= 0.
-        softplus = x + (1.0 + (-x).exp()).log() if x.data >= 0.0 else (1.0 + x.exp()).log()
-        terms.append(softplus - t * x if t else softplus)
+        # log(1 + e^x) - t·x with exp seeing only -|x| and no two large terms cancelling:
+        # (1-t)·x + log(1 + e^-x) for x >= 0, -t·x + log(1 + e^x) below (both parts >= 0).
+        # (x + log(1 + e^-x) - t·x lost everything at x = 40, t = 1: 40 - 40 = 0, not 4.25e-18.)
+        if x.data >= 0.0:
+            e = (-x).exp()
+            linear = None if t == 1.0 else (x if t == 0.0 else x * (1.0 - t))
+        else:
+            e = x.exp()
+            linear = None if t == 0.0 else x * -t
+        tail = _log1p(e)
+        terms.append(tail if linear is None else linear + tail)
     return _mean(terms)
+
+
+def _log1p(u: Value) -> Value:
+    """``log(1 + u)`` for ``u`` in [0, 1], with the value of ``math.log1p(u)``.
+
+    ``1 + u`` rounds away most of a small ``u`` (all of it below 1.1e-16), so
+    ``log(1 + u)`` alone is 0 where the answer is ``u``.  The graph keeps the
+    ``log(1 + u)`` node, whose slope ``1/(1 + u)`` is accurate, and adds the
+    difference to ``log1p(u)`` as a constant: the value is right, the gradient
+    unchanged (a constant has none).
+    """
+    out = (1.0 + u).log()
+    correction = math.log1p(u.data) - out.data
+    return out + correction if correction else out
 
 
 def cross_entropy(logits: Sequence[Value] | Sequence[Sequence[Value]], target: int | Sequence[int]) -> Value:
@@ -436,9 +547,21 @@ def cross_entropy(logits: Sequence[Value] | Sequence[Sequence[Value]], target: i
         index = int(cls)
         if not 0 <= index < len(row):
             raise ValueError(f"{where}: a target class must be in 0..{len(row) - 1} (one per score), got {cls}")
+        # log(Σ e^(x_i - m)) - (x_t - m): the shifted scores, both parts >= 0, so nothing
+        # large cancels.  (log(Σ) + m - x_t lost the loss: at two logits of 1e300,
+        # log 2 + 1e300 is 1e300, and 1e300 - 1e300 = 0, not log 2.)
         m = max(x.data for x in row)
-        total = (row[0] - m).exp()
-        for x in row[1:]:
-            total = total + (x - m).exp()
-        terms.append(total.log() + m - row[index])
+        top = next(k for k, x in enumerate(row) if x.data == m)
+        shifted = [x - m for x in row]
+        total = shifted[0].exp()
+        for d in shifted[1:]:
+            total = total + d.exp()
+        # Σ is 1 + (the other terms), and log(1 + small) needs log1p's accuracy: the
+        # same constant correction as _log1p, from the other terms summed exactly.
+        log_total = total.log()
+        rest = math.fsum(math.exp(d.data) for k, d in enumerate(shifted) if k != top)
+        correction = math.log1p(rest) - log_total.data
+        if correction:
+            log_total = log_total + correction
+        terms.append(log_total - shifted[index])
     return _mean(terms)

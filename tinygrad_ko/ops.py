@@ -20,6 +20,34 @@ name the op and the operand.  Local-derivative functions never raise: where a
 derivative does not exist or overflows they return ``inf`` or ``nan`` as IEEE
 arithmetic would, so that ``backward()`` on a graph holding NaN just propagates it.
 
+**Accuracy of the local derivatives** (floats), as relative error against mpmath at 60
+digits, over 20,000 random arguments per rule (magnitudes log-uniform over the whole
+float range that the op accepts, both signs) plus the audit's extreme cases, counting
+results that are normal floats (a subnormal result keeps fewer bits; 0 and inf must match):
+
+=============  =============================  ==========================================
+op             local derivative, as computed  worst error
+=============  =============================  ==========================================
+add sub neg    1, -1                          exact
+mul            y, x                           exact
+relu           step(x)                        exact
+div            1/y; -out/y                    1.0 ulp; 1.8 ulps
+exp            out                            1.0 ulp (exp's own)
+log            1/x                            1.0 ulp
+pow (base)     y·x^(y-1), or y·out/x where    3 ulps where y - 1 is exact (0.5 <= y <= 2,
+               x^(y-1) overflows              integers); else y - 1's rounding adds up to
+                                              ulp(y-1)/2·|log x| (x = 2.5e-301, y = 5.7e-17:
+                                              338 ulps).  x = 5e-324, y = 1e-308: 2e15
+pow (exp.)     out·log(x)                     2 ulps where out is a normal float; a
+                                              subnormal out's lost bits carry over (316)
+sigmoid        out·(1-out) for x <= 1,        4.3 ulps, to x = 745 (σ'(40) = 4.25e-18)
+               out·σ(-x) above
+tanh           1-out² for |x| <= 1,           5.1 ulps, to |x| = 372 (tanh'(20) = 1.7e-17)
+               4·σ(2x)·σ(-2x) beyond
+=============  =============================  ==========================================
+
+``tests/test_ops_accuracy.py`` checks these bounds (with a margin) on fresh random inputs.
+
 >>> MUL.forward(3.0, 4.0), MUL.local_x(3.0, 4.0, 12.0), MUL.local_y(3.0, 4.0, 12.0)
 (12.0, 4.0, 3.0)
 """
@@ -231,6 +259,8 @@ def _ieee_pow(x: float, y: float) -> float:
     except ZeroDivisionError:  # ±0.0 to a negative power
         return -math.inf if math.copysign(1.0, x) < 0.0 and _is_odd_integer(y) else math.inf
     except OverflowError:
+        if x < 0.0 and not y.is_integer():  # too large, but not a real number either: C99 says NaN
+            return math.nan
         return -math.inf if x < 0.0 and _is_odd_integer(y) else math.inf
     if isinstance(result, complex):  # a negative base to a fractional power
         return math.nan
@@ -279,9 +309,18 @@ FLOATS: Kind = _Floats()
 
 def _pow_local(k: Kind) -> tuple[Callable[..., Any], Callable[..., Any]]:
     def d_base(x: Any, y: Any, out: Any) -> Any:
-        # y·x^(y-1); y == 0 is the constant 1, whose slope is 0 even at x == 0
-        # where x^(y-1) would be infinite.
-        return k.where(k.data(y) == 0.0, 0.0, y * k.ieee_pow(x, y - 1.0))
+        # y·x^(y-1); y == 0 is the constant 1, whose slope is 0 even at x == 0 where
+        # x^(y-1) would be infinite.  The intermediate x^(y-1) can overflow where the
+        # derivative does not (x = 5e-324, y = 1e-308: inf, not 2e15): there, for a
+        # finite nonzero x, y·out/x is the same number without the overflow.  (The
+        # graph that create_graph records is y·x^(y-1), defined at x = 0 too, which
+        # y·out/x is not.  `v - v != 0` is true exactly for ±inf and NaN, and reads
+        # the same in every kind, JavaScript included.)
+        power = k.ieee_pow(x, y - 1.0)
+        pd, xd = k.data(power), k.data(x)
+        overflowed = (pd - pd != 0.0) & (xd - xd == 0.0) & (xd != 0.0)
+        slope = k.where(overflowed, k.ieee_div(y * out, x), y * power)
+        return k.where(k.data(y) == 0.0, 0.0, slope)
 
     def d_exponent(x: Any, y: Any, out: Any) -> Any:
         # x^y·log(x).  At x == 0 with y >= 0 the limit is 0 (PyTorch's choice); for
@@ -290,6 +329,29 @@ def _pow_local(k: Kind) -> tuple[Callable[..., Any], Callable[..., Any]]:
         return k.where(xd > 0.0, out * k.ieee_log(x), k.where((xd == 0.0) & (k.data(y) >= 0.0), 0.0, k.nan))
 
     return d_base, d_exponent
+
+
+def _sigmoid_local(k: Kind) -> tuple[Callable[..., Any]]:
+    def d_sigmoid(x: Any, out: Any) -> Any:
+        # σ'(x) = out·(1-out) = σ(x)·σ(-x).  1 - out cancels for large x (it is 0 from
+        # x ≈ 37 on, where the slope is still 1e-16): past x = 1, σ(-x) is computed
+        # directly.  Up to 1 the book's form is as accurate (1 - out carries out's
+        # rounding times e^x <= 2.7), and its graph (create_graph) is the one the docs draw.
+        return k.where(k.data(x) <= 1.0, out * (1.0 - out), out * k.sigmoid(-x))
+
+    return (d_sigmoid,)
+
+
+def _tanh_local(k: Kind) -> tuple[Callable[..., Any]]:
+    def d_tanh(x: Any, out: Any) -> Any:
+        # tanh'(x) = 1 - out² = 4·σ(2x)·σ(-2x) (tanh(x) = 2σ(2x) - 1).  1 - out² cancels
+        # in the tails (0 from |x| ≈ 19 on, where the slope is 1e-16); the sigmoids do
+        # not.  For |x| <= 1 the book's form is as accurate (out's rounding times
+        # 2out²/(1 - out²) <= 2.8), and its graph is the one the docs draw.
+        xd = k.data(x)
+        return k.where((xd <= 1.0) & (xd >= -1.0), 1.0 - out * out, 4.0 * k.sigmoid(2.0 * x) * k.sigmoid(-2.0 * x))
+
+    return (d_tanh,)
 
 
 def _op(name: str, symbol: str, arity: int, forward: Callable[[Kind], Callable[..., Any]],
@@ -313,10 +375,11 @@ NEG = _op("neg", "-", 1, lambda k: operator.neg, lambda k: (lambda x, out: -1.0,
           "부호 반전 노드", "negate node")
 RELU = _op("relu", "relu", 1, lambda k: k.relu, lambda k: (lambda x, out: k.step(x),), ("1 if x > 0 else 0",),
            "ReLU 노드", "ReLU node")
-SIGMOID = _op("sigmoid", "σ", 1, lambda k: k.sigmoid, lambda k: (lambda x, out: out * (1.0 - out),),
-              ("out·(1-out)",), "시그모이드 노드", "sigmoid node")
-TANH = _op("tanh", "tanh", 1, lambda k: k.tanh, lambda k: (lambda x, out: 1.0 - out * out,), ("1-out²",),
-           "tanh 노드", "tanh node")
+# sigmoid's and tanh's formulas are the book's; past |x| = 1 the rules compute the same
+# functions in forms that stay accurate in the tails (see _sigmoid_local and _tanh_local).
+SIGMOID = _op("sigmoid", "σ", 1, lambda k: k.sigmoid, _sigmoid_local, ("out·(1-out)",), "시그모이드 노드",
+              "sigmoid node")
+TANH = _op("tanh", "tanh", 1, lambda k: k.tanh, _tanh_local, ("1-out²",), "tanh 노드", "tanh node")
 EXP = _op("exp", "exp", 1, lambda k: k.exp, lambda k: (lambda x, out: out,), ("out",), "exp 노드", "exp node")
 LOG = _op("log", "log", 1, lambda k: k.log, lambda k: (lambda x, out: k.ieee_div(1.0, x),), ("1/x",),
           "log 노드", "log node")

@@ -24,12 +24,19 @@ from .engine import Value
 __all__ = ["SGD", "Adam", "Optimizer"]
 
 
-def _hyper(value: object, name: str, where: str, *, upper: float = math.inf, upper_open: bool = False) -> float:
-    """A hyper-parameter as a float in [0, upper] (or [0, upper)), else a ValueError naming it."""
+def _hyper(value: object, name: str, where: str, *, upper: float = math.inf, upper_open: bool = False,
+           positive: bool = False) -> float:
+    """A hyper-parameter as a float in [0, upper] (or [0, upper); (0, ...) if ``positive``), else a ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{where}: {name} must be a number, got {value!r} ({type(value).__name__})")
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an int such as 10**400
+        raise ValueError(f"{where}: {name} must be a finite number, got an int too large for a float "
+                         f"({len(str(value))} digits)") from None
     inside = 0.0 <= x < upper if upper_open else 0.0 <= x <= upper
+    if positive and x == 0.0:
+        raise ValueError(f"{where}: {name} must be greater than 0, got {value!r}")
     if not inside or math.isinf(x):
         interval = f"[0, {upper:g})" if upper_open else ("a finite number >= 0" if upper == math.inf else
                                                          f"[0, {upper:g}]")
@@ -106,20 +113,18 @@ class SGD(Optimizer):
     def step(self) -> None:
         """One update of every parameter from its current ``grad``."""
         lr, mu, wd, params = self._lr, self.momentum, self.weight_decay, self.params
+        # All or nothing: every new number is computed before any is stored, so a step that
+        # fails (a grad that is not a number) moves no parameter and leaves the velocity as it was.
+        gradients = [p.grad + wd * p.data if wd else p.grad for p in params]
         if mu == 0.0:
-            for p in params:
-                g = p.grad + wd * p.data if wd else p.grad
-                p.data -= lr * g
-            return
-        velocity = self.velocity
-        if velocity is None:
-            velocity = self.velocity = [p.grad + wd * p.data if wd else p.grad for p in params]
+            moved = [p.data - lr * g for p, g in zip(params, gradients, strict=True)]
         else:
-            for i, p in enumerate(params):
-                g = p.grad + wd * p.data if wd else p.grad
-                velocity[i] = mu * velocity[i] + g
-        for p, v in zip(params, velocity, strict=True):
-            p.data -= lr * v
+            velocity = (gradients if self.velocity is None else
+                        [mu * v + g for v, g in zip(self.velocity, gradients, strict=True)])
+            moved = [p.data - lr * v for p, v in zip(params, velocity, strict=True)]
+            self.velocity = velocity
+        for p, data in zip(params, moved, strict=True):
+            p.data = data
 
 
 class Adam(Optimizer):
@@ -146,27 +151,38 @@ class Adam(Optimizer):
     def __init__(self, params: Iterable[Value], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8) -> None:
         super().__init__(params, lr)
-        if isinstance(betas, (str, bytes)) or not isinstance(betas, Iterable) or len(tuple(betas)) != 2:
+        # A list or tuple only: a generator would be used up by looking at it.
+        if not isinstance(betas, (list, tuple)) or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), e.g. (0.9, 0.999), got {betas!r}")
-        beta1, beta2 = tuple(betas)
+        beta1, beta2 = betas
         self.betas = (_hyper(beta1, "betas[0]", "Adam", upper=1.0, upper_open=True),
                       _hyper(beta2, "betas[1]", "Adam", upper=1.0, upper_open=True))
-        self.eps = _hyper(eps, "eps", "Adam")
+        # eps > 0: it keeps the denominator √v̂ + eps away from 0 (a parameter whose gradient
+        # has always been 0 would divide 0 by 0).
+        self.eps = _hyper(eps, "eps", "Adam", positive=True)
         self.t = 0
         self.m = [0.0] * len(self.params)  # PyTorch's exp_avg
         self.v = [0.0] * len(self.params)  # PyTorch's exp_avg_sq
 
     def step(self) -> None:
         """One update of every parameter from its current ``grad``."""
-        self.t += 1
+        t = self.t + 1
         beta1, beta2 = self.betas
-        step_size = self._lr / (1.0 - beta1**self.t)
-        correction2_sqrt = (1.0 - beta2**self.t) ** 0.5
-        eps, m, v, sqrt = self.eps, self.m, self.v, math.sqrt
+        step_size = self._lr / (1.0 - beta1**t)
+        correction2_sqrt = (1.0 - beta2**t) ** 0.5
+        eps, sqrt = self.eps, math.sqrt
         weight = 1.0 - beta1
-        for i, p in enumerate(self.params):
+        # All or nothing: the new moments and parameters are computed first and stored only
+        # when every one of them was, so a step that fails changes nothing (t included).
+        m, v, moved = [], [], []
+        for mi, vi, p in zip(self.m, self.v, self.params, strict=True):
             g = p.grad
             # torch's exp_avg.lerp_(grad, 1 - beta1), in the form lerp uses for that weight.
-            m[i] = mi = m[i] + weight * (g - m[i]) if weight < 0.5 else g - (g - m[i]) * beta1
-            v[i] = vi = v[i] * beta2 + (1.0 - beta2) * g * g
-            p.data -= step_size * (mi / (sqrt(vi) / correction2_sqrt + eps))
+            mi = mi + weight * (g - mi) if weight < 0.5 else g - (g - mi) * beta1
+            vi = vi * beta2 + (1.0 - beta2) * g * g
+            m.append(mi)
+            v.append(vi)
+            moved.append(p.data - step_size * (mi / (sqrt(vi) / correction2_sqrt + eps)))
+        self.t, self.m, self.v = t, m, v
+        for p, data in zip(self.params, moved, strict=True):
+            p.data = data

@@ -1,7 +1,7 @@
 """The reference engine: backpropagation (오차역전파법) in plain Python, to read top to bottom.
 
-The semantics of tinygrad_ko.Value (engine.py), written for reading, not speed. Each op's rule is spelled out
-on purpose, a readable copy of ops.py; tests/test_reference.py holds both engines to bit-for-bit equal results."""
+The semantics of tinygrad_ko.Value (engine.py) for reading, not speed: each op's rule spelled out again, on purpose;
+tests/test_reference.py holds both engines to bit-for-bit equal results."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ class Value:
         if x.data < 0.0 and math.isfinite(x.data) and math.isfinite(y.data) and not y.data.is_integer():
             raise ValueError(f"pow: {x.data} ** {y.data} is not a real number")
         out: float = x.data**y.data  # OverflowError if too large
-        return node(out, "pow", (x, y), lambda: pow_dx(x.data, y.data), lambda: pow_dy(x.data, y.data, out))
+        return node(out, "pow", (x, y), lambda: pow_dx(x.data, y.data, out), lambda: pow_dy(x.data, y.data, out))
 
     # A number on the left (2 * x, 1 - x, 2 / x, 2 ** x) becomes a constant, then the same op.
     def __radd__(self, other: float) -> Value: return constant(other) + self
@@ -65,14 +65,11 @@ class Value:
         out = 0.0 if self.data <= 0.0 else self.data  # NaN passes through: NaN <= 0 is False
         return node(out, "relu", (self,), lambda: math.nan if math.isnan(self.data) else float(self.data > 0.0))
 
-    def sigmoid(self) -> Value:  # sigmoid function (시그모이드 함수): ∂σ(x)/∂x = out·(1-out)
-        x = self.data  # two forms, so that exp() only sees x <= 0: sigmoid(±1000) cannot overflow
-        out = 1.0 / (1.0 + math.exp(-x)) if x >= 0.0 else math.exp(x) / (1.0 + math.exp(x))
-        return node(out, "sigmoid", (self,), lambda: out * (1.0 - out))
+    def sigmoid(self) -> Value:  # sigmoid (시그모이드 함수): ∂σ(x)/∂x = out·(1-out), as σ(x)·σ(-x) past x = 1
+        return node(sigmoid(self.data), "sigmoid", (self,), lambda: sigmoid_dx(self.data, sigmoid(self.data)))
 
-    def tanh(self) -> Value:  # ∂tanh(x)/∂x = 1 - out²
-        out = math.tanh(self.data)
-        return node(out, "tanh", (self,), lambda: 1.0 - out * out)
+    def tanh(self) -> Value:  # ∂tanh(x)/∂x = 1 - out², as 4·σ(2x)·σ(-2x) past |x| = 1 (tanh = 2σ(2x) - 1)
+        return node(math.tanh(self.data), "tanh", (self,), lambda: tanh_dx(self.data, math.tanh(self.data)))
 
     def exp(self) -> Value:  # ∂exp(x)/∂x = exp(x) = out (OverflowError above x ≈ 709.78)
         out = math.exp(self.data)
@@ -86,8 +83,7 @@ class Value:
         """Add d(self)/d(node) · grad to every node's .grad, by the chain rule (연쇄법칙)."""
         if not self.requires_grad:
             raise ValueError("backward(): this Value is a constant (requires_grad=False); nothing to differentiate")
-        # This pass's gradients collect in a dict, added to .grad at the end: a second backward()
-        # adds the same gradients again (as PyTorch), never reading an earlier pass's as upstream.
+        # This pass's gradients collect in a dict, added to .grad at the end: a second backward() adds them again.
         grads = {self: float(grad)}
         for n in reversed(topological_order(self)):  # outputs first: a node is done before its inputs
             for parent, rule in zip(n.parents, n.rules, strict=True):
@@ -98,10 +94,8 @@ class Value:
 
 
 def topological_order(root: Value) -> list[Value]:
-    """Every node root depends on, once each, each after its parents: a topological sort (위상 정렬).
-
-    Iterative: micrograd's recursive walk dies with RecursionError about 1,000 nodes deep; loops build deeper graphs.
-    A node is pushed to visit its parents (the last one comes off first, as in graph.py), then to be written down."""
+    """Every node root depends on, once each, each after its parents: a topological sort (위상 정렬), iterative (a
+    recursive walk dies ~1,000 nodes deep). A node is pushed to visit its parents (last first, as graph.py), then out"""
     order: list[Value] = []
     visited: set[Value] = set()
     stack = [(root, False)]
@@ -124,17 +118,23 @@ def node(data: float, op: str, parents: tuple[Value, ...], *rules: Callable[[], 
     return out
 
 
-def constant(x: Value | float) -> Value:
-    """A number next to a Value (the 2 in x * 2) becomes a constant: a leaf that gets no gradient."""
+def constant(x: Value | float) -> Value:  # a number next to a Value (the 2 in x * 2): a leaf that gets no gradient
     return x if isinstance(x, Value) else Value(x, requires_grad=False)
 
 
-def pow_dx(x: float, y: float) -> float:
-    """y·x**(y-1); 0 if y == 0 (x**0 is the constant 1); ±inf where Python raises instead."""
-    try:
-        return 0.0 if y == 0.0 else y * float(x ** (y - 1.0))
-    except (ZeroDivisionError, OverflowError):  # 0 to a negative power, or too large
-        return y * (-math.inf if x < 0.0 and (y - 1.0) % 2.0 == 1.0 else math.inf)
+def sigmoid(x: float) -> float: return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+def sigmoid_dx(x: float, out: float) -> float: return out * (1 - out) if x <= 1 else out * sigmoid(-x)
+def tanh_dx(x: float, t: float) -> float: return 1 - t * t if abs(x) <= 1 else 4 * sigmoid(2 * x) * sigmoid(-2 * x)
+
+
+def pow_dx(x: float, y: float, out: float) -> float:  # y·x**(y-1); 0 if y == 0 (x**0: the constant 1); ±inf if
+    try:  # Python raises; y·out/x where only x**(y-1) overflows (x = 5e-324, y = 1e-308: 2e15, not inf)
+        power = 0.0 if y == 0.0 else float(x ** (y - 1.0))
+    except (ZeroDivisionError, OverflowError):
+        power = -math.inf if x < 0.0 and (y - 1.0) % 2.0 == 1.0 else math.inf
+    if y == 0.0:
+        return 0.0
+    return y * power if math.isfinite(power) or x == 0.0 or not math.isfinite(x) else y * out / x
 
 
 def pow_dy(x: float, y: float, out: float) -> float:

@@ -59,7 +59,7 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
-from .engine import Value
+from .engine import Value, _as_float, _backward_lock
 from .graph import topological_order
 from .ops import FLOATS, Kind, Op
 
@@ -74,6 +74,11 @@ Array = npt.NDArray[np.float64]
 #: 10,000 numbers on several threads, which on a busy machine cost far more than
 #: they save (a 16,384-sample chunk ran 10x slower in a trial on 2 shared CPUs).
 DEFAULT_CHUNK_SIZE = 8192
+
+#: Batch sizes whose array views a Vectorized keeps (the most recent ones).  A
+#: size's views are one small object per slot; kept for every size ever seen,
+#: a loop over n = 1 ... 4000 held hundreds of MB.
+_VIEW_SIZES = 8
 
 
 # -- the kind of number: numpy float64 arrays ------------------------------------------
@@ -136,6 +141,24 @@ def _step(x: Any) -> Any:
     return np.heaviside(x, 0.0)
 
 
+def _power(x: Any, y: Any, out: Array | None = None) -> Any:
+    """``np.power`` with C99's (and Python's) answers where numpy's exponent-0.5 path differs.
+
+    numpy computes ``x ** 0.5`` as ``sqrt(x)``, which gives ``-0.0`` at ``-0.0`` and NaN at
+    ``-inf``; ``pow`` gives ``0.0`` and ``inf``, and so does the scalar engine.  Every other
+    exponent agrees with ``math.pow`` on the special values (zeros, infinities, NaN, 5e-324).
+    """
+    result = np.power(x, y, out=out)
+    half = np.equal(y, 0.5)
+    if half.any():
+        result = np.asarray(result)
+        both = np.broadcast_to(half, result.shape)
+        base = np.broadcast_to(x, result.shape)
+        np.copyto(result, np.inf, where=both & (base == -np.inf))
+        np.copyto(result, 0.0, where=both & (base == 0.0))
+    return result
+
+
 def _untyped(ufunc: Any) -> Callable[..., Any]:
     """A numpy ufunc as the kind's protocol sees it (numpy's stubs type it far more narrowly)."""
     return cast(Callable[..., Any], ufunc)
@@ -156,14 +179,14 @@ class _Arrays:
     data = staticmethod(lambda v: v)
     where = staticmethod(_untyped(np.where))
     div = staticmethod(_checked(np.divide, FLOATS.div))
-    pow = staticmethod(_checked(np.power, FLOATS.pow))
+    pow = staticmethod(_checked(_power, FLOATS.pow))
     exp = staticmethod(_checked(np.exp, FLOATS.exp))
     log = staticmethod(_checked(np.log, FLOATS.log))
     relu = staticmethod(_relu)
     sigmoid = staticmethod(_sigmoid)
     tanh = staticmethod(_untyped(np.tanh))
     ieee_div = staticmethod(_untyped(np.divide))
-    ieee_pow = staticmethod(_untyped(np.power))
+    ieee_pow = staticmethod(_power)
     ieee_log = staticmethod(_untyped(np.log))
     step = staticmethod(_step)
 
@@ -327,7 +350,7 @@ class Vectorized:
         self._adjoint_arrays: list[Array] = []
         self._scratch: Array = np.empty(0)
         self._views: dict[int, tuple[list[Any], list[Array], Array]] = {}
-        self._backward_programs: dict[str, tuple[list[tuple[Any, ...]], int]] = {}
+        self._backward_programs: dict[tuple[Any, ...], tuple[list[tuple[Any, ...]], int]] = {}
         self._lock = threading.Lock()
 
     def _plan_value_arrays(self, inputs: set[int]) -> None:
@@ -413,8 +436,16 @@ class Vectorized:
         fails for some sample, no ``.grad`` changes.
         """
         outputs, _, sums = self._run(columns, mode="backward")
-        for slot, total in zip(self._parameter_slots, sums, strict=True):
-            self._nodes[slot].grad += total
+        # Under backward()'s lock, as the scalar engine adds: two threads adding into a shared
+        # parameter would otherwise lose contributions.  Every new gradient is computed before
+        # any is written, so a failure (a .grad someone set to a non-number) changes none.
+        # requires_grad is read now, not at tracing: a parameter frozen since gets nothing.
+        with _backward_lock:
+            params = [self._nodes[slot] for slot in self._parameter_slots]
+            totals = [p.grad + total for p, total in zip(params, sums, strict=True)]
+            for p, total in zip(params, totals, strict=True):
+                if p._requires_grad:
+                    p.grad = total
         return outputs
 
     # -- checking the columns -------------------------------------------------------------
@@ -428,10 +459,16 @@ class Vectorized:
             what = f"column {k} (input {self.inputs[k].label or k})"
             if isinstance(column, Value):
                 raise TypeError(f"{what} is a Value; pass numbers, e.g. a numpy array of samples or x.data")
+            if isinstance(column, np.ma.MaskedArray):
+                # np.asarray would drop the mask and compute the hidden values as if they were data.
+                raise TypeError(f"{what} is a masked array, and its mask would be ignored; pass the samples "
+                                "to use, e.g. column.compressed(), or fill the masked ones: column.filled(0.0)")
             try:
                 array = np.asarray(column)
             except Exception as error:  # ragged lists and the like
                 raise ValueError(f"{what} is not an array of numbers: {error}") from None
+            if array.dtype.kind == "O":  # Python ints beyond int64 (2**70), Fractions, ...: as Value() takes them
+                array = np.array([_as_float(v, what) for v in array.ravel()], dtype=np.float64).reshape(array.shape)
             if array.dtype.kind not in "iuf":
                 hint = {"b": "bools are not numbers here; convert with .astype(float)",
                         "c": "complex numbers have no real derivative; pass the real part",
@@ -472,6 +509,8 @@ class Vectorized:
             self._views.clear()
         views = self._views.get(size)
         if views is None or len(views[1]) < adjoints:
+            if len(self._views) >= _VIEW_SIZES:
+                del self._views[next(iter(self._views))]  # the oldest size
             if size == self._capacity:
                 views = (self._value_arrays, self._adjoint_arrays, self._scratch)
             else:
@@ -480,7 +519,17 @@ class Vectorized:
             self._views[size] = views
         return views
 
+    def _check_constants(self) -> None:
+        """Refuse a call after a constant leaf was given ``requires_grad = True`` (its value was captured)."""
+        for slot, _ in self._constants:
+            node = self._nodes[slot]
+            if node._requires_grad:
+                raise ValueError(f"vectorize(): the constant {node.label or repr(node.data)} was given "
+                                 "requires_grad=True after tracing, and its value was captured as a constant; "
+                                 "call vectorize(...) again to trace it as a parameter")
+
     def _run(self, columns: Sequence[Any], mode: str) -> tuple[Array, tuple[Array, ...], list[float]]:
+        self._check_constants()
         checked, n = self._columns(columns)
         with self._lock, np.errstate(all="ignore"):
             outputs = np.empty(n)
@@ -499,11 +548,9 @@ class Vectorized:
                 try:
                     values = self._run_forward(arrays, checked, start, stop)
                 except (ArithmeticError, ValueError) as error:
-                    sample = getattr(error, "vectorize_sample", None)
-                    if sample is None:
+                    if getattr(error, "vectorize_sample", None) is None:
                         raise
-                    message = getattr(error, "vectorize_message", "")
-                    raise type(error)(f"{message} [sample {start + sample} of {n}]") from None
+                    raise self._first_failure(error, checked, start, n, adjoints) from None
                 root = values[self._root]
                 outputs[start:stop] = root
                 if mode:
@@ -516,6 +563,28 @@ class Vectorized:
                         for k, slot in enumerate(self._parameter_slots):
                             sums[k] += scalars[slot]
         return outputs, grads, sums
+
+    def _first_failure(self, error: BaseException, columns: list[Array | float], start: int, n: int,
+                       adjoints: int) -> BaseException:
+        """The error a loop over the samples would raise: that of the first sample that fails at any op.
+
+        ``error`` names the first sample failing at the first op that fails for some
+        sample; an earlier sample may still fail at a later op.  So the samples before
+        it run again, until a prefix runs clean: each retry is shorter than the last.
+        """
+        sample: int = error.vectorize_sample  # type: ignore[attr-defined]
+        while sample > 0:
+            arrays = self._workspace(sample, adjoints)[0]
+            try:
+                self._run_forward(arrays, columns, start, start + sample)
+            except (ArithmeticError, ValueError) as earlier:
+                if getattr(earlier, "vectorize_sample", None) is None:
+                    return earlier
+                error, sample = earlier, earlier.vectorize_sample  # type: ignore[union-attr]
+                continue
+            break
+        message = getattr(error, "vectorize_message", "")
+        return type(error)(f"{message} [sample {start + sample} of {n}]")
 
     def _run_forward(self, arrays: list[Any], columns: list[Array | float], start: int, stop: int) -> list[Any]:
         values = arrays[:]  # the reused arrays, then the numbers of the other slots
@@ -545,9 +614,11 @@ class Vectorized:
 
     # -- backward -------------------------------------------------------------------------
     def _backward_program(self, mode: str) -> tuple[list[tuple[Any, ...]], int]:
-        program = self._backward_programs.get(mode)
+        # Keyed by the inputs' requires_grad as they are now: grad() reads the flags at call time.
+        key = (mode, *(x._requires_grad for x in self.inputs)) if mode == "grad" else (mode,)
+        program = self._backward_programs.get(key)
         if program is None:
-            program = self._backward_programs[mode] = self._compile_backward(mode)
+            program = self._backward_programs[key] = self._compile_backward(mode)
         return program
 
     def _compile_backward(self, mode: str) -> tuple[list[tuple[Any, ...]], int]:

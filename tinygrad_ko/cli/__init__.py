@@ -24,12 +24,13 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from ..datasets import MissingDependencyError
-from ..draw.dot import MAX_NODES, STYLES, format_number, is_constant, label_text
+from ..draw.dot import MAX_NODES, STYLES, format_number, is_constant, label_text, visible_text
 from ..draw.render import (
     DEFAULT_DPI,
     DEFAULT_TIMEOUT,
     ENGINE_ENV_VAR,
     FORMATS,
+    MAX_TIMEOUT,
     EngineError,
     EngineNotFoundError,
     EngineTimeoutError,
@@ -80,6 +81,10 @@ _MESSAGES = {
         "no_names": "no names",
         "png": "train writes a PNG picture: the output file must end in .png, got {output!r}",
         "html": "the training page is an HTML file: end the name in .html, got {page!r}",
+        "underflow": "the value of {name}, {number}, is too small for a float: it would silently become 0.0 "
+                     "(the smallest float above 0 is about 5e-324); write {name}=0 if you mean zero",
+        "closed_stdout": "standard output is closed, and -o - writes the drawing there: give a file name "
+                         "with -o FILE",
     },
     "ko": {
         "assignment": "{text!r}은(는) 이름=값 꼴이 아닙니다 (예: x=3, 사과=100)",
@@ -99,12 +104,17 @@ _MESSAGES = {
         "no_names": "없음",
         "png": "train은 PNG 그림을 씁니다: 출력 파일 이름을 .png로 끝내세요 (받은 값 {output!r})",
         "html": "학습 페이지는 HTML 파일입니다: 이름을 .html로 끝내세요 (받은 값 {page!r})",
+        "underflow": "{name}의 값 {number}은(는) float에 비해 너무 작아서 말없이 0.0이 됩니다 (0보다 큰 가장 작은 "
+                     "float는 약 5e-324): 0을 뜻한다면 {name}=0 이라고 쓰세요",
+        "closed_stdout": "표준 출력이 닫혀 있는데 -o -는 그림을 표준 출력에 씁니다: -o 파일 이름을 주세요",
     },
 }
 # Messages raised by the rest of the package, as a learner reads them under --lang ko:
 # (pattern of the English message, the Korean sentence).  A message not listed here is
 # shown in English after a Korean lead-in, so nothing is lost.
 _KOREAN = [
+    (r"no value given for (?P<names>.+?): add (?P<first>\S+)=NUMBER; (?P<dot>\S+) is a letter in a name.*",
+     "{names}의 값이 없습니다: {dot}은(는) 이름에 쓰이는 글자라 {names}은(는) 이름 하나입니다. 곱셈은 *로 쓰세요"),
     (r"no value given for (?P<names>.+): add (?P<first>\S+)=NUMBER",
      "{names}의 값이 없습니다: {first}=수 를 덧붙이세요"),
     (r"(?P<names>.+) given a value but not used in the expression",
@@ -135,6 +145,11 @@ _KOREAN = [
      "{order}차 미분의 계산 그래프는 노드가 이미 {n}개라 그리기에 너무 큽니다: --order {lower} 이하를 고르세요"),
     (r"this graph has (?P<n>[\d,]+) Value nodes, more than max_nodes.*",
      "이 그래프는 노드가 {n}개라 그리기에 너무 큽니다: 더 작은 그래프를 그리세요"),
+    (r"this graph has more than (?P<n>[\d,]+) Value nodes; a step-through page .*",
+     "이 그래프는 노드가 {n}개보다 많아 단계별 페이지로 보기에 너무 큽니다: 더 작은 그래프를 보세요"),
+    (r"this PNG would be (?P<w>\d+)×(?P<h>\d+) pixels at (?P<dpi>\S+) dpi, .*",
+     "이 PNG는 {dpi} dpi에서 {w}×{h} 픽셀이 되어 너무 큽니다 (이미지 뷰어가 '압축 폭탄'으로 여겨 열지 않습니다): "
+     "SVG로 그리거나(이름을 .svg로 끝내기) --dpi를 낮추세요"),
     (r"digits\(\) reads the data set that scikit-learn ships, and scikit-learn is not installed: (?P<pip>.+)",
      "digits()는 scikit-learn 패키지에 들어 있는 데이터를 읽는데 scikit-learn이 설치되어 있지 않습니다: {pip}"),
     (r"digits trains the book's TwoLayerNet, which has one hidden layer: .*, got (?P<got>.+)",
@@ -218,7 +233,14 @@ def _parse_assignment(text: str, lang: str) -> tuple[str, float]:
     if not math.isfinite(value):
         # float() reads "nan", "inf" and 1e999 (as inf) without a word.
         raise _CommandError(words["not_finite"].format(name=name, number=number))
+    if value == 0.0 and _NONZERO_DIGIT.search(number.strip().lower().partition("e")[0]):
+        # ... and 1e-400 as 0.0: a number the user wrote as not zero must not become zero unannounced.
+        raise _CommandError(words["underflow"].format(name=name, number=number.strip()))
     return name, value
+
+
+# A digit other than 0 in a number's mantissa (hex floats are not read by float()).
+_NONZERO_DIGIT = re.compile("[1-9]")
 
 
 def _seconds(text: str) -> float | None:
@@ -227,8 +249,9 @@ def _seconds(text: str) -> float | None:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not (value == 0 or 0 < value < math.inf):
-        raise argparse.ArgumentTypeError(f"must be a number of seconds (0 for no limit), got {text!r}")
+    if not (value == 0 or 0 < value <= MAX_TIMEOUT):
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds up to {MAX_TIMEOUT:,.0f} (a day), or 0 for no limit, got {text!r}")
     return value or None
 
 
@@ -240,7 +263,17 @@ def _order(text: str) -> int:
         raise argparse.ArgumentTypeError(f"--order must be a whole number (0, 1, 2, ...), got {text!r}") from None
     if order < 0:
         raise argparse.ArgumentTypeError(f"--order must be 0 or more, got {order}")
+    if order > MAX_ORDER:
+        raise argparse.ArgumentTypeError(
+            f"--order {order} is more than {MAX_ORDER}: no drawing holds a derivative that high (each order's "
+            f"graph holds the previous one); choose --order {MAX_ORDER} or lower")
     return order
+
+
+#: The highest ``--order``.  Each order's graph holds the previous one, so a derivative
+#: that keeps changing passes the drawing's MAX_NODES long before this; one that becomes
+#: a constant stops early (see :func:`derivative`).
+MAX_ORDER = 1_000
 
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -251,7 +284,8 @@ def derivative(root: Value, x: Value, order: int) -> Value:
 
     Raises ValueError as soon as a derivative's graph has more Value nodes than a
     drawing may (:data:`~tinygrad_ko.draw.dot.MAX_NODES`): each order's graph holds the
-    previous one, so the higher orders would only be larger.
+    previous one, so the higher orders would only be larger.  Once a derivative is a
+    constant, the higher ones are the constant 0 and are not computed one by one.
 
     >>> from tinygrad_ko import Value
     >>> x = Value(1.0, label="x")
@@ -261,7 +295,13 @@ def derivative(root: Value, x: Value, order: int) -> Value:
     """
     for n in range(1, order + 1):
         root = grad(root, x, create_graph=True)
-        size = len(topological_order(root))
+        nodes = topological_order(root)
+        if n < order and not any(node is x for node in nodes):
+            # A derivative that no longer depends on x (that of x*2 at order 1) is a constant:
+            # every higher one is the constant 0, said at once, not after a million rounds of grad().
+            root = Value(0.0, requires_grad=False)
+            break
+        size = len(nodes)
         if size > MAX_NODES:
             raise ValueError(
                 f"the graph of derivative order {n} already has {size:,} Value nodes, more than a drawing may "
@@ -382,15 +422,31 @@ def _add_train(commands: Any, lang: str) -> None:
                             "one HTML file, no network needed")
     train.add_argument("--batch", action="store_true",
                        help="train through vectorize: one sample's loss traced once, run over all the points "
-                            "with numpy at each step (moons, spiral; the same accuracies, much faster)")
+                            "with numpy at each step (moons, spiral; much faster; the same training, with each step's "
+                            "gradient summed in another order, so the numbers can differ from the last bits on)")
 
 
 _TRAIN_TEXT = {
-    "en": {"params": "{n} parameters", "loss": "loss: {first:.4f} → {last:.4f} after {steps} steps",
+    "en": {"params": "{n} parameters", "loss": "loss: {first} → {last} after {steps} steps",
            "wrote": "wrote {path}", "accuracy": "accuracy: train {train:.1%}, test {test:.1%}"},
-    "ko": {"params": "매개변수 {n}개", "loss": "손실: {first:.4f} → {last:.4f} ({steps}번 반복 후)",
+    "ko": {"params": "매개변수 {n}개", "loss": "손실: {first} → {last} ({steps}번 반복 후)",
            "wrote": "{path} 파일을 만들었습니다", "accuracy": "정확도: 훈련 {train:.1%}, 시험 {test:.1%}"},
 }
+
+
+def _loss_text(loss: float) -> str:
+    """A loss as the train command prints it: four decimals in the usual range, else 4 significant digits.
+
+    ``--lr 1e30`` makes losses of 1e30 and more, which four decimals would print with 40 digits.
+    """
+    if loss == 0.0 or 1e-4 <= abs(loss) < 1e5:
+        return f"{loss:.4f}"
+    return format_number(loss, 4)
+
+
+def _is_terminal(stream: Any) -> bool:
+    """True if ``stream`` is an open terminal (it is None when the shell closed it: ``>&-``)."""
+    return stream is not None and stream.isatty()
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -401,7 +457,7 @@ def _train(args: argparse.Namespace) -> None:
     if not output.lower().endswith(".png"):
         raise _CommandError(_MESSAGES[args.lang]["png"].format(output=output))
     # The bar goes to stderr; only when both streams are a terminal (not when output is piped or logged).
-    progress = sys.stdout.isatty() and sys.stderr.isatty()
+    progress = _is_terminal(sys.stdout) and _is_terminal(sys.stderr)
     recording = None
     if args.page is not None:
         from ..pages.training import record, write_training_page
@@ -416,14 +472,15 @@ def _train(args: argparse.Namespace) -> None:
                     progress=progress, batch=args.batch)
     words = _TRAIN_TEXT[args.lang]
     print(describe(run, words["params"]))
-    print(words["loss"].format(first=run.losses[0], last=run.losses[-1], steps=len(run.losses)))
+    print(words["loss"].format(first=_loss_text(run.losses[0]), last=_loss_text(run.losses[-1]),
+                               steps=len(run.losses)))
     path = plot_run(run, output, lang=args.lang)
-    print(words["wrote"].format(path=path))
+    print(words["wrote"].format(path=visible_text(str(path))))
     accuracy = words["accuracy"].format(train=run.train_accuracy, test=run.test_accuracy)
     if recording is not None:
         # The page shows the same last line the command prints.
         page = write_training_page(recording, args.page, lang=args.lang, final_line=accuracy)
-        print(words["wrote"].format(path=page))
+        print(words["wrote"].format(path=visible_text(str(page))))
     print(accuracy)
 
 
@@ -434,6 +491,8 @@ def _run(args: argparse.Namespace) -> None:
     lang = args.lang
     if args.no_draw and args.output is not None:
         raise _CommandError(_MESSAGES[lang]["no_draw"])
+    if args.output == "-" and sys.stdout is None:
+        raise _CommandError(_MESSAGES[lang]["closed_stdout"])
     output = args.output
     if output is None and not (args.no_draw or args.explain or args.steps):
         output = "apple.svg" if args.command == "demo" else "graph.svg"
@@ -470,11 +529,11 @@ def _run(args: argparse.Namespace) -> None:
             if args.steps else None)
     print(table(root, lang, show_grad=order >= 1), file=text_out)
     if path is not None:
-        print(_WROTE[lang].format(path=path, engine=find_engine()), file=text_out)
+        print(_WROTE[lang].format(path=visible_text(str(path)), engine=visible_text(find_engine())), file=text_out)
     if args.explain:
         print(explain(root, lang), file=text_out)
     if page is not None:
-        print(_WROTE[lang].format(path=page, engine=find_engine()), file=text_out)
+        print(_WROTE[lang].format(path=visible_text(str(page)), engine=visible_text(find_engine())), file=text_out)
     if output == "-":
         sys.stdout.flush()
         sys.stdout.buffer.write(svg)
@@ -482,16 +541,20 @@ def _run(args: argparse.Namespace) -> None:
 
 
 def _lang_of(argv: Sequence[str]) -> str:
-    """The --lang asked for, read before argparse runs, so that its own errors speak that language too."""
+    """The --lang asked for, read before argparse runs, so that its own errors speak that language too.
+
+    The last one counts, as it does for argparse: ``--lang ko --lang en`` is English throughout.
+    """
     args = list(argv)
+    lang = "en"
     for i, arg in enumerate(args):
         if arg == "--":
             break
         if arg == "--lang" and i + 1 < len(args) and args[i + 1] in LANGS:
-            return args[i + 1]
+            lang = args[i + 1]
         if arg.startswith("--lang=") and arg[len("--lang="):] in LANGS:
-            return arg[len("--lang="):]
-    return "en"
+            lang = arg[len("--lang="):]
+    return lang
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -521,6 +584,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = "; ".join(str(error).splitlines())
             if not isinstance(error, _CommandError):
                 message = _localized(message, lang)
-            print(f"{PROG}: {words['error']}: {message}", file=sys.stderr)
+            # Messages quote paths and input: shown as labels are, so no escape sequence reaches the terminal.
+            print(f"{PROG}: {words['error']}: {visible_text(message)}", file=sys.stderr)
             return 2
     return 0

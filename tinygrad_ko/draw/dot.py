@@ -36,7 +36,7 @@ from ..graph import topological_order
 from ..ops import OPS, Op
 
 __all__ = ["FONTNAME", "GRADIENT_COLOR", "LAYOUT_LIMITS", "MAX_LABEL_LENGTH", "MAX_NODES", "STYLES", "GraphDrawing",
-           "format_number", "is_constant", "label_text", "to_dot"]
+           "format_number", "is_constant", "label_text", "to_dot", "visible_text"]
 
 #: Labels longer than this many characters are cut and end with "…".
 MAX_LABEL_LENGTH = 60
@@ -124,6 +124,19 @@ def _visible(ch: str) -> str:
     return ch
 
 
+def visible_text(text: str) -> str:
+    """``text`` with every character that cannot be shown replaced by its stand-in, at any length.
+
+    The rule of :func:`label_text` without the cut: the command prints the paths it
+    wrote through it, so a file name holding ESC or an OSC sequence cannot retitle
+    or recolour the terminal.
+
+    >>> visible_text("\\x1b]0;pwned\\x07.html")
+    '␛]0;pwned␇.html'
+    """
+    return "".join(_visible(ch) for ch in text)
+
+
 def label_text(label: str) -> str:
     """The text shown for ``label``: the one visible-form rule of the drawing, :func:`~tinygrad_ko.cli.table`
     and :func:`~tinygrad_ko.explain`.
@@ -141,7 +154,7 @@ def label_text(label: str) -> str:
     """
     if len(label) > MAX_LABEL_LENGTH:
         label = label[: MAX_LABEL_LENGTH - 1] + "…"
-    return "".join(_visible(ch) for ch in label)
+    return visible_text(label)
 
 
 def _escape(text: str) -> str:

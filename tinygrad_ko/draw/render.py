@@ -23,6 +23,7 @@ import contextlib
 import functools
 import math
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -39,8 +40,9 @@ from .fonts import hangul_font_path
 from .textfit import fit_source, needs_fitting, rasterize, with_font
 
 __all__ = [
-    "DEFAULT_DPI", "DEFAULT_TIMEOUT", "ENGINE_ENV_VAR", "FORMATS", "EngineError", "EngineNotFoundError",
-    "EngineTimeoutError", "draw", "find_engine", "render", "run_engine", "write_atomically",
+    "DEFAULT_DPI", "DEFAULT_TIMEOUT", "ENGINE_ENV_VAR", "FORMATS", "MAX_PIXELS", "MAX_TIMEOUT", "EngineError",
+    "EngineNotFoundError", "EngineTimeoutError", "draw", "find_engine", "render", "run_engine", "write_atomically",
+    "write_text_atomically",
 ]
 
 #: Environment variable naming the Graphviz program to use (overridden by ``engine=``).
@@ -50,6 +52,14 @@ ENGINE_ENV_VAR = "TINYGRAD_KO_DOT"
 #: high-density (HiDPI) screens.  The apple example's PNG grows from 31 KB to 49 KB with
 #: the embedded engine (680x354 to 1020x531 pixels), from 40 KB to 64 KB with the system dot.
 DEFAULT_DPI = 144
+
+#: The most pixels a PNG drawing may have (width times height): Pillow's
+#: ``Image.MAX_IMAGE_PIXELS``, above which it (and the viewers built on it) warns of a
+#: "decompression bomb" and refuses twice as many; a 200-term fan-in at the default dpi
+#: was 32766×10535 pixels, and the 45-term sum at 2400 dpi 32767×14604 pixels, 1.9 GB
+#: and 29 s to make.  SVG has no such limit.  The size is read from the layout, before
+#: any pixel is drawn.
+MAX_PIXELS = 89_478_485
 
 #: File formats :func:`render` writes (pdf only with an engine that supports it).
 FORMATS = ("svg", "png", "pdf")
@@ -61,6 +71,11 @@ FORMATS = ("svg", "png", "pdf")
 #: idle machine with the layout limits of :data:`~tinygrad_ko.draw.dot.LAYOUT_LIMITS`
 #: (benchmarks/layout.py); without them it took minutes to hours.
 DEFAULT_TIMEOUT = 30.0
+
+#: The longest ``timeout`` accepted, in seconds (a day).  Longer waits are what
+#: ``None`` (the command's ``--timeout 0``) is for; beyond about 24 days the operating
+#: system's wait calls cannot even hold the number.
+MAX_TIMEOUT = 86_400.0
 
 _EMBEDDED = "graphviz-pure"
 _INSTALL_HINT = (
@@ -138,9 +153,10 @@ def _engine_info(program: str) -> tuple[bool, tuple[str, ...]]:
 def _check_timeout(timeout: float | None, where: str) -> None:
     if timeout is None:
         return
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT:
         raise ValueError(
-            f"{where}(timeout=...) must be a positive number of seconds, or None for no limit, got {timeout!r}"
+            f"{where}(timeout=...) must be a positive number of seconds up to {MAX_TIMEOUT:,.0f} (a day), "
+            f"or None for no limit, got {timeout!r}"
         )
 
 
@@ -182,8 +198,39 @@ def run_engine(source: str, format: str, engine: str | None = None, *, dpi: floa
         source = fit_source(source, lambda text: _run(program, text, "json", dpi, limit))
         if format in ("svg", "png"):
             svg = with_font(_run(program, source, "svg", dpi, limit))
-            return svg if format == "svg" else rasterize(svg, dpi)
+            if format == "svg":
+                return svg
+            _check_raster(svg, dpi)
+            return rasterize(svg, dpi)
+    if format == "png":
+        # The layout once more as SVG, to know the picture's size before the engine draws the pixels.
+        _check_raster(_run(program, source, "svg", dpi, limit), dpi)
     return _run(program, source, format, dpi, limit)
+
+
+_SVG_SIZE = re.compile(rb'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
+# Graphviz draws a bitmap at most this many pixels a side.
+_GRAPHVIZ_MAX_SIDE = 32767
+
+
+def _check_raster(svg: bytes, dpi: float) -> None:
+    """Raise ValueError if the PNG of ``svg`` at ``dpi`` would have more than MAX_PIXELS pixels."""
+    size = _SVG_SIZE.search(svg)
+    if size is None:  # no size to read: nothing to refuse
+        return
+    points_w, points_h = float(size[1]), float(size[2])
+    # Graphviz shrinks a bitmap wider or taller than its limit, keeping the proportions.
+    scale = min(dpi / 72, _GRAPHVIZ_MAX_SIDE / max(1.0, points_w, points_h))
+    width, height = round(points_w * scale), round(points_h * scale)
+    if width * height <= MAX_PIXELS:
+        return
+    fitting = math.floor(72 * math.sqrt(MAX_PIXELS / max(1.0, points_w * points_h)))
+    lower = f", or lower the dpi (--dpi) to {fitting} or less" if fitting >= 10 else ""
+    raise ValueError(
+        f"this PNG would be {width}×{height} pixels at {dpi:g} dpi, more than the {MAX_PIXELS:,} a PNG drawing "
+        f"may have (image viewers refuse larger pictures as decompression bombs): draw it as SVG (a name ending "
+        f"in .svg), which has no pixel size{lower}"
+    )
 
 
 class _Limit:
@@ -284,7 +331,10 @@ def write_atomically(path: Path, data: bytes) -> None:
     (:func:`os.replace`, atomic within one file system).  So:
 
     * a symbolic link at ``path`` is followed: the file it points to is replaced
-      and the link stays a link;
+      and the link stays a link, but only when that file's name ends as ``path``'s
+      does (``plot.png`` -> ``old.png``).  A link to a file of another kind
+      (``plot.png`` -> ``notes.txt``) is refused with ValueError, the file untouched:
+      writing picture bytes over a text file is never what was meant;
     * a file that exists keeps its permission bits (and, where the system allows
       it, its owner and group); a new file gets 0o666 less the umask, as usual;
     * the file is a new one on disk: other hard links to the old file keep the old
@@ -292,6 +342,12 @@ def write_atomically(path: Path, data: bytes) -> None:
     """
     # realpath follows every symbolic link, also to a target that does not exist yet.
     target = Path(os.path.realpath(path))
+    if target.suffix.lower() != Path(path).suffix.lower() and os.path.lexists(target):
+        raise ValueError(
+            f"{str(path)!r} is a symbolic link to {str(target)!r}, a file of another kind (not "
+            f"{Path(path).suffix or 'without a suffix'}): refusing to write over it; remove the link or "
+            f"choose another name"
+        )
     try:
         old: os.stat_result | None = os.stat(target)
     except OSError:  # nothing there yet (or unreadable: os.replace reports the real problem)
@@ -314,6 +370,19 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         os.unlink(temp)
         raise
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` as UTF-8 with :func:`write_atomically`; the one rule for every page the package writes.
+
+    A lone surrogate (e.g. from a name decoded with ``surrogateescape``) cannot be
+    UTF-8: it becomes U+FFFD, the stand-in the drawings use for it
+    (:func:`~tinygrad_ko.draw.dot.label_text`), instead of failing with UnicodeEncodeError.
+    """
+    write_atomically(path, _SURROGATE.sub("\ufffd", text).encode("utf-8"))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _keep_owner_and_mode(fd: int, temp: Path, old: os.stat_result) -> None:

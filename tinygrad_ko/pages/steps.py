@@ -22,24 +22,21 @@ import html
 import json
 import math
 import os
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..draw.dot import STYLES, _drawing, format_number, is_constant, to_dot
-from ..draw.render import DEFAULT_TIMEOUT, run_engine, write_atomically
+from ..draw.render import DEFAULT_TIMEOUT, run_engine, write_text_atomically
 from ..engine import Value
 from ..explain import _MAX_EXPRESSION, _WORDS, Explanation, Lang, Step, explain
-from ..graph import topological_order
+from ..graph import count_nodes, topological_order
 from ..numerical import default_step
 from ..ops import OPS
 from . import jsops
 
 __all__ = ["MAX_STEP_NODES", "Frame", "StepsPage", "step_frames", "write_steps"]
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 #: write_steps refuses graphs with more Value nodes than this: the page holds two
 #: frames per node, each one engine run, and a learner cannot step through more.
@@ -99,15 +96,11 @@ def step_frames(root: Value, lang: Lang = "en", engine: str | None = None, style
     each engine run is stopped after ``timeout`` seconds (see :func:`~tinygrad_ko.draw.render.run_engine`).
     Raises ValueError for graphs of more than :data:`MAX_STEP_NODES` nodes.
     """
+    _check_size(root)  # before explain(): a graph of millions of nodes is refused at once
     explanation = explain(root, lang)  # checks root and lang
     if style not in STYLES:
         raise ValueError(f"step_frames(style=...) must be one of {', '.join(STYLES)}, got {style!r}")
     order = topological_order(root)
-    if len(order) > MAX_STEP_NODES:
-        raise ValueError(
-            f"this graph has {len(order):,} Value nodes; a step-through page draws two pictures per node "
-            f"and is meant for at most {MAX_STEP_NODES} nodes: step through a smaller graph"
-        )
     # The ids to_dot gives: "v<i>" in topological order, "<id>_op" for a node's op circle.
     ids = {node: f"v{i}" for i, node in enumerate(order)}
     if style == "book":
@@ -128,6 +121,15 @@ def step_frames(root: Value, lang: Lang = "en", engine: str | None = None, style
         source = _frame(root, ids, layout, step, lang=lang, show_grad=True, grads=grads, pending=())
         frames.append(Frame(step, ids[step.node], _svg(run_engine(source, "svg", engine, timeout=timeout))))
     return frames
+
+
+def _check_size(root: Value) -> None:
+    """Refuse a graph of more than MAX_STEP_NODES nodes, counting no further than that."""
+    if isinstance(root, Value) and count_nodes(root, MAX_STEP_NODES) > MAX_STEP_NODES:
+        raise ValueError(
+            f"this graph has more than {MAX_STEP_NODES} Value nodes; a step-through page draws two pictures per "
+            f"node and is meant for at most {MAX_STEP_NODES} nodes: step through a smaller graph"
+        )
 
 
 def _book_frames(root: Value, explanation: Explanation, ids: dict[Value, str], lang: Lang,
@@ -187,7 +189,7 @@ def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "en",
     ``style="book"`` draws the frames in the book's style (see :func:`~tinygrad_ko.to_dot`).
     ``engine`` and ``timeout`` (seconds per engine run) are those of
     :func:`~tinygrad_ko.draw.render.run_engine`; the file is written as by
-    :func:`~tinygrad_ko.draw.render.write_atomically`.
+    :func:`~tinygrad_ko.draw.render.write_text_atomically`.
     Returns the path as a :class:`StepsPage`: in Jupyter, the page shows inline.
 
     >>> import tempfile, pathlib
@@ -202,12 +204,11 @@ def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "en",
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"the step-through page is an HTML file: end the name in .html, got {str(path)!r}")
+    _check_size(root)
     frames = step_frames(root, lang, engine, style, timeout=timeout)
     # The book's style writes the numbers on the edges; the page edits the boxes' numbers only.
     live = _live(explain(root, lang), editable=style == "boxes")
-    # A lone surrogate (e.g. a label decoded with surrogateescape) cannot be UTF-8:
-    # it becomes U+FFFD, the stand-in the drawings use for it (dot.label_text).
-    write_atomically(path, _SURROGATE.sub("\ufffd", _page(frames, lang, live)).encode("utf-8"))
+    write_text_atomically(path, _page(frames, lang, live))  # lone surrogates become U+FFFD
     return StepsPage(path)
 
 

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..draw.dot import to_dot
-from ..draw.render import run_engine, write_atomically
+from ..draw.render import run_engine, write_text_atomically
 from ..engine import Value
 from ..explain import explain
 from ..graph import topological_order
@@ -305,7 +305,7 @@ def write_training_page(recording: Recording, path: str | os.PathLike[str], *, l
                             loss=html.escape(words["loss"]), accuracy=html.escape(words["accuracy"]),
                             legend=html.escape(words["legend"]), last=len(recording.steps) - 1,
                             data=payload, words=page_words, script=script)
-    write_atomically(path, page.encode("utf-8"))
+    write_text_atomically(path, page)  # lone surrogates become U+FFFD, as on the step-through page
     return path
 
 

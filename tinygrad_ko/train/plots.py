@@ -11,6 +11,7 @@ figure state is involved.
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..draw.fonts import HANGUL_FONT_FAMILY, hangul_font_path
+from ..draw.render import write_atomically
 from .recipes import Run, parameter_count, predict, scores
 
 __all__ = ["GRID_BUDGET", "GRID_MAX", "TEXT", "boundary_grid", "grid_size", "plot_run"]
@@ -84,7 +86,8 @@ def boundary_grid(run: Run, size: int) -> tuple[np.ndarray[Any, Any], np.ndarray
 def plot_run(run: Run, path: str | Path, lang: str = "en", grid: int | None = None) -> Path:
     """Write one PNG of ``run``: the boundary and data (2-D sets) or test digits with predictions (digits), then the
     loss and accuracy curves.  ``grid`` is the boundary grid's points a side (default: :func:`grid_size`).
-    Returns the path written."""
+    The file is written atomically and a symbolic link is followed only to a .png file
+    (:func:`~tinygrad_ko.draw.render.write_atomically`, as for drawings).  Returns the path written."""
     import matplotlib
     from matplotlib.figure import Figure
 
@@ -102,7 +105,11 @@ def plot_run(run: Run, path: str | Path, lang: str = "en", grid: int | None = No
             size = grid or grid_size(parameter_count(run.model))
             _boundary(left.add_subplot(), run, words, size)
         _curves(loss_ax.add_subplot(), acc_ax.add_subplot(), run, words)
-        fig.savefig(path, format="png", dpi=100)
+        picture = io.BytesIO()
+        fig.savefig(picture, format="png", dpi=100)
+    # Through the atomic writer, as every file the package writes: an interrupted call
+    # leaves the old picture whole, never a truncated one over it.
+    write_atomically(path, picture.getvalue())
     return path
 
 
