@@ -13,8 +13,9 @@ import matplotlib
 import numpy as np
 import pytest
 
-from tinygrad_ko import plots, training
 from tinygrad_ko.draw.fonts import hangul_font_path
+from tinygrad_ko.train import plots
+from tinygrad_ko.train import recipes as training
 
 
 @pytest.fixture(scope="module")

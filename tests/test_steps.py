@@ -305,7 +305,7 @@ def test_a_graph_too_big_to_step_through_is_refused_before_any_work(tmp_path: Pa
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     # Before: write_steps ran explain() on the whole graph first (a 300k-node graph: 15 s and 347 MB
     # before the refusal).  Now the size is counted first, no further than the limit.
-    from tinygrad_ko import steps
+    from tinygrad_ko.pages import steps
 
     explained: list[Value] = []
     real_explain = steps.explain

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_ko import nn, training
+from tinygrad_ko import nn
+from tinygrad_ko.train import recipes as training
 
 COMMAND = Path(sys.executable).with_name("tinygrad-ko")
 ACCURACY = re.compile(r"^accuracy: train (\d+\.\d)%, test (\d+\.\d)%$")
