@@ -384,6 +384,11 @@ def _mean(terms: list[Value]) -> Value:
 def mse(predictions: Value | Sequence[Value], targets: float | Value | Sequence[float | Value]) -> Value:
     """The mean squared error ``mean((p - t)²)`` (PyTorch's ``mse_loss``).
 
+    Targets may be numbers or Values (a Value target stays in the graph, so a loss
+    traced by :func:`~tinygrad_ko.vectorize` reads each sample's target; the same
+    holds for :func:`hinge` and :func:`binary_cross_entropy_with_logits`, which
+    check the range of number targets only).
+
     >>> from tinygrad_ko import Value
     >>> mse([Value(1.0), Value(3.0)], [0.0, 1.0]).data
     2.5
@@ -414,7 +419,8 @@ def hinge(scores: Value | Sequence[Value], labels: float | Value | Sequence[floa
     return _mean([(1.0 - y * s).relu() for s, y in zip(ss, ys, strict=True)])
 
 
-def binary_cross_entropy_with_logits(logits: Value | Sequence[Value], targets: float | Value | Sequence[float | Value]) -> Value:
+def binary_cross_entropy_with_logits(logits: Value | Sequence[Value],
+                                     targets: float | Value | Sequence[float | Value]) -> Value:
     """``mean(-t·log σ(x) - (1-t)·log(1-σ(x)))`` from logits ``x``, targets ``t`` in [0, 1] (PyTorch's).
 
     Computed as ``log(1 + exp(x)) - t·x`` with ``exp`` only ever seeing
