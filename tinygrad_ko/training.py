@@ -40,7 +40,7 @@ from .engine import Value, is_grad_enabled
 from .layers import TwoLayerNet
 from .vectorize import vectorize
 
-__all__ = ["DATASETS", "RECIPES", "Recipe", "Run", "describe", "parameter_count", "predict", "scores", "train"]
+__all__ = ["DATASETS", "RECIPES", "Recipe", "Run", "describe", "describe_plan", "parameter_count", "predict", "scores", "train"]
 
 #: The data sets ``train`` knows, in the order the command lists them.
 DATASETS = ("moons", "spiral", "xor", "digits")
@@ -138,6 +138,32 @@ def describe(run: Run, parameters: str = "{n} parameters") -> str:
     return f"{run.dataset}: {name} {'→'.join(map(str, sizes))}, {count}"
 
 
+_ONE_HIDDEN_LAYER = ("digits trains the book's TwoLayerNet, which has one hidden layer: give one size "
+                     "(e.g. --hidden 50), got {got}")
+
+# Inputs and outputs of each data set's model, for the header printed before training
+# (``train`` builds the model from the data; tests check both agree).
+_MODEL_ENDS = {"moons": (2, 1), "xor": (2, 1), "spiral": (2, 3), "digits": (64, 10)}
+
+
+def describe_plan(dataset: str, hidden: Sequence[int] | None = None, parameters: str = "{n} parameters") -> str:
+    """The line :func:`describe` gives for ``train(dataset, hidden=hidden)``'s run, before training it.
+
+    >>> describe_plan("moons")
+    'moons: MLP 2→16→16→1, 337 parameters'
+    """
+    if dataset not in RECIPES:
+        raise ValueError(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
+    nin, nout = _MODEL_ENDS[dataset]
+    layers = tuple(RECIPES[dataset].hidden if hidden is None else hidden)
+    if dataset == "digits" and len(layers) != 1:  # no header for a model train() refuses
+        raise ValueError(_ONE_HIDDEN_LAYER.format(got=",".join(map(str, layers))))
+    sizes = [nin, *layers, nout]
+    name = "TwoLayerNet" if dataset == "digits" else "MLP"
+    count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:], strict=False))  # weights and a bias per unit
+    return f"{dataset}: {name} {'→'.join(map(str, sizes))}, {parameters.format(n=f'{count:,}')}"
+
+
 def scores(model: nn.MLP, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     """The MLP's outputs for each row of ``x`` as floats, shape ``(n,)`` for one output or ``(n, C)``.
 
@@ -202,8 +228,7 @@ def train(dataset: str, *, steps: int | None = None, lr: float | None = None,
     if not sizes or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in sizes):
         raise ValueError(f"hidden must be one or more positive layer sizes, e.g. 16,16; got {hidden!r}")
     if dataset == "digits" and len(sizes) != 1:
-        raise ValueError(f"digits trains the book's TwoLayerNet, which has one hidden layer: give one size "
-                         f"(e.g. --hidden 50), got {','.join(map(str, sizes))}")
+        raise ValueError(_ONE_HIDDEN_LAYER.format(got=",".join(map(str, sizes))))
     used = Recipe(steps, lr, sizes)
     (x_train, t_train), (x_test, t_test) = data(dataset, seed)
     run = Run(dataset, None, used, x_train, t_train, x_test, t_test)
