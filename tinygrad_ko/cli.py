@@ -405,8 +405,12 @@ def _train(args: argparse.Namespace) -> None:
     # The bar goes to stderr; only when both streams are a terminal (not when output is piped or logged).
     progress = sys.stdout.isatty() and sys.stderr.isatty()
     words = _TRAIN_TEXT[args.lang]
-    # What is about to be trained, before the (maybe long) training; flushed, so a pipe sees it too.
-    print(describe_plan(args.dataset, args.hidden, words["params"]), flush=True)
+
+    def header() -> None:
+        # What is about to be trained, once train() has accepted the options and before the
+        # (maybe long) training; flushed, so that a pipe sees it at once too.
+        print(describe_plan(args.dataset, args.hidden, words["params"]), flush=True)
+
     recording = None
     if args.page is not None:
         from .trainpage import record, write_training_page
@@ -414,11 +418,11 @@ def _train(args: argparse.Namespace) -> None:
         if not args.page.lower().endswith((".html", ".htm")):  # before training, not after
             raise _CommandError(_MESSAGES[args.lang]["html"].format(page=args.page))
         recording = record(args.dataset, steps=args.steps, lr=args.lr, hidden=args.hidden, seed=args.seed,
-                           progress=progress, batch=args.batch)
+                           progress=progress, batch=args.batch, on_start=header)
         run = recording.run
     else:
         run = train(args.dataset, steps=args.steps, lr=args.lr, hidden=args.hidden, seed=args.seed,
-                    progress=progress, batch=args.batch)
+                    progress=progress, batch=args.batch, on_start=header)
     print(words["loss"].format(first=run.losses[0], last=run.losses[-1], steps=len(run.losses)))
     path = plot_run(run, output, lang=args.lang)
     print(words["wrote"].format(path=path))

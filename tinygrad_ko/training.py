@@ -28,6 +28,7 @@ the end; the held-out test set (시험 데이터) is never trained on.
 from __future__ import annotations
 
 import gc
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,7 +41,8 @@ from .engine import Value, is_grad_enabled
 from .layers import TwoLayerNet
 from .vectorize import vectorize
 
-__all__ = ["DATASETS", "RECIPES", "Recipe", "Run", "describe", "describe_plan", "parameter_count", "predict", "scores", "train"]
+__all__ = ["DATASETS", "RECIPES", "Recipe", "Run", "describe", "describe_plan", "parameter_count", "predict", "scores",
+           "train"]
 
 #: The data sets ``train`` knows, in the order the command lists them.
 DATASETS = ("moons", "spiral", "xor", "digits")
@@ -160,7 +162,7 @@ def describe_plan(dataset: str, hidden: Sequence[int] | None = None, parameters:
         raise ValueError(_ONE_HIDDEN_LAYER.format(got=",".join(map(str, layers))))
     sizes = [nin, *layers, nout]
     name = "TwoLayerNet" if dataset == "digits" else "MLP"
-    count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:], strict=False))  # weights and a bias per unit
+    count = sum((a + 1) * b for a, b in itertools.pairwise(sizes))  # weights and a bias per unit
     return f"{dataset}: {name} {'→'.join(map(str, sizes))}, {parameters.format(n=f'{count:,}')}"
 
 
@@ -201,13 +203,15 @@ OnStep = Callable[[int, Any, float, float], None]
 
 def train(dataset: str, *, steps: int | None = None, lr: float | None = None,
           hidden: Sequence[int] | None = None, seed: int = 0, progress: bool = False,
-          on_step: OnStep | None = None, batch: bool = False) -> Run:
+          on_step: OnStep | None = None, batch: bool = False, on_start: Callable[[], None] | None = None) -> Run:
     """Train ``dataset``'s recipe and return the :class:`Run`.
 
     ``steps``, ``lr`` and ``hidden`` (hidden layer sizes; one for ``digits``)
     override the recipe's.  ``progress`` shows a tqdm bar with the loss and
     accuracy.  ``on_step(step, model, loss, accuracy)`` is called after each
-    update (step counts from 1), e.g. to keep snapshots of the weights.
+    update (step counts from 1), e.g. to keep snapshots of the weights;
+    ``on_start()`` once the arguments are checked and the data loaded, just before
+    the first step (the command prints its header there).
     ``batch=True`` (moons and spiral) traces one sample's loss once and runs it
     over the training set with :func:`~tinygrad_ko.vectorize` at every step: the
     same recipe and the same accuracies, the losses equal to the last few bits.
@@ -232,6 +236,8 @@ def train(dataset: str, *, steps: int | None = None, lr: float | None = None,
     used = Recipe(steps, lr, sizes)
     (x_train, t_train), (x_test, t_test) = data(dataset, seed)
     run = Run(dataset, None, used, x_train, t_train, x_test, t_test)
+    if on_start is not None:
+        on_start()
     from tqdm import tqdm
 
     with tqdm(total=steps, disable=not progress, desc=dataset, unit="step", leave=False) as bar:
