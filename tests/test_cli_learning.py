@@ -40,3 +40,11 @@ def test_steps_needs_an_html_file_name_and_says_so_before_printing(tmp_path: Pat
     assert done.stderr == ("tinygrad-ko: error: the step-through page is an HTML file: "
                            "end the name in .html, got 'steps.svg'\n")
     assert not (tmp_path / "steps.svg").exists()
+
+
+def test_page_names_the_step_page_and_the_old_steps_still_works(tmp_path: Path) -> None:
+    new = run("demo", "--page", "new.html", cwd=tmp_path)
+    old = run("demo", "--steps", "old.html", cwd=tmp_path)
+    assert (new.returncode, old.returncode) == (0, 0), new.stderr + old.stderr
+    assert (tmp_path / "new.html").read_bytes() == (tmp_path / "old.html").read_bytes()
+    assert "--page FILE.html, --steps FILE.html" in run("graph", "--help", cwd=tmp_path).stdout

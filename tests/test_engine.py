@@ -845,3 +845,72 @@ def test_backward_with_inlined_add_mul_matches_the_op_table_exactly() -> None:
     for node in reachable(root):
         want = expected.get(id(node), 0.0) if node.requires_grad else 0.0
         assert node.grad == want or (math.isnan(node.grad) and math.isnan(want)), node
+
+
+# -- PyTorch habits (issue 24 item 5) ------------------------------------------------
+
+
+def test_grad_set_to_none_counts_as_zero_in_backward() -> None:
+    # PyTorch's optimizer.zero_grad(set_to_none=True) habit: `p.grad = None` then backward.
+    w, b = Value(2.0), Value(1.0)
+    y = w * 3.0 + b
+    w.grad = None  # type: ignore[assignment]
+    b.grad = None  # type: ignore[assignment]
+    y.backward()
+    assert (w.grad, b.grad) == (3.0, 1.0)  # exact: one product of small integers each
+
+
+def test_grad_none_mixed_with_carried_gradients_adds_onto_the_rest() -> None:
+    w, b = Value(2.0), Value(1.0)
+    y = w * 3.0 + b
+    y.backward()
+    w.grad = None  # type: ignore[assignment]
+    y.backward()  # w starts again from zero, b accumulates
+    assert (w.grad, b.grad) == (3.0, 2.0)
+
+
+def test_comparisons_compare_data_and_give_bools() -> None:
+    x, y = Value(2.0), Value(3.0)
+    assert (x < y, x <= 2.0, x > 0, y >= x, x > 1.0) == (True, True, True, True, True)
+    assert type(x > 0) is bool
+    # == stays identity, so Values can be dict keys in graph walks
+    assert Value(1.0) != Value(1.0) and {x: 1}[x] == 1
+
+
+def test_comparison_with_a_non_number_raises_a_clear_type_error() -> None:
+    with pytest.raises(TypeError, match=r"Value > \.\.\. needs a real number"):
+        _ = Value(1.0) > "0"  # type: ignore[operator]
+
+
+def test_item_and_detach_leave_the_graph() -> None:
+    x = Value(3.0)
+    assert x.item() == 3.0 and type(x.item()) is float
+    d = x.detach()
+    assert (d.data, d.requires_grad, d.parents) == (3.0, False, ())
+    y = x * x.detach()
+    y.backward()
+    assert x.grad == 3.0  # the detached factor is a constant: d(x·c)/dx = c
+
+
+def test_sqrt_is_a_power_node_with_the_power_rule() -> None:
+    x = Value(4.0)
+    y = x.sqrt()
+    y.backward()
+    assert (y.data, y.op, x.grad) == (2.0, "pow", 0.25)  # 4**0.5 and 0.5*4**-0.5 are exact in binary
+    with pytest.raises(ValueError, match="pow"):
+        Value(-1.0).sqrt()
+
+
+@pytest.mark.parametrize(("x", "slope"), [(-3.0, -1.0), (2.5, 1.0), (0.0, 0.0)])
+def test_abs_has_slope_sign_x_and_zero_at_zero(x: float, slope: float) -> None:
+    v = Value(x)
+    y = abs(v)
+    y.backward()
+    assert (y.data, v.grad) == (abs(x), slope)  # PyTorch: d|x|/dx = sign(x), 0 at 0
+
+
+def test_float_docstring_says_math_functions_cut_the_graph() -> None:
+    import math
+    x = Value(0.0)
+    assert type(math.exp(x)) is float  # type: ignore[arg-type]
+    assert "not in the graph" in (Value.__float__.__doc__ or "")

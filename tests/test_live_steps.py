@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from tinygrad_ko import Value, explain, numerical_grad, write_steps
 from tinygrad_ko.cli import _localized
 from tinygrad_ko.draw.dot import format_number
+from tinygrad_ko.examples import apple_orange
 from tinygrad_ko.graph import topological_order
 from tinygrad_ko.numerical import default_step
 from tinygrad_ko.ops import DIV, LOG, MUL, POW, RELU
@@ -293,13 +294,72 @@ def test_the_page_recomputes_what_the_engine_computes(page: Any, tmp_path: Path,
     assert page.errors == []
 
 
-def test_the_books_style_page_offers_no_inputs(page: Any, tmp_path: Path) -> None:
+def test_the_books_style_page_says_why_it_offers_no_inputs(page: Any, tmp_path: Path) -> None:
     # The book's style writes the numbers on the edges, which the page does not rewrite.
+    # Before, the whole "Change the inputs" section silently vanished.
     x = Value(2.0, label="x")
-    _load(page, write_steps(x * x, tmp_path / "book.html", lang="en", style="book", engine="graphviz-pure"))
+    _load(page, write_steps(x * x, tmp_path / "book.html", lang="ko", style="book", engine="graphviz-pure"))
     assert page.locator("#leaves tr[data-node]").count() == 0
-    assert not page.is_visible("#inputs")
+    assert page.is_visible("#inputs") and not page.is_visible("#reset") and not page.is_visible("#leaves")
+    shown = page.inner_text("#inputs")
+    assert "입력값 바꿔 보기" in shown and "--style boxes" in shown and "에지" in shown
     assert page.errors == []
+
+
+def test_an_overflow_is_named_as_the_cause_not_relus_kink(page: Any, tmp_path: Path) -> None:
+    # The issue's case: the apple page, 귤 개수 = 1e308.  150·1e308 overflows to inf; the
+    # page used to blame ReLU's kink on a graph with no ReLU.
+    price = apple_orange("ko").price
+    _load(page, write_steps(price, tmp_path / "apple.html", lang="ko", engine="graphviz-pure"))
+    rows = page.locator("#leaves tr[data-node]")
+    names = [text.split("\t")[0] for text in rows.all_inner_texts()]
+    _fields(page).nth(names.index("귤 개수")).fill("1e308")
+    assert page.locator("#leaves td.disagree").count() >= 1
+    kink = page.inner_text("#kink")
+    assert "오버플로" in kink and "1.8e308" in kink and "ReLU" not in kink
+
+
+def test_a_disagreement_without_relu_or_overflow_does_not_blame_relu(page: Any, tmp_path: Path) -> None:
+    # sqrt at 1e-300: its slope (5e149) changes too fast for the central difference, whose
+    # lower point (x - h) even leaves the domain: no ReLU, no overflow.
+    x = Value(1.0, label="x")
+    _load(page, write_steps(x ** 0.5, tmp_path / "root.html", lang="en", engine="graphviz-pure"))
+    _fields(page).nth(0).fill("1e-300")
+    assert page.locator("#leaves td.disagree").count() == 1
+    shown = page.inner_text("#kink")
+    assert "not smooth or changes too fast" in shown and "ReLU" not in shown and "overflow" not in shown
+
+
+def test_a_long_edited_number_stays_inside_its_box(page: Any, tmp_path: Path) -> None:
+    price = apple_orange("ko").price
+    _load(page, write_steps(price, tmp_path / "apple.html", lang="ko", engine="graphviz-pure"))
+    names = [text.split("\t")[0] for text in page.locator("#leaves tr[data-node]").all_inner_texts()]
+    _fields(page).nth(names.index("귤")).fill("1e307")  # gradients such as 1.1e+307 and values 3e+307
+    page.evaluate("show(frames.length - 1)")
+    # Every number line of every box: its drawn width within the box's width (Graphviz's own margin aside).
+    overflow = page.evaluate("""[...document.querySelectorAll('#figure g.node')].flatMap((g) => {
+        const shape = g.querySelector('polygon, path, ellipse');
+        const box = shape.getBBox();
+        return [...g.querySelectorAll('text')].map((t) => {
+          const b = t.getBBox();
+          return Math.max(box.x - b.x, (b.x + b.width) - (box.x + box.width));
+        });
+      })""")
+    assert max(overflow) <= 0.5, overflow  # half a unit: the renderer's rounding of glyph boxes
+    assert "1.1e+307" in page.text_content("#figure")
+
+
+def test_the_inputs_table_fits_a_480_pixel_window(browser: Any, tmp_path: Path) -> None:
+    tab = browser.new_page(viewport={"width": 480, "height": 800})
+    try:
+        price = apple_orange("ko").price
+        tab.goto(write_steps(price, tmp_path / "apple.html", lang="ko", engine="graphviz-pure").resolve().as_uri())
+        widths = tab.evaluate("[document.documentElement.scrollWidth, document.getElementById('leaves')"
+                              ".closest('table').getBoundingClientRect().right]")
+        assert widths[0] <= 480 and widths[1] <= 480, widths
+        tab.screenshot(path=str(tmp_path / "steps-480.png"), full_page=True)
+    finally:
+        tab.close()
 
 
 def test_the_page_writes_numbers_as_python_does(page: Any, tmp_path: Path) -> None:

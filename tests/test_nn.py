@@ -13,11 +13,13 @@ import json
 import math
 import pickle
 import random
+from typing import Any
 
 import numpy as np
 import pytest
 
 from tinygrad_ko import Value, gradcheck, nn
+from tinygrad_ko.nn import MLP, binary_cross_entropy_with_logits, hinge, mse
 
 
 def test_micrograd_demo_mlp_has_337_parameters_and_one_output_is_a_value() -> None:
@@ -344,3 +346,38 @@ def test_binary_cross_entropy_with_logits_against_exact_values(x: float, t: floa
     # σ(x) - t: for t = 1 and large x, -σ(-x) (4.25e-18 at 40), which the old form rounded to 0.
     want_slope = -(math.exp(-x) / (1.0 + math.exp(-x))) if t == 1.0 and x > 0 else slope
     assert v.grad == pytest.approx(want_slope, rel=8 * 2.0**-53, abs=1e-300), (v.grad, want_slope)
+
+
+# -- PyTorch habits (issue 24 item 5) ------------------------------------------------
+
+
+@pytest.mark.parametrize("batch", [np.zeros((4, 2)), np.zeros((2, 2)), [[1.0, 2.0], [3.0, 4.0]]])
+def test_a_batch_given_to_a_model_is_refused_with_the_fix(batch: object) -> None:
+    model = MLP(2, [3, 1], seed=0)
+    with pytest.raises(TypeError, match=r"one sample at a time: \[model\(x\) for x in X\].*vectorize"):
+        model(batch)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="one sample at a time"):
+        model.layers[0](batch)  # type: ignore[arg-type]
+
+
+def test_one_sample_as_a_1d_array_still_works() -> None:
+    model = MLP(2, [3, 1], seed=0)
+    assert model(np.array([0.5, -1.0])).data == model([0.5, -1.0]).data  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("loss", [mse, hinge, binary_cross_entropy_with_logits])
+def test_losses_take_value_targets_and_keep_them_in_the_graph(loss: Any) -> None:
+    from tinygrad_ko import vectorize
+    p, t = Value(0.0), Value(0.0)
+    traced = vectorize(loss(p * 1.5, t), [p, t])
+    ps = np.array([0.3, -2.0, 1.0])
+    ts = np.array([1.0, -1.0, 1.0]) if loss is hinge else np.array([1.0, 0.0, 1.0])
+    scalar = [loss(Value(a) * 1.5, b).data for a, b in zip(ps, ts, strict=True)]
+    # The traced program and the scalar engine run the same ops; numpy's exp/log may
+    # differ from math's by an ulp or two, so allow a few ulps of these O(1) numbers.
+    np.testing.assert_allclose(traced(ps, ts), scalar, rtol=1e-14, atol=1e-15)
+    # a Value target receives its gradient: d mse/dt = -2(p - t)
+    if loss is mse:
+        p2, t2 = Value(2.0), Value(0.5)
+        mse(p2, t2).backward()
+        assert t2.grad == -3.0

@@ -409,3 +409,13 @@ def test_a_step_too_large_for_f_is_an_error_not_nan() -> None:
         numerical_grad(lambda a: a, [Value(1e10)], h=1e300)
     with pytest.raises(ValueError, match=r"f is inf at the input 1e\+200 itself"):
         numerical_grad(lambda a: a * a, [Value(1e200)])
+
+
+def test_gradcheck_result_shows_its_table_as_a_notebook_cell_would() -> None:
+    # A notebook cell ending in gradcheck(...) shows repr (text) or _repr_html_ (Jupyter).
+    x = Value(2.0, label="x<1>")
+    result = gradcheck(lambda v: v * v, [x])
+    assert repr(result) == str(result) and repr(result).startswith("gradcheck passed")
+    assert "GradcheckEntry" not in repr(result)
+    page = result._repr_html_()
+    assert page.startswith("<pre>") and "x&lt;1&gt;" in page and "<1>" not in page

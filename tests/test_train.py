@@ -6,6 +6,7 @@ import fcntl
 import os
 import pty
 import re
+import select
 import struct
 import subprocess
 import sys
@@ -321,3 +322,34 @@ def test_one_batch_step_gives_the_scalar_steps_parameters_to_rounding(dataset: s
     moved = [p.data for p in scalar.model.parameters()]
     assert [p.data for p in batch.model.parameters()] == pytest.approx(moved, rel=0.0, abs=1e-12)
     assert batch.accuracies == scalar.accuracies  # the first step's accuracy is that of the same weights
+
+
+def test_the_header_is_printed_before_training_starts(tmp_path: Path) -> None:
+    # Before, the "moons: MLP ..." line came only after the whole run.  A run long
+    # enough (20,000 moons steps: minutes) that its first line must arrive while it runs;
+    # stdout is a pipe, so this also checks the line is flushed, not left in a buffer.
+    process = subprocess.Popen([str(COMMAND), "train", "moons", "--steps", "20000"], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    try:
+        assert process.stdout is not None
+        # The header needs no training: a minute is generous even on a loaded machine.
+        arrived = select.select([process.stdout], [], [], 60)[0]
+        first = process.stdout.readline() if arrived else ""
+        still_training = process.poll() is None
+    finally:
+        process.kill()
+        process.communicate(timeout=60)
+    assert first == "moons: MLP 2→16→16→1, 337 parameters\n"
+    assert still_training
+
+
+@pytest.mark.parametrize(("dataset", "hidden"), [("moons", None), ("xor", None), ("spiral", None), ("spiral", [5, 4])])
+def test_the_header_before_training_names_the_model_that_is_trained(dataset: str, hidden: list[int] | None) -> None:
+    run_ = training.train(dataset, steps=1, hidden=hidden)
+    assert training.describe_plan(dataset, hidden) == training.describe(run_)
+
+
+def test_the_digits_header_names_the_two_layer_net_that_is_trained() -> None:
+    pytest.importorskip("sklearn", reason="digits needs scikit-learn (the digits extra)")
+    run_ = training.train("digits", steps=1, hidden=[20])
+    assert training.describe_plan("digits", [20]) == training.describe(run_)

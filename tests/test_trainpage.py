@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tinygrad_ko.cli import main
@@ -190,3 +191,97 @@ def test_a_lone_surrogate_in_the_final_line_follows_the_step_pages_rule(tmp_path
     assert '"finalLine": "accuracy \ufffd"' in page
     steps = write_steps(Value(1.0, label="x\udcff") * 2, tmp_path / "steps.html").read_text(encoding="utf-8")
     assert "x\ufffd" in steps and "\udcff" not in steps
+
+
+# -- issue 24 item 6: what a learner saw on the page -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def spiral_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rec = record("spiral", steps=5, seed=0)
+    return write_training_page(rec, tmp_path_factory.mktemp("spiral") / "spiral.html", lang="ko")
+
+
+def _graph_text_heights(page: Any) -> list[float]:
+    return page.evaluate("[...document.querySelectorAll('#graph text')].map((t) => t.getBoundingClientRect().height)")
+
+
+def test_the_graphs_text_is_readable_at_1280_pixels(browser: Any, moons_page: tuple[Path, list[str]]) -> None:
+    # Shrunk to the window, the stand-in's text was about 7 px high; drawn at Graphviz's size
+    # (14 pt) and scrolled sideways, each line is a normal reading size.
+    path, _ = moons_page
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(path.as_uri())
+    heights = _graph_text_heights(page)
+    assert heights and min(heights) >= 12, heights
+    page.close()
+
+
+def test_the_stand_in_is_named_where_its_output_is_shown(browser: Any, moons_page: tuple[Path, list[str]]) -> None:
+    path, _ = moons_page
+    page, errors, _ = _open(browser, path)
+    page.locator("#position").fill(str(STEPS - 1))
+    title = page.inner_text("#graph-title")
+    assert "STAND-IN 2→4→1 network, not of the model" in title
+    # The title gives the model's own output at the point: the real model's score, as Python computes it.
+    run = train("moons", steps=STEPS, seed=0)
+    point = page.evaluate("last.point")
+    real = scores(run.model, np.array([point]))[0]
+    assert f"the model's own output is {format(real, '.6g')}" in title
+    assert "stand-in output" in page.text_content("#graph")  # on the picture itself
+    assert errors == []
+    page.close()
+
+
+def test_no_node_shows_a_negative_zero(browser: Any, moons_page: tuple[Path, list[str]]) -> None:
+    path, _ = moons_page
+    page, errors, _ = _open(browser, path)
+    texts = page.evaluate("""(() => { const seen = [];
+        for (let k = 0; k < data.steps.length; k++) {
+          show(k);
+          for (const t of document.querySelectorAll('#graph text')) seen.push(t.textContent);
+        }
+        return seen; })()""")
+    negative_zeros = [t for t in texts if re.search(r"(^|\s)-0$", t)]
+    # Before, a relu's 0 times a negative weight showed "data -0" (IEEE's -0.0).
+    assert negative_zeros == []
+    assert errors == []
+    page.close()
+
+
+def test_spirals_graph_names_the_class_its_output_scores(browser: Any, spiral_page: Path) -> None:
+    page, errors, _ = _open(browser, spiral_page)
+    cls = page.evaluate("data[selected.set].t[selected.k]")
+    assert f"(출력 {cls}: 누른 점의 클래스 {cls})" in page.inner_text("#graph-title")
+    assert errors == []
+    page.close()
+
+
+def test_both_pages_count_steps_the_same_way(browser: Any, spiral_page: Path, tmp_path: Path) -> None:
+    from tinygrad_ko import Value, write_steps
+    page, _, _ = _open(browser, spiral_page)
+    training = page.inner_text("#now")
+    steps_page = write_steps(Value(2.0, label="x") * 3.0, tmp_path / "s.html", lang="ko", engine="graphviz-pure")
+    page.goto(steps_page.as_uri())
+    stepping = page.inner_text("#counter")
+    assert re.match(r"단계 1 / 5 · ", training) and re.fullmatch(r"단계 1 / \d+", stepping)
+    page.close()
+
+
+def test_the_graphs_numbers_stay_inside_their_boxes(browser: Any, spiral_page: Path) -> None:
+    page, _, _ = _open(browser, spiral_page)
+    worst = page.evaluate("""(() => { let worst = 0;
+        for (let k = 0; k < data.train.x.length; k += 37) {
+          selected = { set: 'train', k };
+          show(data.steps.length - 1);
+          for (const g of document.querySelectorAll('#graph g.node')) {
+            const box = g.querySelector('polygon, path, ellipse').getBBox();
+            for (const t of g.querySelectorAll('text')) {
+              const b = t.getBBox();
+              worst = Math.max(worst, box.x - b.x, (b.x + b.width) - (box.x + box.width));
+            }
+          }
+        }
+        return worst; })()""")
+    assert worst <= 0.5  # half a unit: the renderer's rounding of glyph boxes
+    page.close()

@@ -327,8 +327,74 @@ class Value:
         return (self._a, self._b)
 
     def __float__(self) -> float:
-        """The data, so that ``float(v)`` works."""
+        """The data as a plain float, so that ``float(v)`` works: **the result is not in the graph**.
+
+        Python's :mod:`math` functions call this, so ``math.exp(v)`` returns a float
+        and no gradient flows back through it.  Use the Value's own methods
+        (``v.exp()``, ``v.log()``, ``v.sqrt()``, ``abs(v)``) to stay in the graph.
+
+        >>> import math
+        >>> x = Value(0.0)
+        >>> math.exp(x), x.exp()
+        (1.0, Value(data=1.0, grad=0.0, label='', op='exp'))
+        """
         return self.data
+
+    def item(self) -> float:
+        """The data as a plain float (PyTorch's ``tensor.item()``); like ``float(v)``, not in the graph."""
+        return self.data
+
+    def detach(self) -> Value:
+        """A new constant leaf holding the same data (PyTorch's ``detach()``): the graph stops here.
+
+        >>> x = Value(3.0)
+        >>> y = x * x.detach()     # d y/d x is 3, not 6: the second factor is a constant
+        >>> y.backward(); x.grad
+        3.0
+        """
+        return _constant(self.data)
+
+    def sqrt(self) -> Value:
+        """``self ** 0.5``: the square root, recorded as a power node (local derivative 0.5·x^-0.5).
+
+        >>> x = Value(4.0)
+        >>> y = x.sqrt(); y.backward(); y.data, x.grad
+        (2.0, 0.25)
+        """
+        return self ** 0.5
+
+    def __abs__(self) -> Value:
+        """``abs(v)`` = ``relu(v) + relu(-v)``: recorded with ReLU nodes, so its slope at 0 is 0 (PyTorch's).
+
+        >>> x = Value(-3.0)
+        >>> y = abs(x); y.backward(); y.data, x.grad
+        (3.0, -1.0)
+        """
+        return self.relu() + (-self).relu()
+
+    # -- comparisons: compare the data and give a bool (no graph, nothing to differentiate) --
+    # ``==`` is deliberately left as identity: nodes are dict keys and set members in
+    # every graph walk, which a data-comparing ``==`` (and the missing hash) would break.
+    def _compared(self, other: object, symbol: str) -> float:
+        if isinstance(other, Value):
+            return other.data
+        return _as_float(other, f"Value {symbol} ...")
+
+    def __lt__(self, other: Operand) -> bool:
+        """``v < other`` compares ``data`` (a Value or a number) and gives a bool; ``==`` is identity."""
+        return self.data < self._compared(other, "<")
+
+    def __le__(self, other: Operand) -> bool:
+        """``v <= other`` compares ``data`` and gives a bool."""
+        return self.data <= self._compared(other, "<=")
+
+    def __gt__(self, other: Operand) -> bool:
+        """``v > other`` compares ``data`` and gives a bool: ``if v > 0:`` works as in PyTorch."""
+        return self.data > self._compared(other, ">")
+
+    def __ge__(self, other: Operand) -> bool:
+        """``v >= other`` compares ``data`` and gives a bool."""
+        return self.data >= self._compared(other, ">=")
 
     def __repr__(self) -> str:
         return f"Value(data={self.data!r}, grad={self.grad!r}, label={self.label!r}, op={self.op!r})"
@@ -360,8 +426,9 @@ class Value:
         derivatives: ``parent.grad += local * node.grad`` (the chain rule).
         Constants (``requires_grad == False``) receive nothing.  Gradients
         accumulate across calls, as in PyTorch; use :meth:`zero_grad` to start
-        again.  Calls from several threads are serialised; if a pass fails part
-        way, every gradient is left as it was before the pass.
+        again.  A ``grad`` set to ``None`` (PyTorch's way to clear it) counts as 0.
+        Calls from several threads are serialised; if a pass fails part way, every
+        gradient is left as it was before the pass.
         """
         seed = _as_float(grad, "backward(grad=...)")
         if not self._requires_grad:
@@ -376,22 +443,24 @@ class Value:
             # and adds each contribution into the parents' grad, so every node must
             # start the pass at 0.  Gradients left by an earlier pass are set aside and
             # added back at the end: each pass adds its own total, as in PyTorch
-            # (calling backward twice doubles, never squares).  The check runs in C
-            # and builds nothing, so a fresh graph (the common case) pays little for it.
-            # (A plain loop: cheaper than any(map(attrgetter("grad"), ...)) here.)
+            # (calling backward twice doubles, never squares).  A fresh graph (the
+            # common case) pays one comparison a node for the check (a plain loop:
+            # cheaper than any(map(attrgetter("grad"), ...)) here).  ``!= 0.0`` also
+            # catches ``p.grad = None``, PyTorch's way to clear a gradient
+            # (zero_grad(set_to_none=True)): it is set aside as 0, no gradient yet.
             carried = False
             for node in order:
-                if node.grad:
+                if node.grad != 0.0:
                     carried = True
                     break
             else:
                 for node in leaves:
-                    if node.grad:
+                    if node.grad != 0.0:
                         carried = True
                         break
             if carried:
                 nodes = order + leaves
-                earlier = [node.grad for node in nodes]
+                earlier = [0.0 if node.grad is None else node.grad for node in nodes]
                 for node in nodes:
                     node.grad = 0.0
             try:

@@ -99,6 +99,26 @@ def _as_real(value: object, where: str) -> float:
     return float(value)
 
 
+_BATCH_HINT = ("a model takes one sample at a time: [model(x) for x in X], or trace it once with "
+               "vectorize(model(xs), xs) (xs: one Value per input) to run a whole batch with numpy")
+
+
+def _check_one_sample(x: object, where: str) -> None:
+    """Refuse a batch (a 2-d array, a list of rows) where one sample is expected, saying what to do.
+
+    Only the shape and the first element are looked at: the check costs nothing per weight.
+    """
+    ndim = getattr(x, "ndim", None)
+    if ndim is not None and ndim != 1:
+        raise TypeError(f"{where}: the input has shape {getattr(x, 'shape', '?')}, not one sample; {_BATCH_HINT}")
+    if isinstance(x, (str, bytes)) or not (isinstance(x, Sequence) or ndim == 1):
+        raise TypeError(f"{where}: the input must be one sample, a sequence of numbers or Values, "
+                        f"got {type(x).__name__}")
+    items: Sequence[object] = x  # type: ignore[assignment]  # a Sequence or a 1-d array, checked above
+    if len(items) and not isinstance(items[0], (Value, numbers.Real)) and (
+            isinstance(items[0], Sequence) or hasattr(items[0], "ndim")):
+        raise TypeError(f"{where}: the input is a list of {len(items)} rows, a batch; {_BATCH_HINT}")
+
 class IncompatibleKeys(NamedTuple):
     """What :meth:`Module.load_state_dict` with ``strict=False`` found missing and unexpected."""
 
@@ -256,6 +276,7 @@ class Neuron(Module):
     def __call__(self, x: Input) -> Value:
         """The neuron's output for one input ``x`` of ``nin`` numbers or Values."""
         w = self.w
+        _check_one_sample(x, "Neuron")
         if len(x) != len(w):
             raise ValueError(f"Neuron: the input has {len(x)} numbers, the neuron expects {len(w)} (its nin)")
         # b + w0·x0 + w1·x1 + ...: a chain of adds, the order micrograd's sum(..., b) uses.
@@ -301,6 +322,7 @@ class Layer(Module):
 
     def outputs(self, x: Input) -> list[Value]:
         """Every neuron's output for ``x``, always as a list."""
+        _check_one_sample(x, "Layer")
         return [n(x) for n in self.neurons]
 
     def __call__(self, x: Input) -> Value | list[Value]:
@@ -351,7 +373,12 @@ class MLP(Module):
                        for k in range(len(sizes) - 1)]
 
     def __call__(self, x: Input) -> Value | list[Value]:
-        """The network's output for one input: a Value if the last layer has one neuron, else a list."""
+        """The network's output for one input: a Value if the last layer has one neuron, else a list.
+
+        One sample at a time, as in micrograd; for a batch, call it per row or
+        :func:`~tinygrad_ko.vectorize` the graph.
+        """
+        _check_one_sample(x, "MLP")
         h = self.layers[0].outputs(x)
         for layer in self.layers[1:]:
             h = layer.outputs(h)
@@ -411,14 +438,29 @@ def _as_values(xs: object, what: str, where: str) -> list[Value]:
     return out
 
 
-def _as_targets(ts: object, n: int, where: str) -> list[float]:
-    items = [ts] if isinstance(ts, numbers.Real) else ts
+def _as_targets(ts: object, n: int, where: str) -> list[float | Value]:
+    """The targets as numbers or Values, one per prediction.
+
+    A Value target stays a Value, so the loss's graph depends on it: a loss traced
+    by :func:`~tinygrad_ko.vectorize` with the target as an input then reads each
+    sample's target (a number would be baked in as a constant).
+    """
+    items = [ts] if isinstance(ts, (numbers.Real, Value)) else ts
     if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
-        raise TypeError(f"{where}: targets must be a number or a sequence of numbers, got {type(ts).__name__}")
-    out = [_as_real(t.data if isinstance(t, Value) else t, f"{where}: each target") for t in items]
+        raise TypeError(f"{where}: targets must be a number, a Value or a sequence of them, got {type(ts).__name__}")
+    out = [t if isinstance(t, Value) else _as_real(t, f"{where}: each target") for t in items]
     if len(out) != n:
         raise ValueError(f"{where}: {n} predictions but {len(out)} targets; give one target per prediction")
     return out
+
+
+def _numbers(ts: list[float | Value]) -> list[float]:
+    """The number targets, for the range checks.
+
+    Value targets are left out: in a traced loss their number is a placeholder that
+    each sample replaces, so no check at trace time could mean anything.
+    """
+    return [t for t in ts if not isinstance(t, Value)]
 
 
 def _mean(terms: list[Value]) -> Value:
@@ -428,8 +470,13 @@ def _mean(terms: list[Value]) -> Value:
     return total * (1.0 / len(terms)) if len(terms) > 1 else total
 
 
-def mse(predictions: Value | Sequence[Value], targets: float | Sequence[float]) -> Value:
+def mse(predictions: Value | Sequence[Value], targets: float | Value | Sequence[float | Value]) -> Value:
     """The mean squared error ``mean((p - t)²)`` (PyTorch's ``mse_loss``).
+
+    Targets may be numbers or Values (a Value target stays in the graph, so a loss
+    traced by :func:`~tinygrad_ko.vectorize` reads each sample's target; the same
+    holds for :func:`hinge` and :func:`binary_cross_entropy_with_logits`, which
+    check the range of number targets only).
 
     >>> from tinygrad_ko import Value
     >>> mse([Value(1.0), Value(3.0)], [0.0, 1.0]).data
@@ -444,7 +491,7 @@ def mse(predictions: Value | Sequence[Value], targets: float | Sequence[float]) 
     return _mean(terms)
 
 
-def hinge(scores: Value | Sequence[Value], labels: float | Sequence[float]) -> Value:
+def hinge(scores: Value | Sequence[Value], labels: float | Value | Sequence[float | Value]) -> Value:
     """micrograd's max-margin loss: ``mean(relu(1 - y·s))`` with labels ``y`` of -1 or +1.
 
     A score on the right side of 0 by a margin of 1 or more costs nothing.
@@ -455,13 +502,14 @@ def hinge(scores: Value | Sequence[Value], labels: float | Sequence[float]) -> V
     """
     ss = _as_values(scores, "scores", "hinge")
     ys = _as_targets(labels, len(ss), "hinge")
-    bad = [y for y in ys if y not in (-1.0, 1.0)]
+    bad = [y for y in _numbers(ys) if y not in (-1.0, 1.0)]
     if bad:
         raise ValueError(f"hinge: labels must be -1 or +1, got {bad[0]!r}; for 0/1 labels pass 2*y - 1")
     return _mean([(1.0 - y * s).relu() for s, y in zip(ss, ys, strict=True)])
 
 
-def binary_cross_entropy_with_logits(logits: Value | Sequence[Value], targets: float | Sequence[float]) -> Value:
+def binary_cross_entropy_with_logits(logits: Value | Sequence[Value],
+                                     targets: float | Value | Sequence[float | Value]) -> Value:
     """``mean(-t·log σ(x) - (1-t)·log(1-σ(x)))`` from logits ``x``, targets ``t`` in [0, 1] (PyTorch's).
 
     Computed as ``log(1 + exp(x)) - t·x`` with ``exp`` only ever seeing
@@ -477,7 +525,7 @@ def binary_cross_entropy_with_logits(logits: Value | Sequence[Value], targets: f
     """
     xs = _as_values(logits, "logits", "binary_cross_entropy_with_logits")
     ts = _as_targets(targets, len(xs), "binary_cross_entropy_with_logits")
-    bad = [t for t in ts if not 0.0 <= t <= 1.0]
+    bad = [t for t in _numbers(ts) if not 0.0 <= t <= 1.0]
     if bad:
         raise ValueError(f"binary_cross_entropy_with_logits: targets must be in [0, 1], got {bad[0]!r}")
     terms = []
@@ -487,10 +535,11 @@ def binary_cross_entropy_with_logits(logits: Value | Sequence[Value], targets: f
         # (x + log(1 + e^-x) - t·x lost everything at x = 40, t = 1: 40 - 40 = 0, not 4.25e-18.)
         if x.data >= 0.0:
             e = (-x).exp()
-            linear = None if t == 1.0 else (x if t == 0.0 else x * (1.0 - t))
+            # A Value target always stays in the graph (a traced loss); a number target of 1 or 0 adds no node.
+            linear = x * (1.0 - t) if isinstance(t, Value) else None if t == 1.0 else (x if t == 0.0 else x * (1.0 - t))
         else:
             e = x.exp()
-            linear = None if t == 0.0 else x * -t
+            linear = x * -t if isinstance(t, Value) else None if t == 0.0 else x * -t
         tail = _log1p(e)
         terms.append(tail if linear is None else linear + tail)
     return _mean(terms)

@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -349,6 +350,14 @@ class GradcheckResult:
             lines.append(words["more"].format(n=len(rest)) + (words["more_failed"].format(n=rest_failed) if rest_failed
                                                                 else words["more_passed"]))
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        """The table, so that a notebook cell or the REPL ending in ``gradcheck(...)`` shows it readably."""
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        """The table for Jupyter, in a ``<pre>`` block so that the columns stay aligned."""
+        return f"<pre>{html.escape(str(self))}</pre>"
 
 
 # The report's words.  Korean follows the book (GLOSSARY.ko.md): 기울기 확인, 수치 미분, 오차역전파법.

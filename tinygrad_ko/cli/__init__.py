@@ -337,10 +337,10 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
     for command, default in ((demo, "apple.svg"), (graph, "graph.svg")):
         command.add_argument("-o", "--output", metavar="FILE",
                              help=f"the drawing to write, {formats} by its suffix; - writes SVG to standard output "
-                                  f"(default: {default}, or no drawing when --explain or --steps is given)")
+                                  f"(default: {default}, or no drawing when --explain or --page is given)")
         command.add_argument("--no-draw", action="store_true", help="write no drawing (e.g. with --explain)")
         command.add_argument("--lang", choices=LANGS, default="en",
-                             help="language of the drawing, the table, messages, --explain and --steps (default: en)")
+                             help="language of the drawing, the table, messages, --explain and --page (default: en)")
         command.add_argument("--style", choices=STYLES, default="boxes",
                              help="boxes: a box per value (default); book: the chapter's figures, values and "
                                   "gradients on the edges")
@@ -348,8 +348,10 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
                              help=f"pixels per inch of a png drawing (default: {DEFAULT_DPI})")
         command.add_argument("--explain", action="store_true",
                              help="also print the forward and backward passes one step a line (in --lang)")
-        command.add_argument("--steps", metavar="FILE.html",
-                             help="also write a step-through page: one HTML file, no network needed")
+        # --page as in train; --steps, its first name, still works (train's --steps is a count).
+        command.add_argument("--page", "--steps", dest="page", metavar="FILE.html",
+                             help="also write a step-through page: one HTML file, no network needed "
+                                  "(--steps is its old name and still works)")
         command.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                              help=f"stop the Graphviz engine after SECONDS per drawing (default: {DEFAULT_TIMEOUT:g}; "
                                   f"0: no limit)")
@@ -451,13 +453,20 @@ def _is_terminal(stream: Any) -> bool:
 
 def _train(args: argparse.Namespace) -> None:
     from ..train.plots import plot_run
-    from ..train.recipes import describe, train
+    from ..train.recipes import describe_plan, train
 
     output = args.output or f"{args.dataset}.png"
     if not output.lower().endswith(".png"):
         raise _CommandError(_MESSAGES[args.lang]["png"].format(output=output))
     # The bar goes to stderr; only when both streams are a terminal (not when output is piped or logged).
     progress = _is_terminal(sys.stdout) and _is_terminal(sys.stderr)
+    words = _TRAIN_TEXT[args.lang]
+
+    def header() -> None:
+        # What is about to be trained, once train() has accepted the options and before the
+        # (maybe long) training; flushed, so that a pipe sees it at once too.
+        print(describe_plan(args.dataset, args.hidden, words["params"]), flush=True)
+
     recording = None
     if args.page is not None:
         from ..pages.training import record, write_training_page
@@ -465,13 +474,11 @@ def _train(args: argparse.Namespace) -> None:
         if not args.page.lower().endswith((".html", ".htm")):  # before training, not after
             raise _CommandError(_MESSAGES[args.lang]["html"].format(page=args.page))
         recording = record(args.dataset, steps=args.steps, lr=args.lr, hidden=args.hidden, seed=args.seed,
-                           progress=progress, batch=args.batch)
+                           progress=progress, batch=args.batch, on_start=header)
         run = recording.run
     else:
         run = train(args.dataset, steps=args.steps, lr=args.lr, hidden=args.hidden, seed=args.seed,
-                    progress=progress, batch=args.batch)
-    words = _TRAIN_TEXT[args.lang]
-    print(describe(run, words["params"]))
+                    progress=progress, batch=args.batch, on_start=header)
     print(words["loss"].format(first=_loss_text(run.losses[0]), last=_loss_text(run.losses[-1]),
                                steps=len(run.losses)))
     path = plot_run(run, output, lang=args.lang)
@@ -494,7 +501,7 @@ def _run(args: argparse.Namespace) -> None:
     if args.output == "-" and sys.stdout is None:
         raise _CommandError(_MESSAGES[lang]["closed_stdout"])
     output = args.output
-    if output is None and not (args.no_draw or args.explain or args.steps):
+    if output is None and not (args.no_draw or args.explain or args.page):
         output = "apple.svg" if args.command == "demo" else "graph.svg"
     if args.command == "demo":
         root = apple_orange(lang).price
@@ -525,8 +532,8 @@ def _run(args: argparse.Namespace) -> None:
         svg = draw(root, "svg", **options)  # first: a failure is reported without a table before it
     elif output is not None:
         path = render(root, output, **options)
-    page = (write_steps(root, args.steps, lang=lang, style=args.style, timeout=args.timeout)
-            if args.steps else None)
+    page = (write_steps(root, args.page, lang=lang, style=args.style, timeout=args.timeout)
+            if args.page else None)
     print(table(root, lang, show_grad=order >= 1), file=text_out)
     if path is not None:
         print(_WROTE[lang].format(path=visible_text(str(path)), engine=visible_text(find_engine())), file=text_out)

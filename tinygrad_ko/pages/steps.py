@@ -59,6 +59,13 @@ _PAGE_WORDS = {
            "kink": "역전파의 기울기와 수치 미분이 다릅니다: 이 입력값에서는 그래프를 미분할 수 없습니다. "
                    "예를 들어 ReLU는 x = 0에서 꺾여서 왼쪽 기울기는 0, 오른쪽 기울기는 1입니다. 역전파는 "
                    "국소적 미분으로 0을 쓰고, 중심 차분은 두 기울기의 평균을 냅니다.",
+           "overflow": "여기서는 역전파의 기울기와 수치 미분을 비교할 수 없습니다: 어떤 수가 float의 최댓값"
+                       "(약 1.8e308)을 넘어 무한대가 되었습니다(오버플로). 순전파의 값, 기울기, 수치 미분이 계산하는 "
+                       "가까운 두 점 가운데 한 곳입니다. 더 작은 입력값을 넣어 보세요.",
+           "rough": "역전파의 기울기와 수치 미분이 다릅니다: 이 입력값 근처에서 함수가 매끄럽지 않거나 너무 빨리 "
+                    "변해서, 중심 차분(간격 h·max(1, |x|))이 기울기를 따라가지 못합니다.",
+           "book_inputs": "책의 방식(--style book)은 수를 에지 위에 쓰는데, 이 페이지는 그 수를 고쳐 그리지 "
+                          "못합니다. 입력값을 바꿔 보려면 상자 방식(기본값 --style boxes)으로 페이지를 만드세요.",
            "slope_failed": "계산할 수 없음"},
     "en": {"title": "Backpropagation step by step", "forward": "forward", "seed": "backward",
            "backward": "backward", "previous": "◀ Previous", "next": "Next ▶", "step": "step",
@@ -71,6 +78,15 @@ _PAGE_WORDS = {
            "kink": "Backpropagation and the numerical slope disagree: the graph is not differentiable at these "
                    "inputs. ReLU, for one, has a kink at x = 0: its slope is 0 on the left and 1 on the right. "
                    "Backpropagation uses 0 as the local derivative there; the central difference averages the two.",
+           "overflow": "Backpropagation and the numerical slope cannot be compared here: a number grew past the "
+                       "largest float (about 1.8e308) and became infinite (overflow), in a value of the forward "
+                       "pass, a gradient, or one of the two nearby points the numerical slope evaluates. Try "
+                       "smaller inputs.",
+           "rough": "Backpropagation and the numerical slope disagree: near these inputs the function is not smooth "
+                    "or changes too fast for the central difference (step h·max(1, |x|)) to follow.",
+           "book_inputs": "The book's style (--style book) writes the numbers on the edges, which this page cannot "
+                          "redraw. To change the inputs, write the page in the boxes style (the default, "
+                          "--style boxes).",
            "slope_failed": "cannot compute"},
 }
 
@@ -208,6 +224,7 @@ def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "en",
     frames = step_frames(root, lang, engine, style, timeout=timeout)
     # The book's style writes the numbers on the edges; the page edits the boxes' numbers only.
     live = _live(explain(root, lang), editable=style == "boxes")
+    live["style"] = style  # the page says why the book's style offers no inputs
     write_text_atomically(path, _page(frames, lang, live))  # lone surrogates become U+FFFD
     return StepsPage(path)
 
@@ -344,7 +361,8 @@ def _page(frames: list[Frame], lang: Lang, live: dict[str, Any]) -> str:
                             script=script)
 
 
-_LIVE_WORDS = ("step", "input", "grad", "slope", "agree", "disagree", "slope_failed", "kink")
+_LIVE_WORDS = ("step", "input", "grad", "slope", "agree", "disagree", "slope_failed", "kink", "overflow", "rough",
+               "book_inputs")
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="{lang}">
@@ -370,6 +388,15 @@ _TEMPLATE = """<!DOCTYPE html>
   #inputs .number {{ font-family: monospace; }}
   #inputs .disagree {{ color: #c0392b; font-weight: bold; }}
   #message {{ color: #c0392b; min-height: 1.3em; }}
+  #table-scroll {{ overflow-x: auto; max-width: 100%; }}
+  /* A phone-sized window: smaller fields and sliders so that the table fits, buttons that wrap. */
+  @media (max-width: 40rem) {{
+    body {{ margin: 0.5rem; }}
+    #controls {{ flex-wrap: wrap; gap: 0.4rem; }}
+    #inputs td, #inputs th {{ padding: 0.15rem 0.3rem; white-space: normal; }}
+    #inputs input[type=text] {{ width: 5rem; }}
+    #inputs input[type=range] {{ width: 5rem; }}
+  }}
 </style>
 </head>
 <body>
@@ -386,7 +413,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <section id="inputs">
 <h2>{inputs} <button id="reset" type="button">{reset}</button></h2>
 <p class="hint">{inputs_hint}</p>
-<table><tbody id="leaves"></tbody></table>
+<div id="table-scroll"><table><tbody id="leaves"></tbody></table></div>
 <p id="kink" class="hint" hidden></p>
 <p id="message" role="alert"></p>
 </section>
@@ -466,17 +493,20 @@ function backward(data) {
   return running;
 }
 
-// The numerical slope of the output in one input: numerical_grad's central difference.
+// The numerical slope of the output in one input: numerical_grad's central difference,
+// and whether a number on the way became infinite (the two points, or the output at them).
+const infinite = (v) => Math.abs(v) === Infinity;
 function slope(values, i) {
   const x = values[i];
-  if (!Number.isFinite(x)) return NaN;
+  if (!Number.isFinite(x)) return { value: NaN, overflowed: infinite(x) };
   const step = live.h * Math.max(1, Math.abs(x));
   const up = x + step, down = x - step;
   const at = (v) => { const moved = values.slice(); moved[i] = v; return forward(moved)[live.root]; };
   try {
-    return (at(up) - at(down)) / (up - down);
+    const high = at(up), low = at(down);
+    return { value: (high - low) / (up - down), overflowed: [up, down, high, low].some(infinite) };
   } catch (error) {  // one side leaves the op's domain (log near 0): no slope
-    if (error instanceof K.EngineError) return NaN;
+    if (error instanceof K.EngineError) return { value: NaN, overflowed: infinite(up) || infinite(down) };
     throw error;
   }
 }
@@ -563,8 +593,15 @@ function compute(values) {
   const data = forward(values);  // throws on a bad value: nothing below runs
   const running = backward(data);
   const slopes = {};
-  for (const i of editable) slopes[i] = slope(values, i);
-  return { values, data, running, grads: running[running.length - 1], slopes, texts: sentences(data, running) };
+  const grads = running[running.length - 1];
+  // Overflow makes the two gradients disagree whatever the graph: the page names it before a kink.
+  let overflowed = data.some(infinite) || grads.some(infinite);
+  for (const i of editable) {
+    const found = slope(values, i);
+    slopes[i] = found.value;
+    overflowed = overflowed || found.overflowed;
+  }
+  return { values, data, running, grads, slopes, overflowed, texts: sentences(data, running) };
 }
 
 // The drawing's number lines: the label (if any), then data, then grad; the words before
@@ -578,12 +615,27 @@ function redrawNumbers(frame) {
     if (!nodes[i].op && !nodes[i].requiresGrad) continue;  // a constant never changes
     const lines = group.querySelectorAll("text");
     const first = nodes[i].label ? 1 : 0;
+    const shape = group.querySelector("polygon, path, ellipse");
     const set = (line, v) => {
       if (!line) return;
       line.textContent = line.textContent.slice(0, line.textContent.lastIndexOf(" ") + 1) + fmt(v);
+      fitLine(line, shape);
     };
     if (lines.length > first) set(lines[first], state.data[i]);
     if (backwardStep !== null && lines.length > first + 1) set(lines[first + 1], state.running[backwardStep][i]);
+  }
+}
+
+// A box was laid out for the first numbers: a longer number is narrowed to the box
+// (SVG's textLength) rather than run past its border.
+function fitLine(line, shape) {
+  line.removeAttribute("textLength");
+  line.removeAttribute("lengthAdjust");
+  if (!shape) return;
+  const room = shape.getBBox().width - 6;  // Graphviz keeps about this margin inside a box
+  if (room > 0 && line.getComputedTextLength() > room) {
+    line.setAttribute("textLength", String(room));
+    line.setAttribute("lengthAdjust", "spacingAndGlyphs");
   }
 }
 
@@ -653,8 +705,11 @@ function showNumbers() {
     row.verdict.className = agree ? "agree" : "disagree";
     disagree = disagree || !agree;
   }
+  // The disagreement's real cause: overflow, else ReLU's kink (the one op with a corner), else
+  // a function too steep or rough here for the central difference.
   const kink = document.getElementById("kink");
-  kink.textContent = words.kink;
+  kink.textContent = state.overflowed ? words.overflow
+    : nodes.some((n) => n.op === "relu") ? words.kink : words.rough;
   kink.hidden = !disagree;
 }
 // The command's rule (tinygrad_ko.cli._in_korean): the first pattern that matches the whole message.
@@ -749,7 +804,13 @@ try {
 }
 buildInputs();
 showNumbers();
-document.getElementById("inputs").hidden = editable.length === 0;
+// The book's style offers no inputs: the section stays, saying why, instead of vanishing.
+const bookStyle = live.style === "book" && nodes.some((n) => !n.op && n.requiresGrad);
+document.getElementById("inputs").hidden = editable.length === 0 && !bookStyle;
+if (bookStyle) {
+  for (const id of ["reset", "table-scroll"]) document.getElementById(id).hidden = true;
+  document.querySelector("#inputs .hint").textContent = words.book_inputs;
+}
 document.getElementById("reset").addEventListener("click", () => {
   state = compute(initial);
   edited = false;

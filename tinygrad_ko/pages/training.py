@@ -30,7 +30,7 @@ import html
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,12 +82,12 @@ def _kept_steps(total: int) -> set[int]:
 
 def record(dataset: str, *, steps: int | None = None, lr: float | None = None,
            hidden: Sequence[int] | None = None, seed: int = 0, progress: bool = False,
-           batch: bool = False) -> Recording:
+           batch: bool = False, on_start: Callable[[], None] | None = None) -> Recording:
     """Train as :func:`~tinygrad_ko.train.recipes.train` does and keep the parameters after each step.
 
     The same arguments give the same run (and the same numbers) as ``train``;
     only a 2-D data set (moons, spiral, xor) can be watched on a page.  ``batch``
-    is ``train``'s (moons, spiral).
+    is ``train``'s (moons, spiral), and so is ``on_start``.
 
     >>> rec = record("xor", steps=3, seed=0)
     >>> rec.steps, len(rec.weights[0]) == len(rec.run.model.parameters())
@@ -106,7 +106,7 @@ def record(dataset: str, *, steps: int | None = None, lr: float | None = None,
             snapshots.append((step, [p.data for p in model.parameters()]))
 
     run = train(dataset, steps=steps, lr=lr, hidden=hidden, seed=seed, progress=progress, on_step=keep,
-                batch=batch)
+                batch=batch, on_start=on_start)
     return Recording(run, seed, [s for s, _ in snapshots], [w for _, w in snapshots])
 
 
@@ -210,6 +210,10 @@ _WORDS = {
         "title": "Watch it learn: {dataset}", "play": "▶ Play", "pause": "❚❚ Pause", "step": "Step ▶",
         "back": "◀ Back", "speed": "speed", "per_second": "steps/s", "position": "step",
         "now": "step {step} / {steps} · loss {loss} · accuracy {accuracy} (training data, this step's forward pass)",
+        "graph_stand_in": "The computational graph of the STAND-IN {small} network, not of the model, for the "
+                          "clicked point (x1 = {x1}, x2 = {x2}), after step {step}: its output here is {drawn}; "
+                          "the model's own output is {real}",
+        "which_class": " ({output}: the clicked point's class, {c})",
         "boundary": "Decision boundary after step {step}", "loss": "loss", "accuracy": "accuracy",
         "legend": "filled: training data · hollow: test data · click a point to see its graph",
         "graph": "The computational graph of the output for the clicked point (x1 = {x1}, x2 = {x2}), "
@@ -218,22 +222,27 @@ _WORDS = {
                     "shows a small {small} network trained the same way (same data, seed, loss, optimizer and "
                     "steps) instead.",
         "drawn": "The graph is the model itself ({model}).",
-        "output": "output{c}", "snapshots": "Snapshots after {n} of the {steps} steps, evenly spaced.",
+        "output": "output{c}", "stand_in_output": "stand-in output{c}",
+        "snapshots": "Snapshots after {n} of the {steps} steps, evenly spaced.",
         "parameters": "{n} parameters",
     },
     "ko": {
         "title": "학습 과정 보기: {dataset}", "play": "▶ 재생", "pause": "❚❚ 일시 정지", "step": "한 단계 ▶",
         "back": "◀ 이전", "speed": "속도", "per_second": "단계/초", "position": "단계",
-        "now": "{step} / {steps} 단계 · 손실 {loss} · 정확도 {accuracy} (훈련 데이터, 이 단계의 순전파)",
-        "boundary": "{step} 단계 후의 결정 경계", "loss": "손실 함수 값", "accuracy": "정확도",
+        "now": "단계 {step} / {steps} · 손실 {loss} · 정확도 {accuracy} (훈련 데이터, 이 단계의 순전파)",
+        "graph_stand_in": "누른 점 (x1 = {x1}, x2 = {x2})에서 모델이 아닌 대역 {small} 신경망의 계산 "
+                          "그래프, 단계 {step} 후: 이 점에서 대역의 출력은 {drawn}, 모델 자신의 출력은 {real}",
+        "which_class": " ({output}: 누른 점의 클래스 {c})",
+        "boundary": "단계 {step} 후의 결정 경계", "loss": "손실 함수 값", "accuracy": "정확도",
         "legend": "채운 점: 훈련 데이터 · 빈 점: 시험 데이터 · 점을 누르면 그 점의 계산 그래프를 보여 줍니다",
-        "graph": "누른 점 (x1 = {x1}, x2 = {x2})에서 출력의 계산 그래프, {step} 단계 후: 모든 노드의 값과 "
+        "graph": "누른 점 (x1 = {x1}, x2 = {x2})에서 출력의 계산 그래프, 단계 {step} 후: 모든 노드의 값과 "
                  "기울기 (∂출력/∂노드)",
         "stand_in": "모델 ({model})은 그리기에 너무 큽니다: 출력의 계산 그래프에 노드가 {nodes}개 있습니다. 대신 "
                     "같은 방법(같은 데이터, 시드, 손실 함수, 최적화 방법, 단계 수)으로 학습한 작은 {small} "
                     "신경망을 그립니다.",
         "drawn": "그래프는 모델 그 자체입니다 ({model}).",
-        "output": "출력{c}", "snapshots": "{steps} 단계 중 고르게 {n} 단계의 매개변수를 담았습니다.",
+        "output": "출력{c}", "stand_in_output": "대역의 출력{c}",
+        "snapshots": "{steps} 단계 중 고르게 {n} 단계의 매개변수를 담았습니다.",
         "parameters": "매개변수 {n}개",
     },
 }
@@ -261,16 +270,21 @@ def write_training_page(recording: Recording, path: str | os.PathLike[str], *, l
     model_program, _, position = _program(run.model, _inputs((0.0, 0.0), drawn=False))
     # The stand-in: the same recipe with one small hidden layer, when the model's graph is too big to read.
     drawn_recording = recording
+    stand_in = None
+    output_label = words["output"]
     note = words["drawn"].format(model=describe(run, words["parameters"]))
     if len(position) > MAX_DRAWN_NODES:
         drawn_recording = record(run.dataset, steps=run.recipe.steps, lr=run.recipe.lr, hidden=STAND_IN_HIDDEN,
                                  seed=recording.seed)
+        stand_in = _shape(drawn_recording.run)
+        # The picture itself says whose output it is, not only the note beside it.
+        output_label = words["stand_in_output"]
         note = words["stand_in"].format(model=describe(run, words["parameters"]), nodes=f"{len(position):,}",
-                                        small=_shape(drawn_recording.run))
+                                        small=stand_in)
     x_train, x_test = run.x_train, run.x_test
     first_point = x_train[0].tolist()
     drawing = _drawing(drawn_recording.run.model, drawn_recording.weights[-1], first_point,
-                       words["output"], lang, engine)
+                       output_label, lang, engine)
     data = {
         "dataset": run.dataset,
         "classes": run.classes,
@@ -284,6 +298,7 @@ def write_training_page(recording: Recording, path: str | os.PathLike[str], *, l
         "drawn": drawing,
         "drawnWeights": _floats(drawn_recording.weights),
         "drawnParameters": len(drawn_recording.weights[0]),
+        "standIn": stand_in,  # the small network's shape when the graph is a stand-in, else null
         "train": {"x": x_train.tolist(), "t": run.t_train.tolist()},
         "test": {"x": x_test.tolist(), "t": run.t_test.tolist()},
         "grid": GRID,
@@ -328,7 +343,10 @@ _TEMPLATE = """<!DOCTYPE html>
   #now {{ font-weight: bold; }}
   #final {{ font-family: monospace; font-size: 1.05rem; }}
   .hint {{ color: #666; font-size: 0.9rem; }}
-  #graph svg {{ max-width: 100%; height: auto; }}
+  /* The graph at Graphviz's own size (14 pt text), scrolled sideways when wide: shrunk to the
+     window, a 2-4-1 network's text came out about 7 px high at 1280 px. */
+  #graph {{ overflow-x: auto; margin: 0; }}
+  #graph svg {{ max-width: none; }}
 </style>
 </head>
 <body>
@@ -529,6 +547,18 @@ const lossMarker = chart(document.getElementById("loss-chart"), data.losses, wor
 const accuracyMarker = chart(document.getElementById("accuracy-chart"), data.accuracies, words.accuracy, true);
 
 // -- the drawn graph ------------------------------------------------------------------------------
+// The boxes were laid out for the first point's numbers: a longer number is narrowed to
+// its box (SVG's textLength) rather than run past the border.
+function fitLine(line, shape) {
+  line.removeAttribute("textLength");
+  line.removeAttribute("lengthAdjust");
+  if (!shape) return;
+  const room = shape.getBBox().width - 6;  // Graphviz keeps about this margin inside a box
+  if (room > 0 && line.getComputedTextLength() > room) {
+    line.setAttribute("textLength", String(room));
+    line.setAttribute("lengthAdjust", "spacingAndGlyphs");
+  }
+}
 const graph = document.getElementById("graph");
 let drawnOutput = -1;
 function drawGraph(index, point, cls) {
@@ -547,8 +577,12 @@ function drawGraph(index, point, cls) {
     if (i === undefined) continue;  // an op circle
     const lines = group.querySelectorAll("text");
     const first = out.labelled[id] ? 1 : 0;
+    const shape = group.querySelector("polygon, path, ellipse");
+    // A zero's sign means nothing here (0 times a negative weight is -0 in IEEE): no "data -0".
     const set = (line, v) => {
-      if (line) line.textContent = line.textContent.slice(0, line.textContent.lastIndexOf(" ") + 1) + fmt(v);
+      if (!line) return;
+      line.textContent = line.textContent.slice(0, line.textContent.lastIndexOf(" ") + 1) + fmt(v === 0 ? 0 : v);
+      fitLine(line, shape);
     };
     set(lines[first], values[i]);
     set(lines[first + 1], grads[i]);
@@ -577,9 +611,21 @@ function show(index) {
   document.getElementById("final").textContent = current === data.steps.length - 1 ? data.finalLine : "";
   const set = data[selected.set];
   const point = set.x[selected.k];
-  document.getElementById("graph-title").textContent = fill(words.graph,
-    { x1: fmt(point[0]), x2: fmt(point[1]), step });
-  const drawn = drawGraph(current, point, set.t[selected.k]);
+  const cls = set.t[selected.k];
+  const drawn = drawGraph(current, point, cls);
+  const several = data.drawn.outputs.length > 1;
+  const which = several ? cls : 0;
+  const where = { x1: fmt(point[0]), x2: fmt(point[1]), step };
+  let title;
+  if (data.standIn) {
+    // The stand-in's output is not the model's: say so where the point's numbers are shown, with both.
+    const real = scores(data.model, weights[current], point)[which];
+    const drawnOut = drawn.values[data.drawn.outputs[which].root];
+    title = fill(words.graph_stand_in, { ...where, small: data.standIn, drawn: fmt(drawnOut), real: fmt(real) });
+  } else title = fill(words.graph, where);
+  // Several outputs (spiral): the drawn one is the score of the point's class; name it.
+  if (several) title += fill(words.which_class, { output: fill(words.output, { c: " " + cls }), c: cls });
+  document.getElementById("graph-title").textContent = title;
   last = { index: current, step, point, drawn };
 }
 function pause() {

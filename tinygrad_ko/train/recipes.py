@@ -28,6 +28,7 @@ the end; the held-out test set (시험 데이터) is never trained on.
 from __future__ import annotations
 
 import gc
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,7 +41,8 @@ from ..engine import Value, is_grad_enabled
 from ..layers import TwoLayerNet
 from ..vectorize import vectorize
 
-__all__ = ["DATASETS", "RECIPES", "Recipe", "Run", "describe", "parameter_count", "predict", "scores", "train"]
+__all__ = ["DATASETS", "RECIPES", "Recipe", "Run", "describe", "describe_plan", "parameter_count", "predict", "scores",
+           "train"]
 
 #: The data sets ``train`` knows, in the order the command lists them.
 DATASETS = ("moons", "spiral", "xor", "digits")
@@ -138,6 +140,32 @@ def describe(run: Run, parameters: str = "{n} parameters") -> str:
     return f"{run.dataset}: {name} {'→'.join(map(str, sizes))}, {count}"
 
 
+_ONE_HIDDEN_LAYER = ("digits trains the book's TwoLayerNet, which has one hidden layer: give one size "
+                     "(e.g. --hidden 50), got {got}")
+
+# Inputs and outputs of each data set's model, for the header printed before training
+# (``train`` builds the model from the data; tests check both agree).
+_MODEL_ENDS = {"moons": (2, 1), "xor": (2, 1), "spiral": (2, 3), "digits": (64, 10)}
+
+
+def describe_plan(dataset: str, hidden: Sequence[int] | None = None, parameters: str = "{n} parameters") -> str:
+    """The line :func:`describe` gives for ``train(dataset, hidden=hidden)``'s run, before training it.
+
+    >>> describe_plan("moons")
+    'moons: MLP 2→16→16→1, 337 parameters'
+    """
+    if dataset not in RECIPES:
+        raise ValueError(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
+    nin, nout = _MODEL_ENDS[dataset]
+    layers = tuple(RECIPES[dataset].hidden if hidden is None else hidden)
+    if dataset == "digits" and len(layers) != 1:  # no header for a model train() refuses
+        raise ValueError(_ONE_HIDDEN_LAYER.format(got=",".join(map(str, layers))))
+    sizes = [nin, *layers, nout]
+    name = "TwoLayerNet" if dataset == "digits" else "MLP"
+    count = sum((a + 1) * b for a, b in itertools.pairwise(sizes))  # weights and a bias per unit
+    return f"{dataset}: {name} {'→'.join(map(str, sizes))}, {parameters.format(n=f'{count:,}')}"
+
+
 def scores(model: nn.MLP, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     """The MLP's outputs for each row of ``x`` as floats, shape ``(n,)`` for one output or ``(n, C)``.
 
@@ -175,13 +203,15 @@ OnStep = Callable[[int, Any, float, float], None]
 
 def train(dataset: str, *, steps: int | None = None, lr: float | None = None,
           hidden: Sequence[int] | None = None, seed: int = 0, progress: bool = False,
-          on_step: OnStep | None = None, batch: bool = False) -> Run:
+          on_step: OnStep | None = None, batch: bool = False, on_start: Callable[[], None] | None = None) -> Run:
     """Train ``dataset``'s recipe and return the :class:`Run`.
 
     ``steps``, ``lr`` and ``hidden`` (hidden layer sizes; one for ``digits``)
     override the recipe's.  ``progress`` shows a tqdm bar with the loss and
     accuracy.  ``on_step(step, model, loss, accuracy)`` is called after each
-    update (step counts from 1), e.g. to keep snapshots of the weights.
+    update (step counts from 1), e.g. to keep snapshots of the weights;
+    ``on_start()`` once the arguments are checked and the data loaded, just before
+    the first step (the command prints its header there).
     ``batch=True`` (moons and spiral) traces one sample's loss once and runs it
     over the training set with :func:`~tinygrad_ko.vectorize` at every step: the
     same recipe, the same starting weights and the same rules per sample.  What it
@@ -210,11 +240,12 @@ def train(dataset: str, *, steps: int | None = None, lr: float | None = None,
     if not sizes or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in sizes):
         raise ValueError(f"hidden must be one or more positive layer sizes, e.g. 16,16; got {hidden!r}")
     if dataset == "digits" and len(sizes) != 1:
-        raise ValueError(f"digits trains the book's TwoLayerNet, which has one hidden layer: give one size "
-                         f"(e.g. --hidden 50), got {','.join(map(str, sizes))}")
+        raise ValueError(_ONE_HIDDEN_LAYER.format(got=",".join(map(str, sizes))))
     used = Recipe(steps, lr, sizes)
     (x_train, t_train), (x_test, t_test) = data(dataset, seed)
     run = Run(dataset, None, used, x_train, t_train, x_test, t_test)
+    if on_start is not None:
+        on_start()
     from tqdm import tqdm
 
     with tqdm(total=steps, disable=not progress, desc=dataset, unit="step", leave=False) as bar:
