@@ -20,7 +20,7 @@ import numpy as np
 
 from ..draw.fonts import HANGUL_FONT_FAMILY, hangul_font_path
 from ..draw.render import write_atomically
-from ..recipes import Run, parameter_count, predict, scores
+from .recipes import Run, parameter_count, predict, scores
 
 __all__ = ["GRID_BUDGET", "GRID_MAX", "TEXT", "boundary_grid", "grid_size", "plot_run"]
 
