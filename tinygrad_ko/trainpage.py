@@ -30,7 +30,7 @@ import html
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,9 +43,10 @@ from .engine import Value
 from .explain import explain
 from .graph import topological_order
 from .render import run_engine, write_atomically
-from .training import DATASETS, RECIPES, Run, describe, train
+from .training import DATASETS, MAX_STEP_NODES, RECIPES, Run, describe, train
 
-__all__ = ["MAX_DRAWN_NODES", "MAX_SNAPSHOTS", "STAND_IN_HIDDEN", "Recording", "record", "write_training_page"]
+__all__ = ["MAX_DRAWN_NODES", "MAX_SNAPSHOTS", "STAND_IN_HIDDEN", "Recording", "record", "training_page",
+           "write_training_page"]
 
 #: The page draws the output graph of a network with at most this many Value nodes.
 MAX_DRAWN_NODES = 60
@@ -82,12 +83,13 @@ def _kept_steps(total: int) -> set[int]:
 
 def record(dataset: str, *, steps: int | None = None, lr: float | None = None,
            hidden: Sequence[int] | None = None, seed: int = 0, progress: bool = False,
-           batch: bool = False) -> Recording:
+           batch: bool = False, max_nodes: int = MAX_STEP_NODES, stop: Callable[[], bool] | None = None
+           ) -> Recording:
     """Train as :func:`~tinygrad_ko.training.train` does and keep the parameters after each step.
 
     The same arguments give the same run (and the same numbers) as ``train``;
     only a 2-D data set (moons, spiral, xor) can be watched on a page.  ``batch``
-    is ``train``'s (moons, spiral).
+    is ``train``'s (moons, spiral), and so are ``max_nodes`` and ``stop``.
 
     >>> rec = record("xor", steps=3, seed=0)
     >>> rec.steps, len(rec.weights[0]) == len(rec.run.model.parameters())
@@ -106,7 +108,10 @@ def record(dataset: str, *, steps: int | None = None, lr: float | None = None,
             snapshots.append((step, [p.data for p in model.parameters()]))
 
     run = train(dataset, steps=steps, lr=lr, hidden=hidden, seed=seed, progress=progress, on_step=keep,
-                batch=batch)
+                batch=batch, max_nodes=max_nodes, stop=stop)
+    done = len(run.losses)
+    if done and snapshots[-1][0] != done:  # a run stopped early (diverged, interrupted): its last step too
+        snapshots.append((done, [p.data for p in run.model.parameters()]))
     return Recording(run, seed, [s for s, _ in snapshots], [w for _, w in snapshots])
 
 
@@ -251,11 +256,19 @@ def write_training_page(recording: Recording, path: str | os.PathLike[str], *, l
     ``final_line`` is shown under the last step (the ``train`` command passes the
     accuracy line it prints).  ``engine`` forces a Graphviz program for the drawn graph.
     """
-    if lang not in _WORDS:
-        raise ValueError(f"write_training_page(lang=...) must be 'ko' or 'en', got {lang!r}")
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"the training page is an HTML file: end the name in .html, got {str(path)!r}")
+    write_atomically(path, training_page(recording, lang=lang, final_line=final_line, engine=engine))
+    return path
+
+
+def training_page(recording: Recording, *, lang: str = "en", final_line: str = "",
+                  engine: str | None = None) -> bytes:
+    """The page :func:`write_training_page` writes, as UTF-8 bytes (so that a command can write all its
+    files or none)."""
+    if lang not in _WORDS:
+        raise ValueError(f"write_training_page(lang=...) must be 'ko' or 'en', got {lang!r}")
     words = _WORDS[lang]
     run = recording.run
     model_program, _, position = _program(run.model, _inputs((0.0, 0.0), drawn=False))
@@ -305,8 +318,7 @@ def write_training_page(recording: Recording, path: str | os.PathLike[str], *, l
                             loss=html.escape(words["loss"]), accuracy=html.escape(words["accuracy"]),
                             legend=html.escape(words["legend"]), last=len(recording.steps) - 1,
                             data=payload, words=page_words, script=script)
-    write_atomically(path, page.encode("utf-8"))
-    return path
+    return page.encode("utf-8")
 
 
 _TEMPLATE = """<!DOCTYPE html>
