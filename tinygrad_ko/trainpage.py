@@ -276,7 +276,8 @@ def training_page(recording: Recording, *, lang: str = "en", final_line: str = "
     drawn_recording = recording
     note = words["drawn"].format(model=describe(run, words["parameters"]))
     if len(position) > MAX_DRAWN_NODES:
-        drawn_recording = record(run.dataset, steps=run.recipe.steps, lr=run.recipe.lr, hidden=STAND_IN_HIDDEN,
+        # The steps the run did (fewer than asked when it diverged or was interrupted).
+        drawn_recording = record(run.dataset, steps=len(run.losses), lr=run.recipe.lr, hidden=STAND_IN_HIDDEN,
                                  seed=recording.seed)
         note = words["stand_in"].format(model=describe(run, words["parameters"]), nodes=f"{len(position):,}",
                                         small=_shape(drawn_recording.run))
