@@ -150,7 +150,7 @@ def test_an_empty_file_name_is_refused_not_read_as_the_default(tmp_path: Path, a
 def test_write_all_leaves_every_target_as_it_was_when_one_file_fails(tmp_path: Path) -> None:
     first = tmp_path / "a.png"
     first.write_bytes(b"old")
-    with pytest.raises(OutputPathError, match="the page '/proc/nope.html'"):
+    with pytest.raises(OutputPathError, match=r"the page '/proc/nope\.html'"):
         write_all([(first, b"new", "the picture"), (Path("/proc/nope.html"), b"x", "the page")])
     assert first.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["a.png"]
     with pytest.raises(OutputPathError, match="is a folder"):
