@@ -206,14 +206,22 @@ def test_ctrl_c_during_training_stops_after_the_step_and_writes_the_steps_done(t
 
 
 def test_ctrl_c_while_an_engine_draws_removes_the_temporary_file(tmp_path: Path) -> None:
-    # A stand-in for a slow Graphviz layout: an engine that announces itself and sleeps.
+    # A stand-in for a slow Graphviz layout: an engine that leaves a mark beside the output folder and sleeps.
+    marker = tmp_path / "engine-started"
     engine = tmp_path / "slow-dot"
-    engine.write_text("#!/bin/sh\necho drawing >&2\nexec sleep 60\n")
+    engine.write_text(f"#!/bin/sh\ntouch '{marker}'\nexec sleep 60\n")
     engine.chmod(0o755)
     out = tmp_path / "out"
     out.mkdir()
     env = {**os.environ, "TINYGRAD_KO_DOT": str(engine)}
-    code, output = _run_on_a_terminal(["graph", "x*x", "x=2", "-o", "g.svg"], out, "drawing", env)
-    assert code == 130, output
-    assert "Traceback" not in output and "interrupted" in output
+    process = subprocess.Popen([str(COMMAND), "graph", "x*x", "x=2", "-o", "g.svg"], cwd=out, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert marker.exists(), process.communicate(timeout=60)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "interrupted" in stderr
     assert list(out.iterdir()) == []
