@@ -93,7 +93,7 @@ def _as_real(value: object, where: str) -> float:
         number = float(value)
     except OverflowError:  # an int such as 10**400
         raise ValueError(f"{where} is too large for a float (about 1.8e308 at most), got an int of "
-                         f"{len(str(abs(int(value))))} digits") from None
+                         f"{len(str(abs(value)))} digits") from None
     if not math.isfinite(number):
         raise ValueError(f"{where} must be a finite number, got {number!r}: a model with inf or nan parameters "
                          "computes nan everywhere")
