@@ -603,7 +603,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "train":
         return _train(args)
     lang = args.lang
-    for option, given in (("-o/--output", args.output), ("--steps", args.steps)):
+    for option, given in (("-o/--output", args.output), ("--page/--steps", args.page)):
         if given == "":  # not the default name, and not "no file"
             raise _CommandError(_MESSAGES[lang]["empty"].format(option=option))
     if args.no_draw and args.output is not None:
