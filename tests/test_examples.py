@@ -34,4 +34,7 @@ def test_gradient_check_script_prints_one_line_per_parameter_as_the_book_does() 
                           capture_output=True, text=True, timeout=120, check=True)
     lines = done.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == ["W1", "b1", "W2", "b2"]
-    assert all(float(line.split(":")[1]) < 1e-7 for line in lines)
+    # Each line is "W1: 8.5e-12 < 1e-07 ✓": the noise to two digits, then the verdict that holds on every CPU.
+    for line in lines:
+        difference, verdict = line.split(":")[1].split(maxsplit=1)
+        assert float(difference) < 1e-7 and verdict == "< 1e-07 ✓", line

@@ -96,7 +96,15 @@ def _rng(seed: Seed, where: str) -> random.Random:
 def _as_real(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{where} must be a real number (int or float), got {value!r} ({type(value).__name__})")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int such as 10**400
+        raise ValueError(f"{where} is too large for a float (about 1.8e308 at most), got an int of "
+                         f"{len(str(abs(value)))} digits") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{where} must be a finite number, got {number!r}: a model with inf or nan parameters "
+                         "computes nan everywhere")
+    return number
 
 
 _BATCH_HINT = ("a model takes one sample at a time: [model(x) for x in X], or trace it once with "
@@ -169,9 +177,14 @@ class Module:
         default), a missing or an unexpected name is a ``ValueError`` listing
         them; with ``strict=False`` the names that match are loaded and the
         others are returned.  A value that is not a real number is a
-        ``TypeError``.  Nothing is changed unless every check passes.
+        ``TypeError``; inf, nan and an int too large for a float are a
+        ``ValueError`` naming the key (unlike PyTorch, which loads them: every
+        other entry point of tinygrad_ko refuses non-finite numbers too).
+        ``strict`` must be a bool.  Nothing is changed unless every check passes.
         """
         where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(strict, bool):  # strict=0 or strict="no" would be read by truthiness
+            raise TypeError(f"{where}: strict must be True or False, got {strict!r}")
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"{where}: expected a dict of name -> float (from state_dict()), "
                             f"got {type(state_dict).__name__}")

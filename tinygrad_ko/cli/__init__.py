@@ -17,10 +17,12 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import signal
 import sys
 import unicodedata
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from ..datasets import MissingDependencyError
@@ -45,6 +47,7 @@ from ..expr import FUNCTIONS, build
 from ..functional import grad
 from ..graph import topological_order
 from ..ops import OPS
+from ..outputs import OutputPathError, check_writable, write_all
 from ..pages.steps import write_steps
 from ..text import display_width, pad
 
@@ -85,6 +88,20 @@ _MESSAGES = {
                      "(the smallest float above 0 is about 5e-324); write {name}=0 if you mean zero",
         "closed_stdout": "standard output is closed, and -o - writes the drawing there: give a file name "
                          "with -o FILE",
+        "empty": "the file name given to {option} is empty: give a name, or leave {option} out",
+        "picture": "the picture", "page": "the training page",
+        "path_empty": "the file name of {what} is empty: give a name, or leave the option out for the default",
+        "path_folder": "cannot write {what} {name!r}: it is a folder; give a file name inside it",
+        "path_no_folder": "cannot write {what} {name!r}: the folder {detail!r} does not exist",
+        "path_not_folder": "cannot write {what} {name!r}: {detail!r} is a file, not a folder",
+        "path_os": "cannot write {what} {name!r}: {detail}",
+        "diverged": "training diverged: the loss at step {step} is {loss}, not a finite number, so training "
+                    "stopped there; try a smaller --lr (this run: {lr:g}; e.g. {smaller:g})",
+        "diverged_kept": "the outputs show the {done} finite step(s) before it",
+        "nothing": "nothing was written",
+        "interrupted": "interrupted at step {done} of {steps} (Ctrl-C)",
+        "interrupted_kept": "the outputs show the {done} step(s) done",
+        "interrupted_now": "interrupted (Ctrl-C); no file was left half-written",
     },
     "ko": {
         "assignment": "{text!r}은(는) 이름=값 꼴이 아닙니다 (예: x=3, 사과=100)",
@@ -107,6 +124,20 @@ _MESSAGES = {
         "underflow": "{name}의 값 {number}은(는) float에 비해 너무 작아서 말없이 0.0이 됩니다 (0보다 큰 가장 작은 "
                      "float는 약 5e-324): 0을 뜻한다면 {name}=0 이라고 쓰세요",
         "closed_stdout": "표준 출력이 닫혀 있는데 -o -는 그림을 표준 출력에 씁니다: -o 파일 이름을 주세요",
+        "empty": "{option}에 준 파일 이름이 비어 있습니다: 이름을 주거나 {option}을(를) 빼세요",
+        "picture": "그림", "page": "학습 페이지",
+        "path_empty": "{what}의 파일 이름이 비어 있습니다: 이름을 주거나 옵션을 빼서 기본 이름을 쓰세요",
+        "path_folder": "{what} {name!r}을(를) 쓸 수 없습니다: 폴더입니다. 그 안의 파일 이름을 주세요",
+        "path_no_folder": "{what} {name!r}을(를) 쓸 수 없습니다: 폴더 {detail!r}이(가) 없습니다",
+        "path_not_folder": "{what} {name!r}을(를) 쓸 수 없습니다: {detail!r}은(는) 폴더가 아니라 파일입니다",
+        "path_os": "{what} {name!r}을(를) 쓸 수 없습니다: {detail}",
+        "diverged": "학습이 발산했습니다: {step}번째 반복의 손실이 {loss}(유한한 수가 아님)이라 거기서 멈췄습니다. "
+                    "더 작은 --lr을 주세요 (이번 값 {lr:g}, 예: {smaller:g})",
+        "diverged_kept": "출력 파일은 그 전의 유한한 {done}번의 반복을 보여 줍니다",
+        "nothing": "아무 파일도 쓰지 않았습니다",
+        "interrupted": "{steps}번 중 {done}번째 반복에서 중단했습니다 (Ctrl-C)",
+        "interrupted_kept": "출력 파일은 마친 {done}번의 반복을 보여 줍니다",
+        "interrupted_now": "중단했습니다 (Ctrl-C). 반쯤 쓰인 파일은 남기지 않았습니다",
     },
 }
 # Messages raised by the rest of the package, as a learner reads them under --lang ko:
@@ -156,6 +187,11 @@ _KOREAN = [
      "digits는 은닉층이 하나인 책의 TwoLayerNet을 학습합니다: 크기를 하나만 주세요 (예: --hidden 50), 받은 값 {got}"),
     (r"batch training runs (?P<sets>.+), got '(?P<got>.+)'; train it without --batch",
      "--batch는 {sets}만 학습합니다 (받은 값 {got}): --batch 없이 학습하세요"),
+    (r"a training step of MLP (?P<shape>\S+) on (?P<n>[\d,]+) points would hold about (?P<estimate>[\d,]+) "
+     r"Value nodes.*?more than max_nodes=(?P<limit>[\d,]+) .*--max-nodes (?P<raise>\d+)"
+     r"(?P<batch>; or train with --batch)?.*",
+     "MLP {shape}의 학습 반복 한 번은 점 {n}개에 대해 Value 노드를 약 {estimate}개 만들어 max_nodes={limit}보다 "
+     "많습니다: --hidden 층을 더 작게 하거나, --max-nodes {raise}(으)로 한도를 올리세요{batch}"),
 ]
 
 
@@ -167,7 +203,10 @@ def _in_korean(message: str) -> str:
     for pattern, korean in _KOREAN:
         match = re.fullmatch(pattern, message, flags=re.S)
         if match:
-            return korean.format(**match.groupdict())
+            groups = {key: value or "" for key, value in match.groupdict().items()}
+            if groups.get("batch"):
+                groups["batch"] = " (또는 --batch로 학습하세요)"
+            return korean.format(**groups)
     return f"다음 문제가 있습니다 (영어 원문): {message}"
 
 
@@ -400,7 +439,7 @@ def _hidden(text: str) -> tuple[int, ...]:
 
 
 def _add_train(commands: Any, lang: str) -> None:
-    from ..train.recipes import DATASETS, RECIPES
+    from ..train.recipes import DATASETS, MAX_STEP_NODES, RECIPES
 
     defaults = "; ".join(f"{name}: {r.steps} steps, lr {r.lr:g}, hidden {','.join(map(str, r.hidden))}"
                          for name, r in RECIPES.items())
@@ -426,6 +465,9 @@ def _add_train(commands: Any, lang: str) -> None:
                        help="train through vectorize: one sample's loss traced once, run over all the points "
                             "with numpy at each step (moons, spiral; much faster; the same training, with each step's "
                             "gradient summed in another order, so the numbers can differ from the last bits on)")
+    train.add_argument("--max-nodes", type=_positive_int, default=MAX_STEP_NODES, metavar="N",
+                       help=f"refuse a model whose training step would hold more than N Values, estimated before "
+                            f"it is built (default: {MAX_STEP_NODES:,}, about 1.5 GB)")
 
 
 _TRAIN_TEXT = {
@@ -451,51 +493,119 @@ def _is_terminal(stream: Any) -> bool:
     return stream is not None and stream.isatty()
 
 
-def _train(args: argparse.Namespace) -> None:
-    from ..train.plots import plot_run
+def _checked_path(name: str, what: str, lang: str) -> Any:
+    """``check_writable`` with its message in the user's language."""
+    try:
+        return check_writable(name, _MESSAGES[lang][what])
+    except OutputPathError as error:
+        words = _MESSAGES[lang]
+        raise _CommandError(words[f"path_{error.reason}"].format(what=error.what, name=error.name,
+                                                                 detail=error.detail)) from None
+
+
+@contextmanager
+def _ctrl_c_ends_the_step() -> Iterator[Callable[[], bool]]:
+    """While the block runs, Ctrl-C asks the training loop to stop after the current step.
+
+    The first SIGINT only sets a flag (read by the loop after each step); a
+    second one raises KeyboardInterrupt as usual, for a step that takes too long.
+    """
+    pressed = []
+
+    def handler(signum: int, frame: object) -> None:
+        pressed.append(signum)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: Ctrl-C keeps its usual meaning
+        yield lambda: False
+        return
+    try:
+        yield lambda: bool(pressed)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from ..train.plots import plot_png
     from ..train.recipes import describe_plan, train
 
-    output = args.output or f"{args.dataset}.png"
-    if not output.lower().endswith(".png"):
-        raise _CommandError(_MESSAGES[args.lang]["png"].format(output=output))
+    lang = args.lang
+    messages = _MESSAGES[lang]
+    output = f"{args.dataset}.png" if args.output is None else args.output
+    if output != "" and not output.lower().endswith(".png"):
+        raise _CommandError(messages["png"].format(output=output))
+    # Every output path is checked before training, which can take minutes.
+    output_path = _checked_path(output, "picture", lang)
+    page_path = None
+    if args.page is not None:
+        if args.page != "" and not args.page.lower().endswith((".html", ".htm")):
+            raise _CommandError(messages["html"].format(page=args.page))
+        page_path = _checked_path(args.page, "page", lang)
     # The bar goes to stderr; only when both streams are a terminal (not when output is piped or logged).
     progress = _is_terminal(sys.stdout) and _is_terminal(sys.stderr)
-    words = _TRAIN_TEXT[args.lang]
+    words = _TRAIN_TEXT[lang]
 
     def header() -> None:
         # What is about to be trained, once train() has accepted the options and before the
         # (maybe long) training; flushed, so that a pipe sees it at once too.
         print(describe_plan(args.dataset, args.hidden, words["params"]), flush=True)
 
+    options = {"steps": args.steps, "lr": args.lr, "hidden": args.hidden, "seed": args.seed, "progress": progress,
+               "batch": args.batch, "max_nodes": args.max_nodes, "on_start": header}
     recording = None
-    if args.page is not None:
-        from ..pages.training import record, write_training_page
+    with _ctrl_c_ends_the_step() as stop:
+        if page_path is not None:
+            from ..pages.training import record, training_page
 
-        if not args.page.lower().endswith((".html", ".htm")):  # before training, not after
-            raise _CommandError(_MESSAGES[args.lang]["html"].format(page=args.page))
-        recording = record(args.dataset, steps=args.steps, lr=args.lr, hidden=args.hidden, seed=args.seed,
-                           progress=progress, batch=args.batch, on_start=header)
-        run = recording.run
-    else:
-        run = train(args.dataset, steps=args.steps, lr=args.lr, hidden=args.hidden, seed=args.seed,
-                    progress=progress, batch=args.batch, on_start=header)
-    print(words["loss"].format(first=_loss_text(run.losses[0]), last=_loss_text(run.losses[-1]),
-                               steps=len(run.losses)))
-    path = plot_run(run, output, lang=args.lang)
-    print(words["wrote"].format(path=visible_text(str(path))))
+            recording = record(args.dataset, **options, stop=stop)
+            run = recording.run
+        else:
+            run = train(args.dataset, **options, stop=stop)
+    done = len(run.losses)
+    problem = None
+    if run.diverged_at is not None:
+        from ..train.recipes import RECIPES
+
+        lr, default = run.recipe.lr, RECIPES[run.dataset].lr
+        problem = messages["diverged"].format(step=run.diverged_at, loss=run.diverged_loss, lr=lr,
+                                              smaller=default if lr > default else lr / 10)
+        kept = messages["diverged_kept"].format(done=done)
+    elif run.interrupted:
+        problem = messages["interrupted"].format(done=done, steps=run.recipe.steps)
+        kept = messages["interrupted_kept"].format(done=done)
+    exit_code = 1 if run.diverged_at is not None else 130 if run.interrupted else 0
+    if done == 0:  # diverged at the first step: no curve, no model worth drawing
+        print(f"{PROG}: {_WORDS[lang]['error']}: {problem}; {messages['nothing']}", file=sys.stderr)
+        return exit_code
+    print(words["loss"].format(first=_loss_text(run.losses[0]), last=_loss_text(run.losses[-1]), steps=done))
     accuracy = words["accuracy"].format(train=run.train_accuracy, test=run.test_accuracy)
-    if recording is not None:
+    files = [(output_path, plot_png(run, lang=lang), messages["picture"])]
+    if recording is not None and page_path is not None:
         # The page shows the same last line the command prints.
-        page = write_training_page(recording, args.page, lang=args.lang, final_line=accuracy)
-        print(words["wrote"].format(path=visible_text(str(page))))
+        files.append((page_path, training_page(recording, lang=lang, final_line=accuracy), messages["page"]))
+    try:
+        write_all(files)  # all of them or none
+    except OutputPathError as error:
+        raise _CommandError(messages["path_os"].format(what=error.what, name=error.name, detail=error.detail)
+                            + (f" ({messages['nothing']})" if len(files) > 1 else "")) from None
+    for path, _, _ in files:
+        print(words["wrote"].format(path=visible_text(str(path))))
     print(accuracy)
+    if problem is not None:
+        print(f"{PROG}: {_WORDS[lang]['error' if exit_code == 1 else 'warning']}: {problem}; {kept}",
+              file=sys.stderr)
+    return exit_code
 
 
-def _run(args: argparse.Namespace) -> None:
+def _run(args: argparse.Namespace) -> int:
     if args.command == "train":
-        _train(args)
-        return
+        return _train(args)
     lang = args.lang
+    for option, given in (("-o/--output", args.output), ("--page/--steps", args.page)):
+        if given == "":  # not the default name, and not "no file"
+            raise _CommandError(_MESSAGES[lang]["empty"].format(option=option))
     if args.no_draw and args.output is not None:
         raise _CommandError(_MESSAGES[lang]["no_draw"])
     if args.output == "-" and sys.stdout is None:
@@ -545,6 +655,7 @@ def _run(args: argparse.Namespace) -> None:
         sys.stdout.flush()
         sys.stdout.buffer.write(svg)
         sys.stdout.buffer.flush()
+    return 0
 
 
 def _lang_of(argv: Sequence[str]) -> str:
@@ -579,7 +690,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     with warnings.catch_warnings():
         warnings.showwarning = show_warning
         try:
-            _run(args)
+            return _run(args)
+        except KeyboardInterrupt:
+            # Ctrl-C outside a training step (a drawing, a plot, a page): the files being written were removed.
+            print(f"{PROG}: {_MESSAGES[lang]['interrupted_now']}", file=sys.stderr)
+            return 130
         except EngineTimeoutError as error:
             # The command's own words: the option here is --timeout, not timeout=.
             message = _MESSAGES[lang]["timeout"].format(program=error.program, timeout=error.timeout)

@@ -35,14 +35,15 @@ import warnings
 from pathlib import Path
 
 from ..engine import Value
+from ..outputs import link_target
 from .dot import MAX_NODES, to_dot
 from .fonts import hangul_font_path
 from .textfit import fit_source, needs_fitting, rasterize, with_font
 
 __all__ = [
     "DEFAULT_DPI", "DEFAULT_TIMEOUT", "ENGINE_ENV_VAR", "FORMATS", "MAX_PIXELS", "MAX_TIMEOUT", "EngineError",
-    "EngineNotFoundError", "EngineTimeoutError", "draw", "find_engine", "render", "run_engine", "write_atomically",
-    "write_text_atomically",
+    "EngineNotFoundError", "EngineTimeoutError", "draw", "find_engine", "render", "run_engine", "utf8_bytes",
+    "write_atomically", "write_text_atomically",
 ]
 
 #: Environment variable naming the Graphviz program to use (overridden by ``engine=``).
@@ -340,14 +341,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     * the file is a new one on disk: other hard links to the old file keep the old
       contents (the name ``path`` no longer shares them).
     """
-    # realpath follows every symbolic link, also to a target that does not exist yet.
-    target = Path(os.path.realpath(path))
-    if target.suffix.lower() != Path(path).suffix.lower() and os.path.lexists(target):
-        raise ValueError(
-            f"{str(path)!r} is a symbolic link to {str(target)!r}, a file of another kind (not "
-            f"{Path(path).suffix or 'without a suffix'}): refusing to write over it; remove the link or "
-            f"choose another name"
-        )
+    target = link_target(path)
     try:
         old: os.stat_result | None = os.stat(target)
     except OSError:  # nothing there yet (or unreadable: os.replace reports the real problem)
@@ -373,13 +367,18 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def write_text_atomically(path: Path, text: str) -> None:
-    """Write ``text`` as UTF-8 with :func:`write_atomically`; the one rule for every page the package writes.
+    """Write ``text`` as UTF-8 (:func:`utf8_bytes`) with :func:`write_atomically`; every page goes this way."""
+    write_atomically(path, utf8_bytes(text))
+
+
+def utf8_bytes(text: str) -> bytes:
+    """``text`` as UTF-8, the one rule for every page the package writes.
 
     A lone surrogate (e.g. from a name decoded with ``surrogateescape``) cannot be
     UTF-8: it becomes U+FFFD, the stand-in the drawings use for it
     (:func:`~tinygrad_ko.draw.dot.label_text`), instead of failing with UnicodeEncodeError.
     """
-    write_atomically(path, _SURROGATE.sub("\ufffd", text).encode("utf-8"))
+    return _SURROGATE.sub("\ufffd", text).encode("utf-8")
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

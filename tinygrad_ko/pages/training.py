@@ -38,14 +38,15 @@ from typing import Any
 import numpy as np
 
 from ..draw.dot import to_dot
-from ..draw.render import run_engine, write_text_atomically
+from ..draw.render import run_engine, utf8_bytes, write_atomically
 from ..engine import Value
 from ..explain import explain
 from ..graph import topological_order
-from ..train.recipes import DATASETS, RECIPES, Run, describe, train
+from ..train.recipes import DATASETS, MAX_STEP_NODES, RECIPES, Run, describe, train
 from . import jsops
 
-__all__ = ["MAX_DRAWN_NODES", "MAX_SNAPSHOTS", "STAND_IN_HIDDEN", "Recording", "record", "write_training_page"]
+__all__ = ["MAX_DRAWN_NODES", "MAX_SNAPSHOTS", "STAND_IN_HIDDEN", "Recording", "record", "training_page",
+           "write_training_page"]
 
 #: The page draws the output graph of a network with at most this many Value nodes.
 MAX_DRAWN_NODES = 60
@@ -82,12 +83,13 @@ def _kept_steps(total: int) -> set[int]:
 
 def record(dataset: str, *, steps: int | None = None, lr: float | None = None,
            hidden: Sequence[int] | None = None, seed: int = 0, progress: bool = False,
-           batch: bool = False, on_start: Callable[[], None] | None = None) -> Recording:
+           batch: bool = False, on_start: Callable[[], None] | None = None, max_nodes: int = MAX_STEP_NODES,
+           stop: Callable[[], bool] | None = None) -> Recording:
     """Train as :func:`~tinygrad_ko.train.recipes.train` does and keep the parameters after each step.
 
     The same arguments give the same run (and the same numbers) as ``train``;
     only a 2-D data set (moons, spiral, xor) can be watched on a page.  ``batch``
-    is ``train``'s (moons, spiral), and so is ``on_start``.
+    is ``train``'s (moons, spiral), and so are ``on_start``, ``max_nodes`` and ``stop``.
 
     >>> rec = record("xor", steps=3, seed=0)
     >>> rec.steps, len(rec.weights[0]) == len(rec.run.model.parameters())
@@ -106,7 +108,10 @@ def record(dataset: str, *, steps: int | None = None, lr: float | None = None,
             snapshots.append((step, [p.data for p in model.parameters()]))
 
     run = train(dataset, steps=steps, lr=lr, hidden=hidden, seed=seed, progress=progress, on_step=keep,
-                batch=batch, on_start=on_start)
+                batch=batch, on_start=on_start, max_nodes=max_nodes, stop=stop)
+    done = len(run.losses)
+    if done and snapshots[-1][0] != done:  # a run stopped early (diverged, interrupted): its last step too
+        snapshots.append((done, [p.data for p in run.model.parameters()]))
     return Recording(run, seed, [s for s, _ in snapshots], [w for _, w in snapshots])
 
 
@@ -260,11 +265,19 @@ def write_training_page(recording: Recording, path: str | os.PathLike[str], *, l
     ``final_line`` is shown under the last step (the ``train`` command passes the
     accuracy line it prints).  ``engine`` forces a Graphviz program for the drawn graph.
     """
-    if lang not in _WORDS:
-        raise ValueError(f"write_training_page(lang=...) must be 'ko' or 'en', got {lang!r}")
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"the training page is an HTML file: end the name in .html, got {str(path)!r}")
+    write_atomically(path, training_page(recording, lang=lang, final_line=final_line, engine=engine))
+    return path
+
+
+def training_page(recording: Recording, *, lang: str = "en", final_line: str = "",
+                  engine: str | None = None) -> bytes:
+    """The page :func:`write_training_page` writes, as UTF-8 bytes (so that a command can write all its
+    files or none)."""
+    if lang not in _WORDS:
+        raise ValueError(f"write_training_page(lang=...) must be 'ko' or 'en', got {lang!r}")
     words = _WORDS[lang]
     run = recording.run
     model_program, _, position = _program(run.model, _inputs((0.0, 0.0), drawn=False))
@@ -274,7 +287,8 @@ def write_training_page(recording: Recording, path: str | os.PathLike[str], *, l
     output_label = words["output"]
     note = words["drawn"].format(model=describe(run, words["parameters"]))
     if len(position) > MAX_DRAWN_NODES:
-        drawn_recording = record(run.dataset, steps=run.recipe.steps, lr=run.recipe.lr, hidden=STAND_IN_HIDDEN,
+        # The steps the run did (fewer than asked when it diverged or was interrupted).
+        drawn_recording = record(run.dataset, steps=len(run.losses), lr=run.recipe.lr, hidden=STAND_IN_HIDDEN,
                                  seed=recording.seed)
         stand_in = _shape(drawn_recording.run)
         # The picture itself says whose output it is, not only the note beside it.
@@ -320,8 +334,7 @@ def write_training_page(recording: Recording, path: str | os.PathLike[str], *, l
                             loss=html.escape(words["loss"]), accuracy=html.escape(words["accuracy"]),
                             legend=html.escape(words["legend"]), last=len(recording.steps) - 1,
                             data=payload, words=page_words, script=script)
-    write_text_atomically(path, page)  # lone surrogates become U+FFFD, as on the step-through page
-    return path
+    return utf8_bytes(page)  # lone surrogates become U+FFFD, as on the step-through page
 
 
 _TEMPLATE = """<!DOCTYPE html>

@@ -22,7 +22,7 @@ from ..draw.fonts import HANGUL_FONT_FAMILY, hangul_font_path
 from ..draw.render import write_atomically
 from .recipes import Run, parameter_count, predict, scores
 
-__all__ = ["GRID_BUDGET", "GRID_MAX", "TEXT", "boundary_grid", "grid_size", "plot_run"]
+__all__ = ["GRID_BUDGET", "GRID_MAX", "TEXT", "boundary_grid", "grid_size", "plot_png", "plot_run"]
 
 #: How many parameter-multiplications the decision boundary's grid may cost.
 #: Each grid point is one forward pass of scalar Values (no graph kept, about
@@ -88,13 +88,22 @@ def plot_run(run: Run, path: str | Path, lang: str = "en", grid: int | None = No
     loss and accuracy curves.  ``grid`` is the boundary grid's points a side (default: :func:`grid_size`).
     The file is written atomically and a symbolic link is followed only to a .png file
     (:func:`~tinygrad_ko.draw.render.write_atomically`, as for drawings).  Returns the path written."""
+    path = Path(path)
+    # Through the atomic writer, as every file the package writes: an interrupted call
+    # leaves the old picture whole, never a truncated one over it.
+    write_atomically(path, plot_png(run, lang, grid))
+    return path
+
+
+def plot_png(run: Run, lang: str = "en", grid: int | None = None) -> bytes:
+    """The PNG bytes :func:`plot_run` writes (so that a command can write all its files or none)."""
     import matplotlib
     from matplotlib.figure import Figure
 
     if lang not in TEXT:
         raise ValueError(f"plot_run: lang must be one of {', '.join(TEXT)}, got {lang!r}")
     words = TEXT[lang]
-    path = Path(path)
+    png = io.BytesIO()
     with matplotlib.rc_context({"font.family": _font_family(), "font.size": 10}):
         fig = Figure(figsize=(13.5, 4.2), layout="constrained")
         panels: Any = fig.subfigures(1, 3, width_ratios=[1.15, 1, 1])
@@ -105,12 +114,8 @@ def plot_run(run: Run, path: str | Path, lang: str = "en", grid: int | None = No
             size = grid or grid_size(parameter_count(run.model))
             _boundary(left.add_subplot(), run, words, size)
         _curves(loss_ax.add_subplot(), acc_ax.add_subplot(), run, words)
-        picture = io.BytesIO()
-        fig.savefig(picture, format="png", dpi=100)
-    # Through the atomic writer, as every file the package writes: an interrupted call
-    # leaves the old picture whole, never a truncated one over it.
-    write_atomically(path, picture.getvalue())
-    return path
+        fig.savefig(png, format="png", dpi=100)
+    return png.getvalue()
 
 
 def _boundary(ax: Any, run: Run, words: dict[str, str], grid: int) -> None:
@@ -122,6 +127,8 @@ def _boundary(ax: Any, run: Run, words: dict[str, str], grid: int) -> None:
     cmap = ListedColormap(colors)
     if classes == 2:
         # One output: a score; the boundary is where it crosses 0, interpolated between grid points.
+        # A model stopped as its training diverged may score inf or NaN: drawn at the extremes (NaN on 0).
+        zz = np.nan_to_num(zz, nan=0.0, posinf=1e300, neginf=-1e300)
         reach = float(np.abs(zz).max()) + 1.0
         ax.contourf(xx, yy, zz, levels=[-reach, 0.0, reach], cmap=cmap, alpha=0.25)
         ax.contour(xx, yy, zz, levels=[0.0], colors="k", linewidths=0.8)

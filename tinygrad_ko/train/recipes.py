@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import gc
 import itertools
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -41,8 +43,8 @@ from ..engine import Value, is_grad_enabled
 from ..layers import TwoLayerNet
 from ..vectorize import vectorize
 
-__all__ = ["DATASETS", "RECIPES", "Recipe", "Run", "describe", "describe_plan", "parameter_count", "predict", "scores",
-           "train"]
+__all__ = ["DATASETS", "MAX_STEP_NODES", "RECIPES", "Recipe", "Run", "TrainingTooLargeError", "describe",
+           "describe_plan", "parameter_count", "predict", "scores", "step_nodes", "train"]
 
 #: The data sets ``train`` knows, in the order the command lists them.
 DATASETS = ("moons", "spiral", "xor", "digits")
@@ -70,6 +72,15 @@ L2 = 1e-4
 BATCH_SIZE = 100
 #: The data sets ``train(..., batch=True)`` (``--batch``) can train through vectorize.
 BATCH_DATASETS = ("moons", "spiral")
+#: The most Values (or, with ``batch``, vectorize's array entries) one training step may hold at
+#: once: about 1.5 GB at the ~300 bytes a scalar Value of a step's graph costs with its parents
+#: tuple and gradient.  moons' default step holds some 70,000; ``hidden=(3000, 3000)`` would hold
+#: 1.8 billion, which no machine here has the memory for.
+MAX_STEP_NODES = 5_000_000
+
+
+class TrainingTooLargeError(ValueError):
+    """A training step whose graph would be larger than ``max_nodes`` (checked before it is built)."""
 
 
 @dataclass
@@ -87,6 +98,12 @@ class Run:
     accuracies: list[float] = field(default_factory=list)  # on the training set (batch for digits), per step
     train_accuracy: float = 0.0
     test_accuracy: float = 0.0
+    #: The step whose loss was not a finite number (inf or NaN), where the run stopped; the model and
+    #: the curves are those of the steps before it.  None when training did not diverge.
+    diverged_at: int | None = None
+    diverged_loss: float | None = None
+    #: True when ``stop()`` ended the run early (Ctrl-C in the command): ``len(losses)`` steps were done.
+    interrupted: bool = False
 
     @property
     def classes(self) -> int:
@@ -187,6 +204,44 @@ def scores(model: nn.MLP, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     return single
 
 
+def step_nodes(dataset: str, hidden: Sequence[int], samples: int, *, batch: bool = False) -> int:
+    """About how many Values one training step of an MLP holds at once: the estimate the size guard uses.
+
+    A neuron with ``nin`` inputs makes ``2·nin + 2`` Values per sample (a product and a sum per weight,
+    the bias, the activation); the loss adds a few per output.  A scalar step builds that for every
+    sample (plus moons' L2 term, two per parameter); a ``batch`` step traces one sample and holds an
+    array entry per Value and per sample of a vectorize chunk.
+
+    >>> step_nodes("moons", (16, 16), 100)
+    68674
+    """
+    outputs = 3 if dataset == "spiral" else 1
+    sizes = [2, *hidden, outputs]
+    per_sample = sum(nout * (2 * nin + 2) for nin, nout in pairwise(sizes)) + 6 * outputs
+    parameters = sum(nout * (nin + 1) for nin, nout in pairwise(sizes))
+    if batch:
+        from ..vectorize import DEFAULT_CHUNK_SIZE
+
+        return per_sample * min(samples, DEFAULT_CHUNK_SIZE)
+    return per_sample * samples + (2 * parameters if dataset == "moons" else 0)
+
+
+class _Diverged(Exception):
+    def __init__(self, step: int, loss: float) -> None:
+        super().__init__(step, loss)
+        self.step, self.loss = step, loss
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _check_finite(step: int, loss: float) -> None:
+    """Stop a run at the first step whose loss is inf or NaN: every later step would be NaN too."""
+    if not math.isfinite(loss):
+        raise _Diverged(step, loss)
+
+
 def _class_of(out: Value | list[Value]) -> int:
     if isinstance(out, Value):
         return int(out.data > 0.0)
@@ -203,7 +258,8 @@ OnStep = Callable[[int, Any, float, float], None]
 
 def train(dataset: str, *, steps: int | None = None, lr: float | None = None,
           hidden: Sequence[int] | None = None, seed: int = 0, progress: bool = False,
-          on_step: OnStep | None = None, batch: bool = False, on_start: Callable[[], None] | None = None) -> Run:
+          on_step: OnStep | None = None, batch: bool = False, on_start: Callable[[], None] | None = None,
+          max_nodes: int = MAX_STEP_NODES, stop: Callable[[], bool] | None = None) -> Run:
     """Train ``dataset``'s recipe and return the :class:`Run`.
 
     ``steps``, ``lr`` and ``hidden`` (hidden layer sizes; one for ``digits``)
@@ -223,6 +279,12 @@ def train(dataset: str, *, steps: int | None = None, lr: float | None = None,
     a unit on relu's kink), and then the runs drift apart (``moons --hidden 2,3
     --seed 35``: 87% and 86% after 40 steps; 17 of 18 runs in a sweep kept the same
     accuracy at every step).
+
+    Before any graph is built, a step's size is estimated (:func:`step_nodes`); above ``max_nodes``
+    (default :data:`MAX_STEP_NODES`) it is a :class:`TrainingTooLargeError` naming the estimate.
+    A run whose loss becomes inf or NaN stops at that step (``Run.diverged_at``; the model and the
+    curves are those of the finite steps).  ``stop()``, asked after each step, ends the run early
+    when it returns True (``Run.interrupted``).
     """
     if dataset not in RECIPES:
         raise ValueError(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
@@ -241,8 +303,21 @@ def train(dataset: str, *, steps: int | None = None, lr: float | None = None,
         raise ValueError(f"hidden must be one or more positive layer sizes, e.g. 16,16; got {hidden!r}")
     if dataset == "digits" and len(sizes) != 1:
         raise ValueError(_ONE_HIDDEN_LAYER.format(got=",".join(map(str, sizes))))
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
     used = Recipe(steps, lr, sizes)
     (x_train, t_train), (x_test, t_test) = data(dataset, seed)
+    if dataset != "digits":  # digits trains numpy arrays, no graph
+        estimate = step_nodes(dataset, sizes, len(t_train), batch=batch)
+        if estimate > max_nodes:
+            shape = "→".join(map(str, [2, *sizes, 3 if dataset == "spiral" else 1]))
+            hint = ("; or train with --batch (one sample's graph, run over the points with numpy)"
+                    if dataset in BATCH_DATASETS and not batch else "")
+            raise TrainingTooLargeError(
+                f"a training step of MLP {shape} on {len(t_train):,} points would hold about {estimate:,} "
+                f"Value nodes{' (array entries)' if batch else ''}, more than max_nodes={max_nodes:,} (about "
+                f"300 bytes each): choose smaller --hidden layers, or raise the limit with --max-nodes {estimate}"
+                + hint)
     run = Run(dataset, None, used, x_train, t_train, x_test, t_test)
     if on_start is not None:
         on_start()
@@ -256,12 +331,19 @@ def train(dataset: str, *, steps: int | None = None, lr: float | None = None,
             bar.update()
             if on_step is not None:
                 on_step(step, model, loss, accuracy)
+            if stop is not None and step < steps and stop():
+                raise _Interrupted
 
-        if dataset == "digits":
-            run.model = _train_digits(run, seed, report)
-        else:
-            with _cyclic_gc_paused():
-                run.model = (_train_mlp_batch if batch else _train_mlp)(run, seed, report)
+        try:
+            if dataset == "digits":
+                _train_digits(run, seed, report)
+            else:
+                with _cyclic_gc_paused():
+                    (_train_mlp_batch if batch else _train_mlp)(run, seed, report)
+        except _Diverged as diverged:
+            run.diverged_at, run.diverged_loss = diverged.step, diverged.loss
+        except _Interrupted:
+            run.interrupted = True
     run.train_accuracy = _accuracy(run.model, x_train, t_train)
     run.test_accuracy = _accuracy(run.model, x_test, t_test)
     return run
@@ -290,7 +372,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
 def _train_mlp(run: Run, seed: int, report: OnStep) -> nn.MLP:
     recipe = run.recipe
     outputs = 1 if run.dataset != "spiral" else run.classes
-    model = nn.MLP(2, [*recipe.hidden, outputs], activation="relu", seed=seed)
+    model = run.model = nn.MLP(2, [*recipe.hidden, outputs], activation="relu", seed=seed)
     params = model.parameters()
     xs = run.x_train.tolist()  # Python floats: the fast path of Value's operators
     labels = run.t_train.tolist()
@@ -309,6 +391,7 @@ def _train_mlp(run: Run, seed: int, report: OnStep) -> nn.MLP:
             loss = nn.binary_cross_entropy_with_logits(scores, labels)  # type: ignore[arg-type]
         else:
             loss = nn.cross_entropy(scores, labels)  # type: ignore[arg-type]
+        _check_finite(k + 1, loss.data)
         accuracy = sum(_class_of(s) == t for s, t in zip(scores, labels, strict=True)) / len(labels)
         optimizer.zero_grad()
         loss.backward()
@@ -333,7 +416,7 @@ def _train_mlp_batch(run: Run, seed: int, report: OnStep) -> nn.MLP:
     """
     recipe = run.recipe
     outputs = 1 if run.dataset != "spiral" else run.classes
-    model = nn.MLP(2, [*recipe.hidden, outputs], activation="relu", seed=seed)
+    model = run.model = nn.MLP(2, [*recipe.hidden, outputs], activation="relu", seed=seed)
     params = model.parameters()
     n = len(run.t_train)
     mean = 1.0 / n if n > 1 else 1.0  # nn's _mean: (sum of terms) * (1/n)
@@ -378,6 +461,7 @@ def _train_mlp_batch(run: Run, seed: int, report: OnStep) -> nn.MLP:
             l2 = L2 * _sum_of_squares(params)
             l2.backward()
             loss += l2.data
+        _check_finite(k + 1, loss)  # before the update, which would make the parameters NaN
         accuracy = float(np.mean(classes == labels))
         optimizer.step()
         report(k + 1, model, loss, accuracy)
@@ -394,7 +478,7 @@ def _sum_of_squares(params: list[Value]) -> Value:
 def _train_digits(run: Run, seed: int, report: OnStep) -> TwoLayerNet:
     """The book's §5.7 loop (train_neuralnet.py): a random mini-batch, backprop, ``W -= lr·grad``."""
     recipe = run.recipe
-    net = TwoLayerNet(run.x_train.shape[1], recipe.hidden[0], run.classes, seed=seed)
+    net = run.model = TwoLayerNet(run.x_train.shape[1], recipe.hidden[0], run.classes, seed=seed)
     rng = np.random.default_rng(seed)
     batch = min(BATCH_SIZE, len(run.x_train))
     for k in range(recipe.steps):
@@ -402,6 +486,7 @@ def _train_digits(run: Run, seed: int, report: OnStep) -> TwoLayerNet:
         x_batch, t_batch = run.x_train[mask], run.t_train[mask]
         grad = net.gradient(x_batch, t_batch)
         loss = net.last_layer.loss  # gradient() ran the forward pass on this batch
+        _check_finite(k + 1, float(loss))  # type: ignore[arg-type]
         accuracy = float(np.mean(np.argmax(net.last_layer.y, axis=1) == t_batch))  # type: ignore[arg-type]
         for key in ("W1", "b1", "W2", "b2"):
             net.params[key] -= recipe.lr * grad[key]
