@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from tinygrad_ko import training
 from tinygrad_ko.graph import topological_order
 from tinygrad_ko.outputs import OutputPathError, check_writable, write_all
+from tinygrad_ko.train import recipes as training
 
 COMMAND = Path(sys.executable).with_name("tinygrad-ko")
 PNG = b"\x89PNG\r\n\x1a\n"
