@@ -21,7 +21,9 @@ from .catalogs import DEFAULT_LANG, format_message
 __all__ = [
     "LocalizedArithmeticError",
     "LocalizedError",
+    "LocalizedImportError",
     "LocalizedOverflowError",
+    "LocalizedRuntimeError",
     "LocalizedTypeError",
     "LocalizedValueError",
     "LocalizedZeroDivisionError",
@@ -40,8 +42,14 @@ class LocalizedError(Exception):
         self.params = params
 
     def localized(self, lang: str) -> str:
-        """The message in ``lang`` (one of :data:`~tinygrad_ko.messages.LANGS`)."""
-        return format_message(self.key, lang, **self.params)
+        """The message in ``lang`` (one of :data:`~tinygrad_ko.messages.LANGS`).
+
+        A parameter that is itself a localized error (a batch's failing sample carries the
+        op's error) is shown in the same language.
+        """
+        params = {name: value.localized(lang) if isinstance(value, LocalizedError) else value
+                  for name, value in self.params.items()}
+        return format_message(self.key, lang, **params)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Exception pickles its args (the English text); rebuild from the id instead.
@@ -70,3 +78,11 @@ class LocalizedOverflowError(LocalizedError, OverflowError):
 
 class LocalizedZeroDivisionError(LocalizedError, ZeroDivisionError):
     """A :class:`ZeroDivisionError` with a message id."""
+
+
+class LocalizedRuntimeError(LocalizedError, RuntimeError):
+    """A :class:`RuntimeError` with a message id."""
+
+
+class LocalizedImportError(LocalizedError, ImportError):
+    """An :class:`ImportError` with a message id."""
