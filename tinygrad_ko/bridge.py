@@ -295,13 +295,13 @@ def mlp_to_torch(model: MLP) -> Any:
     return torch.nn.Sequential(*modules)
 
 
-def mlp_from_torch(module: Any) -> MLP:
-    """A new :class:`~tinygrad_ko.nn.MLP` with the sizes, activation and weights of ``module``.
+def mlp_from_torch(module: Any, cls: type[MLP]) -> MLP:
+    """A new ``cls`` (:class:`~tinygrad_ko.nn.MLP` or a subclass) with the sizes, activation and weights of ``module``.
 
-    See ``MLP.from_torch``.
+    See ``MLP.from_torch``, which passes its class: the bridge reads nn's models and never
+    imports nn (nn imports the bridge when a model is converted).
     """
     torch = _import("torch", "PyTorch", "torch", "MLP.from_torch")
-    from .nn import MLP
 
     if not isinstance(module, torch.nn.Sequential) or len(module) == 0:
         raise LocalizedTypeError("bridge.not_sequential", got=_describe(module))
@@ -319,7 +319,7 @@ def mlp_from_torch(module: Any) -> MLP:
         if a.out_features != b.in_features:
             raise LocalizedValueError("bridge.layout_sizes", outputs=a.out_features, inputs=b.in_features)
     activation = names[kinds.pop()] if kinds else "relu"
-    model = MLP(linears[0].in_features, [linear.out_features for linear in linears], activation, seed=0)
+    model = cls(linears[0].in_features, [linear.out_features for linear in linears], activation, seed=0)
     state: dict[str, float] = {}
     for k, linear in enumerate(linears):
         weight, bias = linear.weight.detach().double().tolist(), linear.bias.detach().double().tolist()

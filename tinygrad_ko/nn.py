@@ -407,7 +407,7 @@ class MLP(Module):
         """
         from .bridge import mlp_from_torch
 
-        return mlp_from_torch(module)
+        return mlp_from_torch(module, cls)
 
     def __repr__(self) -> str:
         nouts = [len(layer.neurons) for layer in self.layers]
