@@ -50,12 +50,11 @@ try:
     from hypothesis import assume
     from hypothesis import strategies as st
 except ImportError as error:  # pragma: no cover - exercised in a venv without the extra
-    from .messages import LocalizedError
+    # A plain ImportError, as Python's own import errors are (the traceback says "ImportError:"):
+    # it fails an import, where no caller is there to show it in another language.
+    from .messages import text
 
-    class _MissingHypothesis(LocalizedError, ImportError):
-        """hypothesis, a test extra, is not installed; the message names the pip command."""
-
-    raise _MissingHypothesis("testing.needs_hypothesis") from error
+    raise ImportError(text("testing.needs_hypothesis", "en")) from error
 
 from .engine import Value
 from .messages import LocalizedValueError
