@@ -65,7 +65,8 @@ def test_a_batch_failure_keeps_the_op_error_its_type_and_the_sample() -> None:
 def test_missing_dependency_error_is_an_import_error_with_an_id() -> None:
     error = MissingDependencyError("learning.digits_missing", install="pip install x")
     assert isinstance(error, ImportError) and error.key == "learning.digits_missing"
-    assert "scikit-learn 패키지에 들어 있는 데이터를 읽는데 scikit-learn이 설치되어 있지 않습니다" in localized(error, "ko")
+    assert localized(error, "ko") == ("digits()는 scikit-learn 패키지에 들어 있는 데이터를 읽는데 "
+                                      "scikit-learn이 설치되어 있지 않습니다: pip install x")
 
 
 def test_the_example_labels_come_from_the_catalogs_and_follow_the_session_language() -> None:
