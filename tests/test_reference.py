@@ -66,12 +66,18 @@ def build_both(expression: Expression, xs: tuple[float, ...],
     return fast, ref
 
 
+def builtin_type(error: BaseException) -> type:
+    """The builtin type of ``error``: the engine raises subclasses that carry a message id
+    (a LocalizedValueError is a ValueError); the reference raises Python's own."""
+    return next(kind for kind in type(error).__mro__ if kind.__module__ == "builtins")
+
+
 def backward(node: Any, seed: float) -> type | None:
-    """Run node.backward(seed); the type of the error it raised, if any (a constant output raises)."""
+    """Run node.backward(seed); the (builtin) type of the error it raised, if any (a constant output raises)."""
     try:
         node.backward(seed)
     except ValueError as error:
-        return type(error)
+        return builtin_type(error)
     return None
 
 
@@ -157,7 +163,7 @@ def run_op(engine: type, name: str, form: str, x: float, y: float) -> tuple[str,
                     "number op value": (name, x, 1), "x op x": (name, 0, 0)}[form]
             out = Expression(2, [spec]).build([a, b])
     except (ArithmeticError, ValueError) as error:
-        return "raised", type(error)
+        return "raised", builtin_type(error)
     out.backward()
     return "value", (out.data.hex(), a.grad.hex(), b.grad.hex())
 

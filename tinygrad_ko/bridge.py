@@ -35,8 +35,10 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from .datasets import MissingDependencyError
 from .engine import Value, _describe
 from .graph import topological_order
+from .messages import LocalizedTypeError, LocalizedValueError
 from .ops import OPS, Op
 
 if TYPE_CHECKING:
@@ -48,39 +50,27 @@ __all__ = ["mlp_from_torch", "mlp_to_torch", "to_jax", "to_torch"]
 # values computed so far: the arguments first, then the constants, then each op's output.
 _Step = tuple[str, tuple[int, ...]]
 
-# The messages of this module (the catalog of issue 19 takes them later).
-_NOT_INSTALLED = '{where} needs {library}, which is not installed: pip install "tinygrad_ko[{extra}]"'
-_OUTPUT_NOT_VALUE = "{where}: output must be a Value (the result of a computation on Values), got {got}"
-_INPUTS_NOT_SEQUENCE = "{where}: inputs must be a list or tuple of Values, got {got}; e.g. {where}(y, [x, z])"
-_INPUT_NOT_VALUE = "{where}: inputs[{i}] must be a Value, got {got}"
-_NO_INPUTS = ("{where}: inputs is empty; pass the Values that become the function's arguments, "
-              "e.g. {where}(y, [x, z]) gives f(x, z)")
-_INPUT_TWICE = ("{where}: inputs[{i}] and inputs[{j}] are the same Value; each input is one argument of "
-                "the function, so give it once")
-_WRONG_ARGUMENT_COUNT = "the function made by {where} takes {n} argument(s) (one per input), got {got}"
-
-
 def _import(name: str, library: str, extra: str, where: str) -> ModuleType:
     try:
         return importlib.import_module(name)
     except ImportError as error:
-        raise ImportError(_NOT_INSTALLED.format(where=where, library=library, extra=extra)) from error
+        raise MissingDependencyError("bridge.not_installed", where=where, library=library, extra=extra) from error
 
 
 def _program(output: object, inputs: object, where: str) -> tuple[list[_Step], list[float], int]:
     """The graph as steps over slots: the steps, the constants' values, and the number of inputs."""
     if not isinstance(output, Value):
-        raise TypeError(_OUTPUT_NOT_VALUE.format(where=where, got=_describe(output)))
+        raise LocalizedTypeError("bridge.output_not_value", where=where, got=_describe(output))
     if not isinstance(inputs, (list, tuple)):
-        raise TypeError(_INPUTS_NOT_SEQUENCE.format(where=where, got=_describe(inputs)))
+        raise LocalizedTypeError("bridge.inputs_not_sequence", where=where, got=_describe(inputs))
     if not inputs:
-        raise ValueError(_NO_INPUTS.format(where=where))
+        raise LocalizedValueError("bridge.no_inputs", where=where)
     slot: dict[Value, int] = {}
     for i, v in enumerate(inputs):
         if not isinstance(v, Value):
-            raise TypeError(_INPUT_NOT_VALUE.format(where=where, i=i, got=_describe(v)))
+            raise LocalizedTypeError("bridge.input_not_value", where=where, i=i, got=_describe(v))
         if v in slot:
-            raise ValueError(_INPUT_TWICE.format(where=where, i=slot[v], j=i))
+            raise LocalizedValueError("bridge.input_twice", where=where, i=slot[v], j=i)
         slot[v] = i
     order = topological_order(output)[::-1]  # inputs before the nodes that use them
     constants = [node.data for node in order if node not in slot and node._op is None]
@@ -195,7 +185,7 @@ def to_jax(output: Value, inputs: Sequence[Value]) -> Callable[..., Any]:
 
     def function(*args: Any) -> Any:
         if len(args) != n:
-            raise TypeError(_WRONG_ARGUMENT_COUNT.format(where="to_jax", n=n, got=len(args)))
+            raise LocalizedTypeError("bridge.argument_count", where="to_jax", n=n, got=len(args))
         # The constants are made here, inside any jit trace, in the precision JAX is set to.
         return _run(steps, [*map(jnp.asarray, args), *map(jnp.asarray, constants)], functions)
 
@@ -278,7 +268,7 @@ def to_torch(output: Value, inputs: Sequence[Value]) -> Callable[..., Any]:
 
     def function(*args: Any) -> Any:
         if len(args) != n:
-            raise TypeError(_WRONG_ARGUMENT_COUNT.format(where="to_torch", n=n, got=len(args)))
+            raise LocalizedTypeError("bridge.argument_count", where="to_torch", n=n, got=len(args))
         tensors = [a if isinstance(a, torch.Tensor) else torch.tensor(a, dtype=torch.float64) for a in args]
         return _run(steps, [*tensors, *fixed], functions)
 
@@ -287,9 +277,6 @@ def to_torch(output: Value, inputs: Sequence[Value]) -> Callable[..., Any]:
 
 # -- a model to torch.nn and back ---------------------------------------------------
 
-_NOT_A_SEQUENTIAL = ("MLP.from_torch: expected a torch.nn.Sequential of Linear layers with one activation "
-                     "(ReLU, Tanh or Sigmoid) between them, as MLP.to_torch() makes, got {got}")
-_BAD_LAYOUT = "MLP.from_torch: {problem}; expected Linear, activation, Linear, ..., Linear (as MLP.to_torch() makes)"
 _ACTIVATION_MODULES = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
 
 
@@ -308,33 +295,31 @@ def mlp_to_torch(model: MLP) -> Any:
     return torch.nn.Sequential(*modules)
 
 
-def mlp_from_torch(module: Any) -> MLP:
-    """A new :class:`~tinygrad_ko.nn.MLP` with the sizes, activation and weights of ``module``.
+def mlp_from_torch(module: Any, cls: type[MLP]) -> MLP:
+    """A new ``cls`` (:class:`~tinygrad_ko.nn.MLP` or a subclass) with the sizes, activation and weights of ``module``.
 
-    See ``MLP.from_torch``.
+    See ``MLP.from_torch``, which passes its class: the bridge reads nn's models and never
+    imports nn (nn imports the bridge when a model is converted).
     """
     torch = _import("torch", "PyTorch", "torch", "MLP.from_torch")
-    from .nn import MLP
 
     if not isinstance(module, torch.nn.Sequential) or len(module) == 0:
-        raise TypeError(_NOT_A_SEQUENTIAL.format(got=_describe(module)))
+        raise LocalizedTypeError("bridge.not_sequential", got=_describe(module))
     linears, activations = list(module)[0::2], list(module)[1::2]
     names = {v: k for k, v in _ACTIVATION_MODULES.items()}
     for i, linear in enumerate(linears):
         if not isinstance(linear, torch.nn.Linear):
-            raise ValueError(_BAD_LAYOUT.format(problem=f"module {2 * i} is {type(linear).__name__}, not Linear"))
+            raise LocalizedValueError("bridge.layout_not_linear", k=2 * i, got=type(linear).__name__)
         if linear.bias is None:
-            raise ValueError(_BAD_LAYOUT.format(problem=f"Linear module {2 * i} has no bias (bias=False)"))
+            raise LocalizedValueError("bridge.layout_no_bias", k=2 * i)
     kinds = {type(a).__name__ for a in activations}
     if len(module) % 2 == 0 or not kinds <= set(names) or len(kinds) > 1:
-        raise ValueError(_BAD_LAYOUT.format(
-            problem=f"the modules are {', '.join(type(m).__name__ for m in module)}"))
+        raise LocalizedValueError("bridge.layout_modules", modules=", ".join(type(m).__name__ for m in module))
     for a, b in itertools.pairwise(linears):
         if a.out_features != b.in_features:
-            raise ValueError(_BAD_LAYOUT.format(
-                problem=f"a Linear with {a.out_features} outputs feeds one with {b.in_features} inputs"))
+            raise LocalizedValueError("bridge.layout_sizes", outputs=a.out_features, inputs=b.in_features)
     activation = names[kinds.pop()] if kinds else "relu"
-    model = MLP(linears[0].in_features, [linear.out_features for linear in linears], activation, seed=0)
+    model = cls(linears[0].in_features, [linear.out_features for linear in linears], activation, seed=0)
     state: dict[str, float] = {}
     for k, linear in enumerate(linears):
         weight, bias = linear.weight.detach().double().tolist(), linear.bias.detach().double().tolist()

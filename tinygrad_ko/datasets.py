@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .messages import LocalizedError, LocalizedValueError
+
 __all__ = ["DIGITS_INSTALL", "MissingDependencyError", "digits", "moons", "spiral", "split", "xor"]
 
 Array = npt.NDArray[Any]
@@ -32,25 +34,25 @@ Data = tuple[Array, Array]
 DIGITS_INSTALL = 'pip install "tinygrad_ko[digits]"  (or: pip install scikit-learn)'
 
 
-class MissingDependencyError(ImportError):
-    """A data set needs a package that is not installed; the message names the pip command."""
+class MissingDependencyError(LocalizedError, ImportError):
+    """A data set or a bridge needs a package that is not installed; the message names the pip command."""
 
 
 def _count(n: object, what: str, where: str, least: int = 1) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or int(n) < least:
-        raise ValueError(f"{where}: {what} must be an int >= {least}, got {n!r}")
+        raise LocalizedValueError("learning.count", where=where, what=what, least=least, got=n)
     return int(n)
 
 
 def _noise(noise: object, where: str) -> float:
     if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not 0.0 <= float(noise) < math.inf:
-        raise ValueError(f"{where}: noise must be a finite number >= 0 (a standard deviation), got {noise!r}")
+        raise LocalizedValueError("learning.noise", where=where, got=noise)
     return float(noise)
 
 
 def _generator(seed: object, where: str) -> np.random.Generator:
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:
-        raise ValueError(f"{where}: seed must be an int >= 0, got {seed!r}")
+        raise LocalizedValueError("learning.dataset_seed", where=where, got=seed)
     return np.random.default_rng(int(seed))
 
 
@@ -127,8 +129,7 @@ def digits(normalize: bool = True) -> Data:
     try:
         from sklearn.datasets import load_digits
     except ImportError:
-        raise MissingDependencyError(f"digits() reads the data set that scikit-learn ships, and scikit-learn is not "
-                          f"installed: {DIGITS_INSTALL}") from None
+        raise MissingDependencyError("learning.digits_missing", install=DIGITS_INSTALL) from None
     bunch = load_digits()
     x = np.asarray(bunch.data, dtype=np.float64)
     return (x / 16.0 if normalize else x), np.asarray(bunch.target, dtype=np.int64)
@@ -142,13 +143,13 @@ def split(x: Array, t: Array, test_fraction: float = 0.2, seed: int = 0) -> tupl
     """
     x, t = np.asarray(x), np.asarray(t)
     if len(x) != len(t):
-        raise ValueError(f"split: x has {len(x)} samples but t has {len(t)} labels; they must match")
+        raise LocalizedValueError("learning.split_lengths", n_x=len(x), n_t=len(t))
     if isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real) \
             or not 0.0 < float(test_fraction) < 1.0:
-        raise ValueError(f"split: test_fraction must be between 0 and 1 (exclusive), got {test_fraction!r}")
+        raise LocalizedValueError("learning.split_fraction", got=test_fraction)
     n_test = max(1, round(len(x) * float(test_fraction)))
     if n_test >= len(x):
-        raise ValueError(f"split: {len(x)} samples are too few to hold out {n_test} for testing")
+        raise LocalizedValueError("learning.split_too_few", n=len(x), n_test=n_test)
     order = _generator(seed, "split").permutation(len(x))
     test, train = order[:n_test], order[n_test:]
     return (x[train], t[train]), (x[test], t[test])

@@ -37,6 +37,7 @@ from typing import Any, Union
 
 from . import ops
 from .graph import backward_order, zero_grad
+from .messages import LocalizedTypeError, LocalizedValueError
 from .ops import OPS, Op
 
 __all__ = ["Value", "is_grad_enabled", "no_grad"]
@@ -79,39 +80,32 @@ def _as_float(obj: object, where: str) -> float:
     """
     if type(obj) is float:
         return obj
-    hint = ""
     if isinstance(obj, bool) or type(obj).__name__ == "bool_":
-        hint = "a bool is not a number here; write 1.0 or 0.0"
-    elif isinstance(obj, (str, bytes)):
+        raise LocalizedTypeError("engine.not_real_bool", where=where, got=_describe(obj))
+    if isinstance(obj, (str, bytes)):
         example = f"float({obj!r})" if len(obj) < 30 else "float(...)"
-        hint = f"convert the text first, e.g. {example}"
-    elif obj is None:
-        hint = "None is not a number; pass 0.0 or the value you meant"
-    elif isinstance(obj, complex) or type(obj).__name__.startswith("complex"):
-        hint = "complex numbers have no ordering and no real derivative; pass the real part (z.real)"
-    elif isinstance(obj, numbers.Real):
+        raise LocalizedTypeError("engine.not_real_text", where=where, got=_describe(obj), example=example)
+    if obj is None:
+        raise LocalizedTypeError("engine.not_real_none", where=where, got=_describe(obj))
+    if isinstance(obj, complex) or type(obj).__name__.startswith("complex"):
+        raise LocalizedTypeError("engine.not_real_complex", where=where, got=_describe(obj))
+    if isinstance(obj, numbers.Real):
         try:
             return float(obj)
         except OverflowError:
             digits = str(obj)
             shown = digits if len(digits) <= 24 else f"{digits[:20]}... ({len(digits)} digits)"
-            raise ValueError(
-                f"{where}: {shown} is too large for a float (the largest is about 1.8e308)"
-            ) from None
-    elif hasattr(obj, "ndim") and hasattr(obj, "dtype"):  # a numpy array, without importing numpy
+            raise LocalizedValueError("engine.too_large", where=where, shown=shown) from None
+    if hasattr(obj, "ndim") and hasattr(obj, "dtype"):  # a numpy array, without importing numpy
         shape = getattr(obj, "shape", "?")
         if obj.ndim == 0 and getattr(obj.dtype, "kind", "") in "iuf":
             return _as_float(obj.item(), where)  # type: ignore[attr-defined]
         if obj.ndim == 0:
-            hint = f"a 0-d array of dtype {obj.dtype} is not a real number"
-        else:
-            hint = (f"a Value holds one number, not an array of shape {shape}; "
-                    "make one Value per element, e.g. [Value(x) for x in arr]")
-    elif isinstance(obj, (list, tuple, set, frozenset, dict)):
-        hint = "a Value holds one number, not a container; make one Value per element, e.g. [Value(x) for x in xs]"
-    else:
-        hint = "pass an int, a float or a numpy real scalar"
-    raise TypeError(f"{where} needs a real number, got {_describe(obj)}: {hint}")
+            raise LocalizedTypeError("engine.not_real_array0", where=where, got=_describe(obj), dtype=obj.dtype)
+        raise LocalizedTypeError("engine.not_real_array", where=where, got=_describe(obj), shape=shape)
+    if isinstance(obj, (list, tuple, set, frozenset, dict)):
+        raise LocalizedTypeError("engine.not_real_container", where=where, got=_describe(obj))
+    raise LocalizedTypeError("engine.not_real_other", where=where, got=_describe(obj))
 
 
 def _constant(data: float) -> Value:
@@ -277,9 +271,9 @@ class Value:
         (3.0, 0.0, False)
         """
         if not isinstance(label, str):
-            raise TypeError(f"Value(label=...) must be a str, got {_describe(label)}")
+            raise LocalizedTypeError("engine.label_type", got=_describe(label))
         if not isinstance(requires_grad, bool):
-            raise TypeError(f"Value(requires_grad=...) must be True or False, got {_describe(requires_grad)}")
+            raise LocalizedTypeError("engine.requires_grad_arg", got=_describe(requires_grad))
         self.data = _as_float(data, "Value()")
         self.grad = 0.0
         self.label = label
@@ -309,12 +303,9 @@ class Value:
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
         if not isinstance(flag, bool):
-            raise TypeError(f"requires_grad must be True or False, got {_describe(flag)}")
+            raise LocalizedTypeError("engine.requires_grad_type", got=_describe(flag))
         if self._op is not None:
-            raise ValueError(
-                f"requires_grad can only be changed on a leaf; this Value was made by {self.op!r} "
-                "(to cut the graph here, use Value(v.data) as a new leaf)"
-            )
+            raise LocalizedValueError("engine.requires_grad_leaf", op=self.op)
         self._requires_grad = flag
 
     @property
@@ -432,11 +423,7 @@ class Value:
         """
         seed = _as_float(grad, "backward(grad=...)")
         if not self._requires_grad:
-            raise ValueError(
-                "backward(): this Value does not require grad: it is a constant (a number operand, "
-                "Value(..., requires_grad=False), or computed from constants only or inside no_grad()), "
-                "so there is nothing to differentiate"
-            )
+            raise LocalizedValueError("engine.backward_constant")
         with _backward_lock:
             order, leaves = backward_order(self)
             # The loop below uses an op node's grad as this pass's upstream gradient,
@@ -583,9 +570,8 @@ _STATE_SLOTS = ("data", "grad", "label", "_requires_grad", "_op", "_a", "_b")
 def _leaf(data: float, grad: float, label: str, requires_grad: bool) -> Value:
     """Unpickle a leaf (its data checked as Value() checks it)."""
     if type(grad) is not float or type(label) is not str or type(requires_grad) is not bool:
-        raise ValueError(f"cannot unpickle a Value: a leaf's grad must be a float, its label a str and "
-                         f"requires_grad a bool, got {type(grad).__name__}, {type(label).__name__} and "
-                         f"{type(requires_grad).__name__}; the pickle is damaged or was not written by tinygrad_ko")
+        raise LocalizedValueError("engine.unpickle_leaf", grad=type(grad).__name__, label=type(label).__name__,
+                                   requires_grad=type(requires_grad).__name__)
     leaf = Value(data, label, requires_grad=requires_grad)
     leaf.grad = grad
     return leaf
@@ -683,7 +669,7 @@ def _table_place(root: Value) -> tuple[_Table, int]:
 def _in_table(table: _Table, place: int) -> Value:
     """Unpickle an op node: its place in a table."""
     if not isinstance(table, _Table) or type(place) is not int or not 0 <= place < len(table.nodes):
-        raise ValueError("cannot unpickle a Value: its record names no node of its table (a damaged pickle)")
+        raise LocalizedValueError("engine.unpickle_place")
     return table.nodes[place]
 
 
@@ -701,7 +687,7 @@ def _rebuild(records: list[Any]) -> Value:
 def _rebuild_nodes(records: list[Any]) -> list[Value]:
     """The nodes the records describe, each checked: a record that makes no sense is a ValueError."""
     if type(records) is not list or not records:
-        raise ValueError(f"cannot unpickle a Value: its records are not a non-empty list, got {type(records).__name__}")
+        raise LocalizedValueError("engine.unpickle_records", got=type(records).__name__)
     nodes: list[Value] = []
     for i, record in enumerate(records):
         if isinstance(record, Value):
@@ -710,10 +696,9 @@ def _rebuild_nodes(records: list[Any]) -> list[Value]:
         if type(record) is tuple and len(record) == 2:
             nodes.append(_in_table(*record))
             continue
-        problem = _bad_record(record, len(nodes))
-        if problem:
-            raise ValueError(f"cannot unpickle a Value: record {i} is not a node ({problem}); "
-                             f"the pickle is damaged or was not written by tinygrad_ko")
+        problem = _bad_record(record, len(nodes), i)
+        if problem is not None:
+            raise problem
         name, a, b, data, grad, label = record
         node = _new(Value)
         node.data, node.grad, node.label, node._mark = data, grad, label, None
@@ -724,23 +709,23 @@ def _rebuild_nodes(records: list[Any]) -> list[Value]:
     return nodes
 
 
-def _bad_record(record: Any, known: int) -> str:
-    """What is wrong with an op node's record (``known`` nodes come before it), or ``""``."""
+def _bad_record(record: Any, known: int, i: int) -> LocalizedValueError | None:
+    """What is wrong with op node record ``i`` (``known`` nodes come before it), or None."""
     if type(record) is not tuple or len(record) != 6:
-        return "not a record of six fields"
+        return LocalizedValueError("engine.record_fields", i=i)
     name, a, b, data, grad, label = record
     if type(name) is not str or name not in OPS:
-        return f"unknown op {name!r}"
+        return LocalizedValueError("engine.record_op", i=i, name=name)
     arity = OPS[name].arity
     for position in (a, b) if arity == 2 else (a,):
         if type(position) is not int or not 0 <= position < known:
-            return f"{name} names input {position!r}, not one of the {known} nodes before it"
+            return LocalizedValueError("engine.record_input", i=i, name=name, position=position, known=known)
     if arity == 1 and b != -1:
-        return f"{name} has one input, and the record gives it two"
+        return LocalizedValueError("engine.record_arity", i=i, name=name)
     if type(data) is not float or type(grad) is not float:
-        return f"data and grad must be floats, got {type(data).__name__} and {type(grad).__name__}"
+        return LocalizedValueError("engine.record_floats", i=i, data=type(data).__name__, grad=type(grad).__name__)
     if type(label) is not str:
-        return f"the label must be a str, got {type(label).__name__}"
-    return ""
+        return LocalizedValueError("engine.record_label", i=i, label=type(label).__name__)
+    return None
 
 

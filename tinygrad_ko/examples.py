@@ -9,16 +9,12 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .engine import Value
+from .messages import LANGS, resolve_lang, text
 
 __all__ = ["LANGS", "AppleOrange", "apple_orange"]
 
-#: Languages the example's labels come in.
-LANGS = ("en", "ko")
-
-_LABELS = {
-    "en": ("apple", "apple count", "orange", "orange count", "tax", "price"),
-    "ko": ("사과", "사과 개수", "귤", "귤 개수", "소비세", "지불 금액"),
-}
+# The labels' ids in the catalogs' [examples] section, in the order the graph uses them.
+_LABELS = ("apple", "apple_count", "orange", "orange_count", "tax", "price")
 
 
 class AppleOrange(NamedTuple):
@@ -32,17 +28,18 @@ class AppleOrange(NamedTuple):
     price: Value
 
 
-def apple_orange(lang: str = "en") -> AppleOrange:
-    """Build the apple/orange graph (forward pass only) with labels in ``lang`` ("en" or "ko").
+def apple_orange(lang: str | None = None) -> AppleOrange:
+    """Build the apple/orange graph (forward pass only) with labels in ``lang`` (one of :data:`LANGS`).
+
+    ``None`` is the session's language (:func:`tinygrad_ko.messages.set_lang`, else English).
 
     >>> ex = apple_orange("ko")
     >>> ex.price.backward()
     >>> ex.apple.label, ex.price.data, ex.apple.grad, ex.tax.grad
     ('사과', 715.0000000000001, 2.2, 650.0)
     """
-    if lang not in _LABELS:
-        raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
-    names = _LABELS[lang]
+    lang = resolve_lang(lang, "apple_orange")
+    names = [text(f"examples.{name}", lang) for name in _LABELS]
     apple, apple_count = Value(100, label=names[0]), Value(2, label=names[1])
     orange, orange_count = Value(150, label=names[2]), Value(3, label=names[3])
     tax = Value(1.1, label=names[4])

@@ -32,6 +32,7 @@ from typing import Any, overload
 
 from .engine import Value, _as_float, _backward_lock, _constant, _describe, _recorded
 from .graph import backward_order
+from .messages import LocalizedTypeError, LocalizedValueError
 from .ops import DIV, EXP, FLOATS, LOG, OPS, POW, RELU, SIGMOID, TANH, Kind, Op
 
 __all__ = ["VALUES", "grad", "hessian"]
@@ -120,31 +121,23 @@ _VALUE_LOCALS: dict[str, tuple[Callable[..., Any], ...]] = {name: op.local_for(V
 def _check(output: object, inputs: object, where: str) -> tuple[list[Value], bool]:
     """The inputs as a list, and whether one Value (not a sequence) was given; else a clear error."""
     if not isinstance(output, Value):
-        hint = ("a plain number has no graph to differentiate; compute it from Values, e.g. "
-                "x = Value(2.0); y = x * x" if isinstance(output, (int, float)) else
-                "pass the Value your computation returned")
-        raise TypeError(f"{where}: output must be a Value, got {_describe(output)}: {hint}")
+        key = "functional.output_number" if isinstance(output, (int, float)) else "functional.output_not_value"
+        raise LocalizedTypeError(key, where=where, got=_describe(output))
     if isinstance(inputs, Value):
         values, single = [inputs], True
     elif isinstance(inputs, (list, tuple)):
         if not inputs:
-            raise ValueError(f"{where}: inputs is empty; pass the Value or Values to differentiate "
-                             f"with respect to, e.g. {where}(y, x) or {where}(y, [x, z])")
+            raise LocalizedValueError("functional.inputs_empty", where=where)
         for i, v in enumerate(inputs):
             if not isinstance(v, Value):
-                raise TypeError(f"{where}: inputs[{i}] must be a Value, got {_describe(v)}; pass the Values "
-                                "the output was computed from (numbers in an expression are constants)")
+                raise LocalizedTypeError("functional.input_not_value", where=where, i=i, got=_describe(v))
         values, single = list(inputs), False
     else:
-        raise TypeError(f"{where}: inputs must be a Value or a list or tuple of Values, got {_describe(inputs)}; "
-                        f"e.g. {where}(y, x) or {where}(y, [x, z])")
+        raise LocalizedTypeError("functional.inputs_type", where=where, got=_describe(inputs))
     for i, v in enumerate(values):
         if not v.requires_grad:
             name = f"{v.label!r}" if v.label else ("inputs" if single else f"inputs[{i}]")
-            raise ValueError(
-                f"{where}: input {name} is a constant (requires_grad=False), so nothing is differentiated "
-                "with respect to it; make it with Value(v) (requires_grad=True), or leave it out"
-            )
+            raise LocalizedValueError("functional.input_constant", where=where, name=name)
     return values, single
 
 
@@ -284,7 +277,7 @@ def grad(output: Value, inputs: Value | Sequence[Value], *, create_graph: bool =
     """
     values, single = _check(output, inputs, "grad")
     if not isinstance(create_graph, bool):
-        raise TypeError(f"grad(create_graph=...) must be True or False, got {_describe(create_graph)}")
+        raise LocalizedTypeError("functional.create_graph_type", got=_describe(create_graph))
     seed = _as_float(grad_output, "grad(grad_output=...)")
     results = [g if isinstance(g, Value) else Value(0.0 if g is None else g)
                for g in _sweep(output, values, seed, create_graph)]

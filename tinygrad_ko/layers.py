@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import ops
+from .messages import LocalizedError, LocalizedTypeError, LocalizedValueError
 
 __all__ = ["AddLayer", "Affine", "MulLayer", "Relu", "Sigmoid", "SoftmaxWithLoss", "TwoLayerNet"]
 
@@ -51,20 +52,17 @@ ArrayLike = npt.ArrayLike
 Array = Any
 
 
+class _NotYetError(LocalizedError, RuntimeError):
+    """backward() before forward(): a :class:`RuntimeError` with a message id."""
+
+
 def _not_yet(layer: object) -> RuntimeError:
-    name = type(layer).__name__
-    return RuntimeError(
-        f"{name}.backward() was called before {name}.forward(): "
-        "forward() stores what backward() needs, so call forward() first"
-    )
+    return _NotYetError("learning.not_yet", name=type(layer).__name__)
 
 
 def _check_dout(layer: object, dout: ArrayLike, shape: tuple[int, ...]) -> None:
     if np.shape(dout) != shape:
-        raise ValueError(
-            f"{type(layer).__name__}.backward(dout): dout must have the shape of forward()'s output "
-            f"{shape}, got {np.shape(dout)}"
-        )
+        raise LocalizedValueError("learning.dout_shape", layer=type(layer).__name__, expected=shape, got=np.shape(dout))
 
 
 def _unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
@@ -219,18 +217,13 @@ class Affine:
     def __init__(self, W: npt.NDArray[Any], b: npt.NDArray[Any]) -> None:
         for name, array in (("W", W), ("b", b)):
             if not isinstance(array, np.ndarray) or array.dtype.kind not in "iuf":
-                got = f"an array of dtype {array.dtype}" if isinstance(array, np.ndarray) else type(array).__name__
-                raise TypeError(
-                    f"Affine(W, b): {name} must be a numpy array of numbers, got {got}: the layer keeps it by "
-                    f"reference, so that {name} -= lr * d{name} updates it; pass np.array({name}, dtype=float)"
-                )
+                if isinstance(array, np.ndarray):
+                    raise LocalizedTypeError("learning.affine_dtype", name=name, dtype=array.dtype)
+                raise LocalizedTypeError("learning.affine_type", name=name, got=type(array).__name__)
         if np.ndim(W) != 2:
-            raise ValueError(f"Affine(W, b): W must be 2-d (inputs × outputs), got shape {np.shape(W)}")
+            raise LocalizedValueError("learning.affine_w_ndim", shape=np.shape(W))
         if np.shape(b) != (np.shape(W)[1],):
-            raise ValueError(
-                f"Affine(W, b): b must have shape ({np.shape(W)[1]},), one bias per column of W "
-                f"(W has shape {np.shape(W)}), got {np.shape(b)}"
-            )
+            raise LocalizedValueError("learning.affine_b_shape", n=np.shape(W)[1], w_shape=np.shape(W), got=np.shape(b))
         self.W = W
         self.b = b
         self.x: npt.NDArray[Any] | None = None
@@ -243,16 +236,11 @@ class Affine:
         x = np.asarray(x)
         n_in = self.W.shape[0]
         if x.ndim >= 2 and x.shape[0] == 0:
-            raise ValueError(
-                f"Affine.forward(x): the batch is empty (x has shape {x.shape}); pass at least one sample"
-            )
+            raise LocalizedValueError("learning.affine_empty", shape=x.shape)
         # One sample (D,) becomes a batch of one; (N, d1, d2, ...) becomes (N, D).
         flat = x.reshape(1, -1) if x.ndim == 1 else x.reshape(len(x), -1) if x.ndim >= 2 else None
         if flat is None or flat.shape[1] != n_in:
-            raise ValueError(
-                f"Affine.forward(x): each sample needs {n_in} numbers (W has shape {self.W.shape}), "
-                f"got x of shape {x.shape}"
-            )
+            raise LocalizedValueError("learning.affine_inputs", n=n_in, w_shape=self.W.shape, shape=x.shape)
         self.original_x_shape = x.shape
         self.x = flat
         out = flat @ self.W + self.b
@@ -297,10 +285,7 @@ class SoftmaxWithLoss:
         x = np.asarray(x)
         t = np.asarray(t)
         if x.ndim not in (1, 2) or x.size == 0:
-            raise ValueError(
-                f"SoftmaxWithLoss.forward(x, t): x must be scores of shape (N, C) or (C,) with N, C >= 1, "
-                f"got shape {x.shape}"
-            )
+            raise LocalizedValueError("learning.softmax_shape", shape=x.shape)
         scores = x.reshape(-1, x.shape[-1])
         one_hot = self._labels(t, x.shape).reshape(scores.shape)
         # log-softmax = x - max - log(sum(exp(x - max))): exp only sees values <= 0,
@@ -320,31 +305,20 @@ class SoftmaxWithLoss:
         if t.shape == shape:
             # numpy would turn "0"/"1" strings into numbers without a word.
             if t.dtype.kind not in "biuf":
-                raise ValueError(
-                    f"SoftmaxWithLoss.forward(x, t): one-hot labels must be numbers, got dtype {t.dtype}; "
-                    f"e.g. np.array([[0, 1, 0]])"
-                )
+                raise LocalizedValueError("learning.softmax_onehot_dtype", dtype=t.dtype)
             probabilities = t.astype(np.float64)
             bad = ~(np.isfinite(probabilities) & (probabilities >= 0))
             if bad.any():
                 where = tuple(int(i) for i in np.argwhere(bad)[0])
-                raise ValueError(
-                    f"SoftmaxWithLoss.forward(x, t): one-hot labels are probabilities (finite, >= 0), got "
-                    f"{float(probabilities[where])!r} at t[{', '.join(map(str, where))}]"
-                )
+                raise LocalizedValueError("learning.softmax_onehot_values", value=float(probabilities[where]),
+                                          where=", ".join(map(str, where)))
             return probabilities
         if t.shape != shape[:-1]:
-            raise ValueError(
-                f"SoftmaxWithLoss.forward(x, t): t must be one-hot of x's shape {shape} or class indices of "
-                f"shape {shape[:-1]}, got shape {t.shape}"
-            )
+            raise LocalizedValueError("learning.softmax_t_shape", shape=shape, index_shape=shape[:-1], got=t.shape)
         if t.dtype.kind not in "iu":
-            raise ValueError(f"SoftmaxWithLoss.forward(x, t): class indices must be integers, got dtype {t.dtype}")
+            raise LocalizedValueError("learning.softmax_index_dtype", dtype=t.dtype)
         if t.size and (t.min() < 0 or t.max() >= n_classes):
-            raise ValueError(
-                f"SoftmaxWithLoss.forward(x, t): class indices must be in 0..{n_classes - 1}, "
-                f"got {t.min()}..{t.max()}"
-            )
+            raise LocalizedValueError("learning.softmax_index_range", last=n_classes - 1, low=t.min(), high=t.max())
         one_hot: npt.NDArray[np.float64] = np.eye(n_classes)[t]
         return one_hot
 
@@ -383,10 +357,10 @@ class TwoLayerNet:
                  seed: int | None = None) -> None:
         for name, size in (("input_size", input_size), ("hidden_size", hidden_size), ("output_size", output_size)):
             if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-                raise ValueError(f"TwoLayerNet: {name} must be a positive int, got {size!r}")
+                raise LocalizedValueError("learning.twolayer_size", name=name, got=size)
         if isinstance(weight_init_std, bool) or not isinstance(weight_init_std, (int, float)) \
                 or not 0.0 <= weight_init_std < np.inf:
-            raise ValueError(f"TwoLayerNet: weight_init_std must be a finite number >= 0, got {weight_init_std!r}")
+            raise LocalizedValueError("learning.twolayer_std", got=weight_init_std)
         rng = np.random.default_rng(seed)
         self.params: dict[str, npt.NDArray[np.float64]] = {
             "W1": weight_init_std * rng.standard_normal((input_size, hidden_size)),

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .engine import Value
+from .messages import LocalizedTypeError, LocalizedValueError
 
 __all__ = [
     "ACTIVATIONS",
@@ -73,14 +74,14 @@ _GAIN = {"relu": math.sqrt(2.0), "tanh": 1.0, "sigmoid": 1.0, "linear": 1.0}
 def _check_activation(activation: str | None, where: str) -> str:
     name = "linear" if activation is None else activation
     if name not in ACTIVATIONS:
-        raise ValueError(f"{where}: activation must be one of {', '.join(map(repr, ACTIVATIONS))} "
-                         f"(or None for linear), got {activation!r}")
+        raise LocalizedValueError("learning.activation", where=where, choices=", ".join(map(repr, ACTIVATIONS)),
+                                  got=activation)
     return name
 
 
 def _check_size(n: object, what: str, where: str) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or int(n) < 1:
-        raise ValueError(f"{where}: {what} must be a positive int, got {n!r}")
+        raise LocalizedValueError("learning.size", where=where, what=what, got=n)
     return int(n)
 
 
@@ -90,25 +91,19 @@ def _rng(seed: Seed, where: str) -> random.Random:
         return seed
     if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
         return random.Random(seed)
-    raise TypeError(f"{where}: seed must be an int, a random.Random or None, got {type(seed).__name__}")
+    raise LocalizedTypeError("learning.seed", where=where, got=type(seed).__name__)
 
 
 def _as_real(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{where} must be a real number (int or float), got {value!r} ({type(value).__name__})")
+        raise LocalizedTypeError("learning.not_real", where=where, got=value, type=type(value).__name__)
     try:
         number = float(value)
     except OverflowError:  # an int such as 10**400
-        raise ValueError(f"{where} is too large for a float (about 1.8e308 at most), got an int of "
-                         f"{len(str(abs(value)))} digits") from None
+        raise LocalizedValueError("learning.state_too_large", where=where, digits=len(str(abs(value)))) from None
     if not math.isfinite(number):
-        raise ValueError(f"{where} must be a finite number, got {number!r}: a model with inf or nan parameters "
-                         "computes nan everywhere")
+        raise LocalizedValueError("learning.state_not_finite", where=where, got=number)
     return number
-
-
-_BATCH_HINT = ("a model takes one sample at a time: [model(x) for x in X], or trace it once with "
-               "vectorize(model(xs), xs) (xs: one Value per input) to run a whole batch with numpy")
 
 
 def _check_one_sample(x: object, where: str) -> None:
@@ -118,14 +113,13 @@ def _check_one_sample(x: object, where: str) -> None:
     """
     ndim = getattr(x, "ndim", None)
     if ndim is not None and ndim != 1:
-        raise TypeError(f"{where}: the input has shape {getattr(x, 'shape', '?')}, not one sample; {_BATCH_HINT}")
+        raise LocalizedTypeError("learning.batch_shape", where=where, shape=getattr(x, "shape", "?"))
     if isinstance(x, (str, bytes)) or not (isinstance(x, Sequence) or ndim == 1):
-        raise TypeError(f"{where}: the input must be one sample, a sequence of numbers or Values, "
-                        f"got {type(x).__name__}")
+        raise LocalizedTypeError("learning.not_sample", where=where, got=type(x).__name__)
     items: Sequence[object] = x  # type: ignore[assignment]  # a Sequence or a 1-d array, checked above
     if len(items) and not isinstance(items[0], (Value, numbers.Real)) and (
             isinstance(items[0], Sequence) or hasattr(items[0], "ndim")):
-        raise TypeError(f"{where}: the input is a list of {len(items)} rows, a batch; {_BATCH_HINT}")
+        raise LocalizedTypeError("learning.batch_rows", where=where, rows=len(items))
 
 class IncompatibleKeys(NamedTuple):
     """What :meth:`Module.load_state_dict` with ``strict=False`` found missing and unexpected."""
@@ -184,22 +178,18 @@ class Module:
         """
         where = f"{type(self).__name__}.load_state_dict"
         if not isinstance(strict, bool):  # strict=0 or strict="no" would be read by truthiness
-            raise TypeError(f"{where}: strict must be True or False, got {strict!r}")
+            raise LocalizedTypeError("learning.strict_not_bool", where=where, got=strict)
         if not isinstance(state_dict, Mapping):
-            raise TypeError(f"{where}: expected a dict of name -> float (from state_dict()), "
-                            f"got {type(state_dict).__name__}")
+            raise LocalizedTypeError("learning.state_dict_type", where=where, got=type(state_dict).__name__)
         named = self.named_parameters()
         names = {name for name, _ in named}
         missing = [name for name, _ in named if name not in state_dict]
         unexpected = [str(key) for key in state_dict if key not in names]
         if strict and (missing or unexpected):
-            problems = []
-            if missing:
-                problems.append(f"missing {len(missing)} key(s): {_some(missing)}")
-            if unexpected:
-                problems.append(f"unexpected {len(unexpected)} key(s): {_some(unexpected)}")
-            raise ValueError(f"{where}: {'; '.join(problems)}; the keys must be those of this model's "
-                             "state_dict() (or pass strict=False to load the matching ones)")
+            key = ("learning.state_dict_both" if missing and unexpected else
+                   "learning.state_dict_missing" if missing else "learning.state_dict_unexpected")
+            raise LocalizedValueError(key, where=where, n_missing=len(missing), missing=_some(missing),
+                                      n_unexpected=len(unexpected), unexpected=_some(unexpected))
         values = [(p, _as_real(state_dict[name], f"{where}: the value of {name!r}"))
                   for name, p in named if name in state_dict]
         for p, value in values:
@@ -229,8 +219,7 @@ class Module:
         state = self.state_dict()
         for name, value in state.items():
             if not math.isfinite(value):
-                raise ValueError(f"{where}: parameter {name!r} is {value!r}; JSON has no nan or inf, "
-                                 "so a model whose training diverged cannot be saved")
+                raise LocalizedValueError("learning.save_not_finite", where=where, name=name, value=value)
         text = json.dumps({"format": _SAVE_FORMAT, "version": 1, "model": repr(self), "state_dict": state},
                           indent=1)
         target = Path(path)
@@ -252,10 +241,11 @@ class Module:
         try:
             saved: Any = json.loads(Path(path).read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{where}: {os.fspath(path)!r} is not a JSON file written by save() ({error})") from None
+            raise LocalizedValueError("learning.load_not_json", where=where, path=os.fspath(path),
+                                      error=error) from None
         if not isinstance(saved, dict) or saved.get("format") != _SAVE_FORMAT or "state_dict" not in saved:
-            raise ValueError(f"{where}: {os.fspath(path)!r} is JSON but not a model written by save() "
-                             f"(it has no \"format\": \"{_SAVE_FORMAT}\")")
+            raise LocalizedValueError("learning.load_not_model", where=where, path=os.fspath(path),
+                                      format=_SAVE_FORMAT)
         return self.load_state_dict(saved["state_dict"], strict=strict)
 
 
@@ -291,7 +281,7 @@ class Neuron(Module):
         w = self.w
         _check_one_sample(x, "Neuron")
         if len(x) != len(w):
-            raise ValueError(f"Neuron: the input has {len(x)} numbers, the neuron expects {len(w)} (its nin)")
+            raise LocalizedValueError("learning.neuron_inputs", got=len(x), expected=len(w))
         # b + w0·x0 + w1·x1 + ...: a chain of adds, the order micrograd's sum(..., b) uses.
         act = self.b
         for wi, xi in zip(w, x, strict=False):  # lengths checked above
@@ -373,10 +363,9 @@ class MLP(Module):
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu", seed: Seed = None) -> None:
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Iterable) or not list(nouts):
-            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, e.g. [16, 16, 1], got {nouts!r}")
+            raise LocalizedValueError("learning.mlp_nouts", got=nouts)
         if activation is None or _check_activation(activation, "MLP") == "linear":
-            raise ValueError(f"MLP: the hidden layers' activation must be 'relu', 'tanh' or 'sigmoid', "
-                             f"got {activation!r} (the last layer is linear already)")
+            raise LocalizedValueError("learning.mlp_activation", got=activation)
         sizes = [_check_size(nin, "nin (the number of inputs)", "MLP"),
                  *(_check_size(n, "each layer size in nouts", "MLP") for n in nouts)]
         rng = _rng(seed, "MLP")
@@ -429,7 +418,7 @@ class MLP(Module):
         """
         from .bridge import mlp_from_torch
 
-        return mlp_from_torch(module)
+        return mlp_from_torch(module, cls)
 
     def __repr__(self) -> str:
         nouts = [len(layer.neurons) for layer in self.layers]
@@ -444,10 +433,10 @@ def _as_values(xs: object, what: str, where: str) -> list[Value]:
     if isinstance(xs, Value):
         return [xs]
     if isinstance(xs, (str, bytes)) or not isinstance(xs, Iterable):
-        raise TypeError(f"{where}: {what} must be a Value or a sequence of Values, got {type(xs).__name__}")
+        raise LocalizedTypeError("learning.scores_type", where=where, what=what, got=type(xs).__name__)
     out = [x if isinstance(x, Value) else Value(x) for x in xs]
     if not out:
-        raise ValueError(f"{where}: {what} is empty; pass at least one score")
+        raise LocalizedValueError("learning.scores_empty", where=where, what=what)
     return out
 
 
@@ -460,10 +449,10 @@ def _as_targets(ts: object, n: int, where: str) -> list[float | Value]:
     """
     items = [ts] if isinstance(ts, (numbers.Real, Value)) else ts
     if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
-        raise TypeError(f"{where}: targets must be a number, a Value or a sequence of them, got {type(ts).__name__}")
+        raise LocalizedTypeError("learning.targets_type", where=where, got=type(ts).__name__)
     out = [t if isinstance(t, Value) else _as_real(t, f"{where}: each target") for t in items]
     if len(out) != n:
-        raise ValueError(f"{where}: {n} predictions but {len(out)} targets; give one target per prediction")
+        raise LocalizedValueError("learning.targets_count", where=where, n=n, got=len(out))
     return out
 
 
@@ -517,7 +506,7 @@ def hinge(scores: Value | Sequence[Value], labels: float | Value | Sequence[floa
     ys = _as_targets(labels, len(ss), "hinge")
     bad = [y for y in _numbers(ys) if y not in (-1.0, 1.0)]
     if bad:
-        raise ValueError(f"hinge: labels must be -1 or +1, got {bad[0]!r}; for 0/1 labels pass 2*y - 1")
+        raise LocalizedValueError("learning.hinge_labels", got=bad[0])
     return _mean([(1.0 - y * s).relu() for s, y in zip(ss, ys, strict=True)])
 
 
@@ -540,7 +529,7 @@ def binary_cross_entropy_with_logits(logits: Value | Sequence[Value],
     ts = _as_targets(targets, len(xs), "binary_cross_entropy_with_logits")
     bad = [t for t in _numbers(ts) if not 0.0 <= t <= 1.0]
     if bad:
-        raise ValueError(f"binary_cross_entropy_with_logits: targets must be in [0, 1], got {bad[0]!r}")
+        raise LocalizedValueError("learning.bce_targets", got=bad[0])
     terms = []
     for x, t in zip(xs, ts, strict=True):
         # log(1 + e^x) - t·x with exp seeing only -|x| and no two large terms cancelling:
@@ -589,26 +578,24 @@ def cross_entropy(logits: Sequence[Value] | Sequence[Sequence[Value]], target: i
     """
     where = "cross_entropy"
     if isinstance(logits, (Value, str, bytes)) or not isinstance(logits, Sequence):
-        raise TypeError(f"{where}: logits must be a list of C scores (one sample) or a list of such lists, "
-                        f"got {type(logits).__name__}")
+        raise LocalizedTypeError("learning.logits_type", where=where, got=type(logits).__name__)
     if not logits:
-        raise ValueError(f"{where}: logits is empty; pass at least one score")
+        raise LocalizedValueError("learning.logits_empty", where=where)
     batched = not isinstance(logits[0], (Value, numbers.Real))
     rows = [_as_values(row, "each row of logits", where) for row in (logits if batched else [logits])]
     targets = target if batched else [target]
     if isinstance(targets, (str, bytes)) or not isinstance(targets, Iterable):
-        raise TypeError(f"{where}: for a batch of logits, target must be a list of class indices, "
-                        f"got {type(target).__name__}")
+        raise LocalizedTypeError("learning.batch_targets_type", where=where, got=type(target).__name__)
     classes: list[object] = list(targets)
     if len(classes) != len(rows):
-        raise ValueError(f"{where}: {len(rows)} rows of logits but {len(classes)} targets; give one class per row")
+        raise LocalizedValueError("learning.batch_targets_count", where=where, rows=len(rows), got=len(classes))
     terms = []
     for row, cls in zip(rows, classes, strict=True):
         if isinstance(cls, bool) or not isinstance(cls, numbers.Integral):
-            raise TypeError(f"{where}: a target must be a class index (int), got {cls!r}")
+            raise LocalizedTypeError("learning.target_not_index", where=where, got=cls)
         index = int(cls)
         if not 0 <= index < len(row):
-            raise ValueError(f"{where}: a target class must be in 0..{len(row) - 1} (one per score), got {cls}")
+            raise LocalizedValueError("learning.target_range", where=where, last=len(row) - 1, got=cls)
         # log(Σ e^(x_i - m)) - (x_t - m): the shifted scores, both parts >= 0, so nothing
         # large cancels.  (log(Σ) + m - x_t lost the loss: at two logits of 1e300,
         # log 2 + 1e300 is 1e300, and 1e300 - 1e300 = 0, not log 2.)

@@ -60,6 +60,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .messages import LocalizedOverflowError, LocalizedValueError, LocalizedZeroDivisionError
+
 __all__ = [
     "ADD",
     "DIV",
@@ -138,7 +140,7 @@ class Op:
     def __post_init__(self) -> None:
         local = self.local_rule(FLOATS)
         if len(local) != self.arity or len(self.local_formula) != self.arity:
-            raise ValueError(f"op {self.name}: one local derivative and one formula per input")
+            raise LocalizedValueError("engine.op_arity", name=self.name)
         # Frozen: the float forms are set once, here, and never change.
         object.__setattr__(self, "forward", self.forward_rule(FLOATS))
         object.__setattr__(self, "local_x", local[0])
@@ -179,27 +181,20 @@ def _fmt(x: float) -> str:
 
 def _div(x: float, y: float) -> float:
     if y == 0.0:
-        raise ZeroDivisionError(f"div: cannot divide {_fmt(x)} by zero (x / y with y = {_fmt(y)})")
+        raise LocalizedZeroDivisionError("engine.div_zero", x=_fmt(x), y=_fmt(y))
     return x / y
 
 
 def _pow(x: float, y: float) -> float:
     if x == 0.0 and y < 0.0:
-        raise ZeroDivisionError(
-            f"pow: 0.0 cannot be raised to a negative power (x ** y with x = {_fmt(x)}, y = {_fmt(y)})"
-        )
+        raise LocalizedZeroDivisionError("engine.pow_zero", x=_fmt(x), y=_fmt(y))
     # -inf to a fractional power is a real number (inf or 0), as Python says.
     if x < 0.0 and math.isfinite(x) and math.isfinite(y) and not y.is_integer():
-        raise ValueError(
-            f"pow: a negative base to a fractional power is not a real number "
-            f"(x ** y with x = {_fmt(x)}, y = {_fmt(y)}); Python would return a complex number"
-        )
+        raise LocalizedValueError("engine.pow_fraction", x=_fmt(x), y=_fmt(y))
     try:
         result: float = x**y
     except OverflowError:
-        raise OverflowError(
-            f"pow: result too large for a float (x ** y with x = {_fmt(x)}, y = {_fmt(y)})"
-        ) from None
+        raise LocalizedOverflowError("engine.pow_overflow", x=_fmt(x), y=_fmt(y)) from None
     return result
 
 
@@ -207,14 +202,12 @@ def _exp(x: float) -> float:
     try:
         return math.exp(x)
     except OverflowError:
-        raise OverflowError(
-            f"exp: result too large for a float (exp(x) with x = {_fmt(x)}; exp overflows above about 709.78)"
-        ) from None
+        raise LocalizedOverflowError("engine.exp_overflow", x=_fmt(x)) from None
 
 
 def _log(x: float) -> float:
     if x <= 0.0:
-        raise ValueError(f"log: input must be greater than 0, got {_fmt(x)} (log is defined for x > 0 only)")
+        raise LocalizedValueError("engine.log_domain", x=_fmt(x))
     return math.log(x)
 
 

@@ -20,6 +20,7 @@ import numbers
 from collections.abc import Iterable
 
 from .engine import Value
+from .messages import LocalizedTypeError, LocalizedValueError
 
 __all__ = ["SGD", "Adam", "Optimizer"]
 
@@ -28,19 +29,20 @@ def _hyper(value: object, name: str, where: str, *, upper: float = math.inf, upp
            positive: bool = False) -> float:
     """A hyper-parameter as a float in [0, upper] (or [0, upper); (0, ...) if ``positive``), else a ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{where}: {name} must be a number, got {value!r} ({type(value).__name__})")
+        raise LocalizedValueError("learning.hyper_not_number", where=where, name=name, got=value,
+                                  type=type(value).__name__)
     try:
         x = float(value)
     except OverflowError:  # an int such as 10**400
-        raise ValueError(f"{where}: {name} must be a finite number, got an int too large for a float "
-                         f"({len(str(value))} digits)") from None
+        raise LocalizedValueError("learning.hyper_too_large", where=where, name=name, digits=len(str(value))) from None
     inside = 0.0 <= x < upper if upper_open else 0.0 <= x <= upper
     if positive and x == 0.0:
-        raise ValueError(f"{where}: {name} must be greater than 0, got {value!r}")
+        raise LocalizedValueError("learning.hyper_positive", where=where, name=name, got=value)
     if not inside or math.isinf(x):
-        interval = f"[0, {upper:g})" if upper_open else ("a finite number >= 0" if upper == math.inf else
-                                                         f"[0, {upper:g}]")
-        raise ValueError(f"{where}: {name} must be in {interval}, got {value!r}")
+        if upper == math.inf and not upper_open:
+            raise LocalizedValueError("learning.hyper_finite", where=where, name=name, got=value)
+        interval = f"[0, {upper:g})" if upper_open else f"[0, {upper:g}]"
+        raise LocalizedValueError("learning.hyper_interval", where=where, name=name, interval=interval, got=value)
     return x
 
 
@@ -50,17 +52,16 @@ class Optimizer:
     def __init__(self, params: Iterable[Value], lr: float) -> None:
         where = type(self).__name__
         if isinstance(params, Value):
-            raise TypeError(f"{where}: params must be a list of Values, e.g. model.parameters() or [w]; "
-                            "got one Value")
+            raise LocalizedTypeError("learning.params_one_value", where=where)
         self.params: list[Value] = list(params)
         if not self.params:
-            raise ValueError(f"{where}: got an empty parameter list; pass model.parameters()")
+            raise LocalizedValueError("learning.params_empty", where=where)
         for p in self.params:
             if not isinstance(p, Value):
-                raise TypeError(f"{where}: every parameter must be a Value, got {type(p).__name__}")
+                raise LocalizedTypeError("learning.params_not_value", where=where, got=type(p).__name__)
         if len({id(p) for p in self.params}) != len(self.params):
             # Each step would move a repeated parameter twice.
-            raise ValueError(f"{where}: a parameter appears more than once in params; pass each Value once")
+            raise LocalizedValueError("learning.params_repeated", where=where)
         self.lr = lr
 
     @property
@@ -153,7 +154,7 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         # A list or tuple only: a generator would be used up by looking at it.
         if not isinstance(betas, (list, tuple)) or len(betas) != 2:
-            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), e.g. (0.9, 0.999), got {betas!r}")
+            raise LocalizedValueError("learning.adam_betas", got=betas)
         beta1, beta2 = betas
         self.betas = (_hyper(beta1, "betas[0]", "Adam", upper=1.0, upper_open=True),
                       _hyper(beta2, "betas[1]", "Adam", upper=1.0, upper_open=True))

@@ -50,11 +50,14 @@ try:
     from hypothesis import assume
     from hypothesis import strategies as st
 except ImportError as error:  # pragma: no cover - exercised in a venv without the extra
-    raise ImportError(
-        'tinygrad_ko.testing needs hypothesis, which is a test extra: pip install "tinygrad_ko[test]"'
-    ) from error
+    # A plain ImportError, as Python's own import errors are (the traceback says "ImportError:"):
+    # it fails an import, where no caller is there to show it in another language.
+    from .messages import text
+
+    raise ImportError(text("testing.needs_hypothesis", "en")) from error
 
 from .engine import Value
+from .messages import LocalizedValueError
 from .ops import OPS
 
 __all__ = ["Expression", "Sample", "expressions"]
@@ -121,24 +124,21 @@ class Expression:
 
     def __init__(self, n_inputs: int, nodes: Sequence[NodeSpec]) -> None:
         if not isinstance(n_inputs, int) or isinstance(n_inputs, bool) or n_inputs < 1:
-            raise ValueError(f"Expression: n_inputs must be an int >= 1, got {n_inputs!r}")
+            raise LocalizedValueError("testing.n_inputs", got=n_inputs)
         if not nodes:
-            raise ValueError("Expression: needs at least one op node, got none")
+            raise LocalizedValueError("testing.no_nodes")
         checked: list[tuple[str, tuple[Operand, ...]]] = []
         for k, node in enumerate(nodes, start=n_inputs):
             name, *args = node
             if name not in OPS or not _supported(name):
-                raise ValueError(f"Expression: node {k} has unknown op {name!r}; known: {', '.join(OPS)}")
+                raise LocalizedValueError("testing.unknown_op", k=k, name=name, known=", ".join(OPS))
             if len(args) != OPS[name].arity:
-                raise ValueError(f"Expression: node {k} ({name}) needs {OPS[name].arity} operands, got {len(args)}")
+                raise LocalizedValueError("testing.operand_count", k=k, name=name, arity=OPS[name].arity, got=len(args))
             for a in args:
                 if isinstance(a, bool) or not isinstance(a, (int, float)) or (isinstance(a, int) and not 0 <= a < k):
-                    raise ValueError(
-                        f"Expression: node {k} ({name}) has operand {a!r}; an operand is a float constant "
-                        f"or the number of an earlier node (0..{k - 1})"
-                    )
+                    raise LocalizedValueError("testing.bad_operand", k=k, name=name, operand=a, last=k - 1)
             if all(isinstance(a, float) for a in args):
-                raise ValueError(f"Expression: node {k} ({name}) has only constants; it must use a node")
+                raise LocalizedValueError("testing.only_constants", k=k, name=name)
             checked.append((name, tuple(args)))
         self.n_inputs = n_inputs
         self.nodes: tuple[tuple[str, tuple[Operand, ...]], ...] = tuple(checked)
@@ -158,7 +158,7 @@ class Expression:
 
     def _run(self, inputs: Sequence[Any], apply: Callable[[str, Sequence[Any]], Any]) -> list[Any]:
         if len(inputs) != self.n_inputs:
-            raise ValueError(f"Expression: needs {self.n_inputs} inputs, got {len(inputs)}")
+            raise LocalizedValueError("testing.input_count", expected=self.n_inputs, got=len(inputs))
         results = list(inputs)
         for name, args in self.nodes:
             results.append(apply(name, [results[a] if isinstance(a, int) else a for a in args]))
@@ -357,12 +357,12 @@ def expressions(
     names = list(OPS) if ops is None else list(ops)
     unknown = [name for name in names if name not in OPS or not _supported(name)]
     if unknown or not names:
-        raise ValueError(f"expressions(ops=...): unknown ops {unknown or names}; choose from {', '.join(OPS)}")
+        raise LocalizedValueError("testing.unknown_ops", unknown=unknown or names, known=", ".join(OPS))
     if not (isinstance(max_inputs, int) and max_inputs >= 1 and isinstance(max_ops, int) and max_ops >= 1
             and isinstance(max_depth, int) and max_depth >= 1):
-        raise ValueError("expressions(): max_inputs, max_ops and max_depth must be ints >= 1")
+        raise LocalizedValueError("testing.sizes")
     if not (margin > 0 and max_abs_input > 0 and max_magnitude > 0):
-        raise ValueError("expressions(): margin, max_abs_input and max_magnitude must be positive")
+        raise LocalizedValueError("testing.bounds")
     inputs = st.floats(-max_abs_input, max_abs_input, allow_nan=False, allow_subnormal=False)
 
     @st.composite

@@ -61,6 +61,8 @@ import numpy.typing as npt
 
 from .engine import Value, _as_float, _backward_lock
 from .graph import topological_order
+from .messages import DEFAULT_LANG, LocalizedError, LocalizedTypeError, LocalizedValueError
+from .messages.catalogs import format_message
 from .ops import FLOATS, Kind, Op
 
 __all__ = ["ARRAYS", "Vectorized", "vectorize"]
@@ -100,11 +102,19 @@ def _first_failing_sample(result: Any, scalar_rule: Callable[..., float], operan
             scalar_rule(*args)
         except (ArithmeticError, ValueError) as error:
             sample = int(candidates[position])
-            failure = type(error)(f"{error} [sample {sample}]")
+            failure = _at_sample(error, "vectorize.at_sample", sample=sample)
             # Read by Vectorized, which renumbers the sample within the whole batch.
-            failure.vectorize_sample = sample  # type: ignore[union-attr]
-            failure.vectorize_message = str(error)  # type: ignore[union-attr]
+            failure.vectorize_sample = sample  # type: ignore[attr-defined]
+            failure.vectorize_error = error  # type: ignore[attr-defined]
             raise failure from None
+
+
+def _at_sample(error: BaseException, key: str, **where: int) -> BaseException:
+    """``error`` again, of its type, naming the sample it came from (``key``: ``vectorize.at_sample[_of]``)."""
+    if isinstance(error, LocalizedError):
+        return type(error)(key, error=error, **where)
+    # Not one of ours (numpy's or Python's own): its English text, numbered the same way.
+    return type(error)(format_message(key, DEFAULT_LANG, error=error, **where))
 
 
 def _checked(array_rule: Callable[..., Any], scalar_rule: Callable[..., float]) -> Callable[..., Any]:
@@ -452,40 +462,35 @@ class Vectorized:
     def _columns(self, columns: Sequence[Any]) -> tuple[list[Array | float], int]:
         if len(columns) != len(self.inputs):
             names = ", ".join(x.label or f"input {k}" for k, x in enumerate(self.inputs)) or "none"
-            raise TypeError(f"expected {len(self.inputs)} columns, one per input ({names}), got {len(columns)}")
+            raise LocalizedTypeError("vectorize.column_count", expected=len(self.inputs), names=names, got=len(columns))
         checked: list[Array | float] = []
         n = -1
         for k, column in enumerate(columns):
-            what = f"column {k} (input {self.inputs[k].label or k})"
+            place = {"k": k, "name": self.inputs[k].label or k}
             if isinstance(column, Value):
-                raise TypeError(f"{what} is a Value; pass numbers, e.g. a numpy array of samples or x.data")
+                raise LocalizedTypeError("vectorize.column_value", **place)
             if isinstance(column, np.ma.MaskedArray):
                 # np.asarray would drop the mask and compute the hidden values as if they were data.
-                raise TypeError(f"{what} is a masked array, and its mask would be ignored; pass the samples "
-                                "to use, e.g. column.compressed(), or fill the masked ones: column.filled(0.0)")
+                raise LocalizedTypeError("vectorize.column_masked", **place)
             try:
                 array = np.asarray(column)
             except Exception as error:  # ragged lists and the like
-                raise ValueError(f"{what} is not an array of numbers: {error}") from None
+                raise LocalizedValueError("vectorize.column_not_numbers", **place, error=error) from None
             if array.dtype.kind == "O":  # Python ints beyond int64 (2**70), Fractions, ...: as Value() takes them
+                what = f"column {k} (input {place['name']})"
                 array = np.array([_as_float(v, what) for v in array.ravel()], dtype=np.float64).reshape(array.shape)
             if array.dtype.kind not in "iuf":
-                hint = {"b": "bools are not numbers here; convert with .astype(float)",
-                        "c": "complex numbers have no real derivative; pass the real part",
-                        "U": "convert the text first, e.g. np.asarray(column, dtype=float)",
-                        "S": "convert the text first, e.g. np.asarray(column, dtype=float)"}.get(
-                            array.dtype.kind, "pass int or float numbers, e.g. np.asarray(column, dtype=float)")
-                raise TypeError(f"{what} must hold real numbers, got dtype {array.dtype}: {hint}")
+                key = {"b": "vectorize.column_bool", "c": "vectorize.column_complex", "U": "vectorize.column_text",
+                       "S": "vectorize.column_text"}.get(array.dtype.kind, "vectorize.column_dtype")
+                raise LocalizedTypeError(key, **place, dtype=array.dtype)
             if array.ndim == 0:
                 checked.append(float(array))
                 continue
             if array.ndim != 1:
-                raise ValueError(f"{what} must be 1-D (one number per sample), got shape {array.shape}; "
-                                 "pass one column per input, e.g. f(X[:, 0], X[:, 1])")
+                raise LocalizedValueError("vectorize.column_ndim", **place, shape=array.shape)
             if n >= 0 and array.shape[0] != n:
                 lengths = [np.shape(c)[0] if np.ndim(c) == 1 else "a number" for c in columns]
-                raise ValueError(f"columns have different lengths {lengths}; every column needs one value per sample "
-                                 "(or a single number, used for every sample)")
+                raise LocalizedValueError("vectorize.column_lengths", lengths=lengths)
             n = array.shape[0]
             checked.append(array.astype(np.float64, copy=False))
         return checked, max(n, 1) if n < 0 else n
@@ -524,9 +529,7 @@ class Vectorized:
         for slot, _ in self._constants:
             node = self._nodes[slot]
             if node._requires_grad:
-                raise ValueError(f"vectorize(): the constant {node.label or repr(node.data)} was given "
-                                 "requires_grad=True after tracing, and its value was captured as a constant; "
-                                 "call vectorize(...) again to trace it as a parameter")
+                raise LocalizedValueError("vectorize.constant_traced", name=node.label or repr(node.data))
 
     def _run(self, columns: Sequence[Any], mode: str) -> tuple[Array, tuple[Array, ...], list[float]]:
         self._check_constants()
@@ -583,8 +586,8 @@ class Vectorized:
                 error, sample = earlier, earlier.vectorize_sample  # type: ignore[union-attr]
                 continue
             break
-        message = getattr(error, "vectorize_message", "")
-        return type(error)(f"{message} [sample {start + sample} of {n}]")
+        return _at_sample(getattr(error, "vectorize_error", error), "vectorize.at_sample_of",
+                          sample=start + sample, n=n)
 
     def _run_forward(self, arrays: list[Any], columns: list[Array | float], start: int, stop: int) -> list[Any]:
         values = arrays[:]  # the reused arrays, then the numbers of the other slots
@@ -784,25 +787,19 @@ def vectorize(output: Value, inputs: Sequence[Value], *, chunk_size: int = DEFAU
     (array([4., 4.]), array([1., 2.]))
     """
     if not isinstance(output, Value):
-        hint = ("one output at a time, e.g. vectorize(outputs[0], inputs)" if isinstance(output, (list, tuple))
-                else "pass the Value your model returns, e.g. vectorize(model([x1, x2]), [x1, x2])")
-        raise TypeError(f"vectorize(output, inputs): output must be a Value, got {_describe(output)}; {hint}")
+        key = "vectorize.output_list" if isinstance(output, (list, tuple)) else "vectorize.output_not_value"
+        raise LocalizedTypeError(key, got=_describe(output))
     if isinstance(inputs, Value) or not isinstance(inputs, (list, tuple)):
-        raise TypeError(f"vectorize(output, inputs): inputs must be a list of Values, got {_describe(inputs)}; "
-                        "e.g. vectorize(y, [x])")
+        raise LocalizedTypeError("vectorize.inputs_type", got=_describe(inputs))
     seen: set[Value] = set()
     for k, x in enumerate(inputs):
         if not isinstance(x, Value):
-            raise TypeError(f"vectorize(): input {k} must be a Value (a leaf you made with Value(...)), "
-                            f"got {_describe(x)}")
+            raise LocalizedTypeError("vectorize.input_not_value", k=k, got=_describe(x))
         if x._op is not None:
-            raise ValueError(f"vectorize(): input {k} ({x.label or 'no label'}) was made by {x.op!r}, so it is not "
-                             "a leaf of the graph; pass the Values you made yourself, e.g. "
-                             "x = Value(0.0); f = vectorize(model([x]), [x])")
+            raise LocalizedValueError("vectorize.input_not_leaf", k=k, label=x.label or "no label", op=x.op)
         if x in seen:
-            raise ValueError(f"vectorize(): input {k} ({x.label or 'no label'}) is listed twice; "
-                             "each input takes one column")
+            raise LocalizedValueError("vectorize.input_twice", k=k, label=x.label or "no label")
         seen.add(x)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"vectorize(chunk_size=...) must be an int >= 1, got {chunk_size!r}")
+        raise LocalizedValueError("vectorize.chunk_size", got=chunk_size)
     return Vectorized(output, inputs, chunk_size)
