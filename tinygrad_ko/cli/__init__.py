@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from ..datasets import MissingDependencyError
-from ..draw.dot import MAX_NODES, STYLES, format_number, is_constant, label_text, visible_text
+from ..draw.dot import MAX_NODES, STYLES
 from ..draw.render import (
     DEFAULT_DPI,
     DEFAULT_TIMEOUT,
@@ -46,7 +46,7 @@ from ..functional import grad
 from ..graph import topological_order
 from ..ops import OPS
 from ..pages.steps import write_steps
-from ..text import display_width, pad
+from ..text import display_width, format_number, is_constant, label_text, pad, visible_text
 
 __all__ = ["main"]
 

@@ -27,13 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..draw.dot import STYLES, _drawing, format_number, is_constant, to_dot
+from ..draw.dot import STYLES, _drawing, to_dot
 from ..draw.render import DEFAULT_TIMEOUT, run_engine, write_text_atomically
 from ..engine import Value
 from ..explain import _MAX_EXPRESSION, _WORDS, Explanation, Lang, Step, explain
 from ..graph import count_nodes, topological_order
 from ..numerical import default_step
 from ..ops import OPS
+from ..text import format_number, is_constant
 from . import jsops
 
 __all__ = ["MAX_STEP_NODES", "Frame", "StepsPage", "step_frames", "write_steps"]
