@@ -25,7 +25,7 @@ digraph {
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 
 import graphviz
 from graphviz.quoting import a_list, attr_list, quote
