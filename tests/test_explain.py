@@ -291,3 +291,52 @@ def test_explain_and_backward_in_threads_give_the_single_thread_gradient() -> No
             worker.join(timeout=60)
     finally:
         sys.setswitchinterval(interval)
+
+
+# --- languages: the catalogs' words, the session's language -------------------------------------
+
+
+def test_lang_none_is_the_session_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tinygrad_ko import messages
+
+    monkeypatch.delenv(messages.ENV_VAR, raising=False)
+    x = Value(2.0, label="x")
+    assert str(explain(x * x)) == str(explain(x * x, lang="en"))
+    messages.set_lang("ko")
+    try:
+        assert str(explain(x * x)) == str(explain(x * x, lang="ko"))
+        assert explain(x * x).lang == "ko"
+        assert str(explain(x * x, lang="en")).startswith("[forward]")  # an explicit lang wins
+    finally:
+        messages.set_lang(None)
+    monkeypatch.setenv(messages.ENV_VAR, "ko")
+    assert str(explain(x * x)).startswith("[순전파]")
+
+
+def test_every_op_s_name_comes_from_the_catalog_in_every_language() -> None:
+    from tinygrad_ko.messages import LANGS, text
+
+    for name, op in OPS.items():
+        assert text(f"explain.op.{name}", "en") == op.name_en
+        assert text(f"explain.op.{name}", "ko") == op.name_ko
+        for lang in LANGS:
+            assert text(f"explain.op.{name}", lang)
+
+
+def test_explain_s_errors_carry_their_message_id() -> None:
+    from tinygrad_ko.messages import LocalizedError
+
+    with pytest.raises(TypeError) as caught:
+        explain(1.0)  # type: ignore[arg-type]
+    assert isinstance(caught.value, LocalizedError) and caught.value.key == "explain.not_a_value"
+    assert caught.value.localized("ko") == "explain()에는 Value(계산의 출력)가 필요합니다. 받은 값: float"
+    with pytest.raises(ValueError, match="got 'jp'") as wrong:
+        explain(Value(1.0), lang="jp")
+    assert isinstance(wrong.value, LocalizedError) and "'jp'" in wrong.value.localized("ko")
+
+
+def test_the_step_page_gets_the_same_sentences() -> None:
+    from tinygrad_ko.explain import sentences
+
+    assert sentences("ko")["seed"] == "역전파 시작: {name}의 기울기 {grad}"
+    assert sentences("en")["input"].format(name="x", value="2") == "input x = 2"

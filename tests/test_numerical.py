@@ -419,3 +419,42 @@ def test_gradcheck_result_shows_its_table_as_a_notebook_cell_would() -> None:
     assert "GradcheckEntry" not in repr(result)
     page = result._repr_html_()
     assert page.startswith("<pre>") and "x&lt;1&gt;" in page and "<1>" not in page
+
+
+# --- languages: the session's language, errors with their message id ----------------------------
+
+
+def test_gradcheck_lang_none_is_the_session_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tinygrad_ko import gradgradcheck, messages
+
+    monkeypatch.delenv(messages.ENV_VAR, raising=False)
+    assert str(gradcheck(lambda x: x * 2, [Value(1.0)])).startswith("gradcheck passed")
+    messages.set_lang("ko")
+    try:
+        assert str(gradcheck(lambda x: x * 2, [Value(1.0)])).startswith("기울기 확인 통과")
+        assert str(gradgradcheck(lambda x: x * x, Value(1.0))).startswith("2차 미분 확인 통과")
+        assert str(gradcheck(lambda x: x * 2, [Value(1.0)], lang="en")).startswith("gradcheck passed")
+    finally:
+        messages.set_lang(None)
+    with pytest.raises(ValueError, match=r"gradgradcheck\(lang=...\) must be one of en, ko, got 'jp'"):
+        gradgradcheck(lambda x: x, Value(1.0), lang="jp")
+
+
+def test_numerical_errors_carry_their_id_and_read_in_korean() -> None:
+    from tinygrad_ko.messages import LocalizedError
+
+    with pytest.raises(ValueError, match="too small") as caught:
+        numerical_grad(lambda x: x, [Value(1.0)], h=1e-20)
+    error = caught.value
+    assert isinstance(error, LocalizedError) and error.key == "numerical.step_too_small"
+    assert error.localized("ko") == ("numerical_grad (input 0): 간격 h=1e-20은 너무 작아서 입력 1.0을 바꾸지 못합니다. "
+                                     "더 큰 h를 쓰세요")
+    def f(x: Value) -> float:
+        if x.data < 0.5:
+            raise ZeroDivisionError("below one half")
+        return x.data
+
+    with pytest.raises(ZeroDivisionError) as edge:  # the kind f raised, explained
+        numerical_grad(f, [Value(0.5)], h=1e-6)
+    assert isinstance(edge.value, LocalizedError) and edge.value.key == "numerical.domain_edge"
+    assert "정의역 경계" in edge.value.localized("ko")

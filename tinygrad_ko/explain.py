@@ -7,11 +7,12 @@ give — with one sentence per step in the book's words::
 
     곱셈 노드 (*): 상류 기울기 1.1 × 국소적 미분 2 (사과 개수) → 사과의 기울기 2.2
 
-Numbers are written as the DOT exporter writes them (:func:`~tinygrad_ko.draw.dot.format_number`,
+Numbers are written as the DOT exporter writes them (:func:`~tinygrad_ko.text.format_number`,
 six significant digits), so the text and the drawing agree.  Everything an op
 contributes (its name, symbol, local derivative and the formula shown in
 parentheses) comes from the op table in :mod:`tinygrad_ko.ops`, so a new op
-explains itself.
+explains itself; its name in each language is the catalog's ``explain.op.<name>``
+(:mod:`tinygrad_ko.messages`), as are the sentences.
 
 The gradients are recomputed here from the local derivatives, in the same order
 as :meth:`Value.backward` (:func:`~tinygrad_ko.graph.backward_order`), and never
@@ -29,35 +30,40 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .draw.dot import format_number, is_constant, label_text, local_derivative
 from .engine import Value, _backward_lock
 from .graph import backward_order, topological_order
+from .messages import DEFAULT_LANG, LANGS, LocalizedTypeError, LocalizedValueError, catalog, resolve_lang, text
 from .ops import OPS, Op
+from .text import format_number, is_constant, label_text, local_derivative
 
-__all__ = ["Explanation", "Step", "explain"]
+__all__ = ["Explanation", "Lang", "Step", "explain", "sentences"]
 
-Lang = Literal["ko", "en"]
+#: A language of the catalogs (:data:`tinygrad_ko.messages.LANGS`): a plain ``str``, checked
+#: when a call gets it, so that a third language is one catalog file and no code.
+Lang = str
 Phase = Literal["forward", "seed", "backward"]
 
 # An unlabeled intermediate node is named by its expression, e.g. "(a * b) + c",
 # while that stays short enough to read in one line; past this it gets a number.
 _MAX_EXPRESSION = 60
 
-# The words of each sentence.  Korean follows the book (GLOSSARY.ko.md).
-_WORDS: dict[str, dict[str, str]] = {
-    "ko": {
-        "input": "입력 {name} = {value}",
-        "node": "노드 {index}",
-        "seed": "역전파 시작: {name}의 기울기 {grad}",
-        "upstream": "상류 기울기 {grad} × 국소적 미분 {local}{why} → {name}의 기울기 {result}",
-    },
-    "en": {
-        "input": "input {name} = {value}",
-        "node": "node {index}",
-        "seed": "backward starts: gradient of {name} {grad}",
-        "upstream": "upstream gradient {grad} × local derivative {local}{why} → gradient of {name} {result}",
-    },
-}
+# The sentences of a step, by their catalog id under "explain." (the step page's explainer fills them too).
+_SENTENCES = ("input", "input_unnamed", "node", "seed", "upstream")
+
+
+def sentences(lang: Lang | None = None) -> dict[str, str]:
+    """The templates of explain's sentences in ``lang`` (default: the session's), by name.
+
+    ``input``, ``input_unnamed``, ``node``, ``seed`` and ``upstream``, with ``str.format``
+    placeholders, for code that writes the same sentences elsewhere (the step page's
+    script).  They come from the catalogs (:mod:`tinygrad_ko.messages`).
+
+    >>> sentences("en")["node"]
+    'node {index}'
+    """
+    words = catalog(resolve_lang(lang, "sentences"))
+    return {name: words[f"explain.{name}"] for name in _SENTENCES}
+
 
 # The variables of Op.local_formula: x, y (the inputs) and out (the output).
 _FORMULA_VARIABLE = re.compile(r"(?<![A-Za-z_])(x|y|out)(?![A-Za-z_])")
@@ -120,7 +126,7 @@ class Explanation:
         return result
 
     def _headings(self) -> tuple[str, str]:
-        return ("순전파", "역전파") if self.lang == "ko" else ("forward", "backward")
+        return text("explain.forward", self.lang), text("explain.backward", self.lang)
 
     def __str__(self) -> str:
         heading = self._headings()
@@ -145,12 +151,14 @@ class Explanation:
         return f'<div class="tinygrad-ko-explanation" lang="{self.lang}">{"".join(parts)}</div>'
 
 
-def explain(root: Value, lang: Lang = "en") -> Explanation:
+def explain(root: Value, lang: Lang | None = None) -> Explanation:
     """Explain the forward and backward passes of the graph ending at ``root``.
 
-    ``lang`` is ``"en"`` (the default, as everywhere in the package: ``to_dot``,
-    ``gradcheck``, ``write_steps`` and the command) or ``"ko"`` (the book's Korean
-    terms).  The nodes are only read, so calling this before or after
+    ``lang`` is ``"en"`` or ``"ko"`` (the book's Korean terms), one of
+    :data:`tinygrad_ko.messages.LANGS`; None (the default) is the session's language
+    (:func:`tinygrad_ko.messages.set_lang`, else ``$TINYGRAD_KO_LANG``), English when
+    nothing is set, as everywhere in the package (``to_dot``, ``gradcheck``,
+    ``write_steps`` and the command).  The nodes are only read, so calling this before or after
     ``backward()`` gives the same result.  Constants (numbers in the expression)
     are not inputs: they have no forward step and receive no gradient.
 
@@ -172,21 +180,23 @@ def explain(root: Value, lang: Lang = "en") -> Explanation:
         upstream gradient 1.1 × local derivative 100 (apple) → gradient of n 110
     """
     if not isinstance(root, Value):
-        raise TypeError(f"explain() needs a Value (the output of a computation), got {type(root).__name__}")
-    if lang not in _WORDS:
-        raise ValueError(f"explain(lang=...) must be 'ko' or 'en', got {lang!r}")
-    words = _WORDS[lang]
+        raise LocalizedTypeError("explain.not_a_value", type=type(root).__name__)
+    if lang is not None and lang not in LANGS:
+        # Worded as explain has always worded it ("'ko' or 'en'"), naming every catalog.
+        others = ", ".join(repr(other) for other in LANGS if other != DEFAULT_LANG)
+        raise LocalizedValueError("explain.lang_unknown", others=others, default=DEFAULT_LANG, got=lang)
+    lang = resolve_lang(lang, "explain")
     order = topological_order(root)
     forward_order = order[::-1]
-    names = _names(forward_order, words["node"])
+    names, numbered = _names(forward_order, lang)
     # A constant is not an input: no "input 2" step (the op's step shows its value).
-    forward = tuple(_forward_step(node, names, words, lang) for node in forward_order if not is_constant(node))
+    forward = tuple(_forward_step(node, names, numbered, lang) for node in forward_order if not is_constant(node))
 
     grads = {node: 0.0 for node in order}
     grads[root] = 1.0
     received: set[Value] = set()  # inputs that already got a share of gradient in this pass
     seed = Step("seed", root, None, (), 1.0, (), (),
-                words["seed"].format(name=names[root], grad=format_number(1.0)))
+                text("explain.seed", lang, name=names[root], grad=format_number(1.0)))
     backward = [seed]
     # The op nodes in the order Value.backward visits them (graph.backward_order).  That walk
     # writes the nodes' walk marks, so it takes backward()'s lock: a backward() running on the
@@ -219,10 +229,10 @@ def explain(root: Value, lang: Lang = "en") -> Explanation:
             why = _why(op.local_formula[index], node.parents, node, names)
             if why == f" ({local_text})":  # a constant explains itself: "2", not "2 (2)"
                 why = ""
-            parts.append(words["upstream"].format(grad=format_number(upstream), local=local_text, why=why,
-                                                  name=names[parent], result=result))
-        text = f"{_op_name(op, lang)} ({op.symbol}): " + "; ".join(parts)
-        backward.append(Step("backward", node, op, inputs, upstream, local, tuple(after), text))
+            parts.append(text("explain.upstream", lang, grad=format_number(upstream), local=local_text, why=why,
+                              name=names[parent], result=result))
+        sentence = f"{_op_name(op, lang)} ({op.symbol}): " + "; ".join(parts)
+        backward.append(Step("backward", node, op, inputs, upstream, local, tuple(after), sentence))
     return Explanation(root, lang, forward, tuple(backward), names)
 
 
@@ -231,11 +241,11 @@ def _op_of(node: Value) -> Op | None:
 
 
 def _op_name(op: Op, lang: Lang) -> str:
-    return op.name_ko if lang == "ko" else op.name_en
+    return text(f"explain.op.{op.name}", lang)
 
 
-def _names(forward_order: Sequence[Value], numbered: str) -> dict[Value, str]:
-    """How the text calls each node: its label, else its expression, else a number.
+def _names(forward_order: Sequence[Value], lang: Lang) -> tuple[dict[Value, str], set[Value]]:
+    """How the text calls each node: its label, else its expression, else a number; and the numbered nodes.
 
     Leaves without a label are constants as far as a reader can tell, so they are
     called by their value.  A binary expression keeps its parentheses, so that a
@@ -243,6 +253,7 @@ def _names(forward_order: Sequence[Value], numbered: str) -> dict[Value, str]:
     children in ``forward_order``.
     """
     names: dict[Value, str] = {}
+    numbered: set[Value] = set()
     index = 0  # the node's forward step: constants have none (explain gives them no step)
     for node in forward_order:
         index += not is_constant(node)
@@ -255,8 +266,12 @@ def _names(forward_order: Sequence[Value], numbered: str) -> dict[Value, str]:
             operands = [names[parent] for parent in node.parents]
             expression = (f"{op.symbol}({_bare(operands[0])})" if op.arity == 1
                           else f"({operands[0]} {op.symbol} {operands[1]})")
-            names[node] = expression if len(expression) <= _MAX_EXPRESSION else numbered.format(index=index)
-    return names
+            if len(expression) <= _MAX_EXPRESSION:
+                names[node] = expression
+            else:
+                names[node] = text("explain.node", lang, index=index)
+                numbered.add(node)
+    return names, numbered
 
 
 def _bare(name: str) -> str:
@@ -264,26 +279,22 @@ def _bare(name: str) -> str:
     return name[1:-1] if name.startswith("(") and name.endswith(")") else name
 
 
-def _forward_step(node: Value, names: dict[Value, str], words: dict[str, str], lang: Lang) -> Step:
+def _forward_step(node: Value, names: dict[Value, str], numbered: set[Value], lang: Lang) -> Step:
     op = _op_of(node)
     inputs = node.parents
     value = format_number(node.data)
     if op is None:
-        text = words["input"].format(name=names[node], value=value)
-        if names[node] == value:  # a constant: "입력 2", not "입력 2 = 2"
-            text = text.split(" = ")[0]
-        return Step("forward", node, None, (), None, (), (), text)
+        if names[node] == value:  # called by its value: "input 2", not "input 2 = 2"
+            sentence = text("explain.input_unnamed", lang, value=value)
+        else:
+            sentence = text("explain.input", lang, name=names[node], value=value)
+        return Step("forward", node, None, (), None, (), (), sentence)
     shown = [_value_and_name(parent, names) for parent in inputs]
     computation = f"{op.symbol}({shown[0]})" if op.arity == 1 else f"{shown[0]} {op.symbol} {shown[1]}"
-    text = f"{_op_name(op, lang)} ({op.symbol}): {computation} = {value}"
-    if node.label or _is_numbered(names[node], words):  # names the reader cannot infer
-        text += f" ({names[node]})"
-    return Step("forward", node, op, inputs, None, (), (), text)
-
-
-def _is_numbered(name: str, words: dict[str, str]) -> bool:
-    prefix = words["node"].split("{")[0]
-    return name.startswith(prefix) and name[len(prefix):].isdigit()
+    sentence = f"{_op_name(op, lang)} ({op.symbol}): {computation} = {value}"
+    if node.label or node in numbered:  # names the reader cannot infer
+        sentence += f" ({names[node]})"
+    return Step("forward", node, op, inputs, None, (), (), sentence)
 
 
 def _value_and_name(node: Value, names: dict[Value, str]) -> str:

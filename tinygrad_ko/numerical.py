@@ -28,11 +28,20 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
-from .draw.dot import label_text
 from .engine import Value, no_grad
 from .functional import grad, hessian
 from .graph import reachable
-from .text import pad, rpad
+from .messages import (
+    LocalizedArithmeticError,
+    LocalizedError,
+    LocalizedOverflowError,
+    LocalizedTypeError,
+    LocalizedValueError,
+    LocalizedZeroDivisionError,
+    catalog,
+    resolve_lang,
+)
+from .text import label_text, pad, rpad
 
 __all__ = ["GradcheckEntry", "GradcheckError", "GradcheckResult", "default_step", "gradcheck",
            "gradgradcheck", "numerical_diff", "numerical_grad"]
@@ -71,7 +80,7 @@ def default_step(dtype: npt.DTypeLike = np.float64) -> float:
 
 def _check_step(h: float, where: str) -> None:
     if not (isinstance(h, (int, float)) and not isinstance(h, bool) and 0 < h < math.inf):
-        raise ValueError(f"{where}: the step h must be a positive finite number, got {h!r}")
+        raise LocalizedValueError("numerical.step_invalid", where=where, h=h)
 
 
 def _number(result: object, where: str) -> float:
@@ -82,10 +91,10 @@ def _number(result: object, where: str) -> float:
         return float(result)
     if isinstance(result, np.ndarray) and result.ndim == 0 and result.dtype.kind in "iuf":
         return float(result)
-    shape = f" of shape {result.shape}" if isinstance(result, np.ndarray) else ""
-    raise TypeError(
-        f"{where}: f must return one number (a Value or a float, e.g. the loss), got {type(result).__name__}{shape}"
-    )
+    if isinstance(result, np.ndarray):
+        raise LocalizedTypeError("numerical.not_one_number_shaped", where=where, type=type(result).__name__,
+                                 shape=result.shape)
+    raise LocalizedTypeError("numerical.not_one_number", where=where, type=type(result).__name__)
 
 
 def _slope(f: Callable[[float], float], x: float, h: float, where: str,
@@ -99,13 +108,13 @@ def _slope(f: Callable[[float], float], x: float, h: float, where: str,
     (see :func:`_at_step`).
     """
     if not math.isfinite(x):
-        raise ValueError(f"{where}: central differences need finite inputs, got {x!r}")
+        raise LocalizedValueError("numerical.input_not_finite", where=where, x=x)
     step = h * max(1.0, abs(x))
     up, down = representable(x + step), representable(x - step)
     if not (math.isfinite(up) and math.isfinite(down)):
-        raise ValueError(f"{where}: the step h={h!r} takes the input {x!r} beyond the largest float; use a smaller h")
+        raise LocalizedValueError("numerical.step_beyond_float", where=where, h=h, x=x)
     if up == down:
-        raise ValueError(f"{where}: the step h={h!r} is too small to change an input of {x!r}; use a larger h")
+        raise LocalizedValueError("numerical.step_too_small", where=where, h=h, x=x)
     return (_at_step(f, up, x, h, where) - _at_step(f, down, x, h, where)) / (up - down)
 
 
@@ -121,26 +130,25 @@ def _at_step(f: Callable[[float], float], point: float, x: float, h: float, wher
         value = f(point)
     except (ValueError, ArithmeticError) as error:
         f(x)  # fails too? then that error, about the user's own input, is the one to see
-        message = (
-            f"{where}: f works at the input {x!r} but fails at {point!r}, one step (h·max(1, |x|)) away: "
-            f"central differences evaluate f on both sides of each input, so {x!r} is at the edge of f's "
-            f"domain, where the derivative is one-sided or undefined; check a point inside the domain "
-            f"(f said: {error})"
-        )
-        try:  # the same kind of error (ValueError, ZeroDivisionError, ...), with the message that explains it
-            explained = type(error)(message)
-        except Exception:  # an exception class that takes other arguments
-            explained = ValueError(message)
-        raise explained from error
+        # The same kind of error (ValueError, ZeroDivisionError, ...), with the message that explains it.
+        kind = next(localized for builtin, localized in _EDGE_ERRORS if isinstance(error, builtin))
+        raise kind("numerical.domain_edge", where=where, x=x, point=point, error=str(error)) from error
     if not math.isfinite(value):
         at_x = f(x)
         if not math.isfinite(at_x):
-            raise ValueError(f"{where}: f is {at_x!r} at the input {x!r} itself: no derivative can be estimated there")
-        raise ValueError(
-            f"{where}: f is {at_x!r} at the input {x!r} but {value!r} at {point!r}, one step (h·max(1, |x|)) "
-            f"away: the step h={h!r} is too large for f; use a smaller h (the default is {default_step():.3g})"
-        )
+            raise LocalizedValueError("numerical.not_finite_at_input", where=where, value=at_x, x=x)
+        raise LocalizedValueError("numerical.step_too_large", where=where, at_x=at_x, x=x, value=value, point=point,
+                                  h=h, default=default_step())
     return value
+
+
+# The error _at_step raises for each kind f raised, most specific first (ArithmeticError covers the rest).
+_EDGE_ERRORS: tuple[tuple[type[BaseException], type[LocalizedError]], ...] = (
+    (ZeroDivisionError, LocalizedZeroDivisionError),
+    (OverflowError, LocalizedOverflowError),
+    (ArithmeticError, LocalizedArithmeticError),
+    (ValueError, LocalizedValueError),
+)
 
 
 @overload
@@ -202,11 +210,9 @@ def numerical_grad(
     except TypeError:  # not iterable
         values = None
     if values is None or not all(isinstance(v, Value) for v in values):
-        raise TypeError(
-            "numerical_grad(f, inputs): inputs must be a list of Values (f is called as f(*inputs)) "
-            f"or a numpy array, got {type(inputs).__name__}"
-            + (": put the Value in a list, e.g. numerical_grad(f, [x])" if isinstance(inputs, Value) else "")
-        )
+        if isinstance(inputs, Value):
+            raise LocalizedTypeError("numerical.inputs_one_value", type=type(inputs).__name__)
+        raise LocalizedTypeError("numerical.inputs_not_values", type=type(inputs).__name__)
     return _values_grad(f, values, _step(h, np.float64))
 
 
@@ -244,10 +250,9 @@ def _values_grad(f: Callable[..., Any], inputs: list[Value], h: float) -> list[f
 
 def _array_grad(f: Callable[..., Any], x: npt.NDArray[Any], h: float | None) -> npt.NDArray[np.floating[Any]]:
     if x.dtype.kind not in "biuf":
-        raise TypeError(
-            f"numerical_grad(f, x): x must be an array of real numbers, got dtype {x.dtype}"
-            + ("; for Values pass a list: numerical_grad(f, list(x))" if x.dtype.kind == "O" else "")
-        )
+        if x.dtype.kind == "O":
+            raise LocalizedTypeError("numerical.array_of_objects", dtype=str(x.dtype))
+        raise LocalizedTypeError("numerical.array_not_real", dtype=str(x.dtype))
     # Steps must be stored in the array itself (closures read it); an integer or
     # read-only array cannot hold them, so f gets a float copy instead.
     if x.dtype.kind != "f" or not x.flags.writeable:
@@ -329,7 +334,7 @@ class GradcheckResult:
         return max((entry.error for entry in self.entries), default=0.0)
 
     def __str__(self) -> str:
-        words = _REPORT[self.lang] if self.check == "gradcheck" else {**_REPORT[self.lang], **_SECOND[self.lang]}
+        words = _report_words(self.lang, second=self.check != "gradcheck")
         failed = self.failures
         verdict = words["passed"] if not failed else words["failed"].format(n=len(failed), total=len(self.entries))
         lines = [
@@ -360,33 +365,21 @@ class GradcheckResult:
         return f"<pre>{html.escape(str(self))}</pre>"
 
 
-# The report's words.  Korean follows the book (GLOSSARY.ko.md): 기울기 확인, 수치 미분, 오차역전파법.
-_REPORT = {
-    "en": {"passed": "passed", "failed": "FAILED for {n} of {total} inputs",
-           "rule": "gradcheck {verdict}: |analytical - numerical| <= atol + rtol·|numerical| "
-                   "with atol={atol}, rtol={rtol}, step h={h}·max(1, |x|)",
-           "input": "input", "analytical": "analytical", "numerical": "numerical", "difference": "|difference|",
-           "allowed": "allowed", "ok": "ok", "yes": "yes", "no": "NO",
-           "more": "... and {n} more inputs, ", "more_failed": "{n} of them failed", "more_passed": "all passed"},
-    "ko": {"passed": "통과", "failed": "실패: 입력 {total}개 중 {n}개",
-           "rule": "기울기 확인 {verdict}: |해석적 기울기 - 수치 미분| <= atol + rtol·|수치 미분| "
-                   "(atol={atol}, rtol={rtol}, 간격 h={h}·max(1, |x|))",
-           "input": "입력", "analytical": "해석적 기울기", "numerical": "수치 미분", "difference": "|차이|",
-           "allowed": "허용 오차", "ok": "통과", "yes": "예", "no": "아니요",
-           "more": "... 그 밖의 입력 {n}개: ", "more_failed": "그중 {n}개 실패", "more_passed": "모두 통과"},
-}
+# The report's words: catalog ids under "numerical."; gradgradcheck's report takes the "second_" ones
+# where it says something else (an entry per second derivative, not per input).
+_REPORT_WORDS = {"passed": "passed", "failed": "failed", "rule": "rule", "input": "column_input",
+                 "analytical": "column_analytical", "numerical": "column_numerical",
+                 "difference": "column_difference", "allowed": "column_allowed", "ok": "column_ok", "yes": "yes",
+                 "no": "no", "more": "more", "more_failed": "more_failed", "more_passed": "more_passed"}
+_SECOND_WORDS = {"failed": "second_failed", "rule": "second_rule", "input": "second_column_input",
+                 "analytical": "second_column_analytical", "more": "second_more"}
 
-# What gradgradcheck's report says differently: an entry per second derivative, not per input.
-_SECOND = {
-    "en": {"failed": "FAILED for {n} of {total} second derivatives",
-           "rule": "gradgradcheck {verdict}: |analytical - numerical| <= atol + rtol·|numerical| "
-                   "with atol={atol}, rtol={rtol}, step h={h}·max(1, |x|)",
-           "input": "derivative", "more": "... and {n} more second derivatives, "},
-    "ko": {"failed": "실패: 2차 미분 {total}개 중 {n}개",
-           "rule": "2차 미분 확인 {verdict}: |해석적 2차 미분 - 수치 미분| <= atol + rtol·|수치 미분| "
-                   "(atol={atol}, rtol={rtol}, 간격 h={h}·max(1, |x|))",
-           "input": "2차 미분", "analytical": "해석적 2차 미분", "more": "... 그 밖의 2차 미분 {n}개: "},
-}
+
+def _report_words(lang: str, *, second: bool) -> dict[str, str]:
+    """The report's templates in ``lang``, by the name the table uses (unfilled: ``{n}``, ``{verdict}``, ...)."""
+    ids = {**_REPORT_WORDS, **_SECOND_WORDS} if second else _REPORT_WORDS
+    words = catalog(lang)
+    return {name: words[f"numerical.{key}"] for name, key in ids.items()}
 
 
 def gradcheck(
@@ -398,7 +391,7 @@ def gradcheck(
     rtol: float = 1e-3,
     h: float | None = None,
     raise_exception: bool = False,
-    lang: str = "en",
+    lang: str | None = None,
 ) -> GradcheckResult:
     """Compare an analytical gradient with :func:`numerical_grad`, input by input.
 
@@ -423,7 +416,8 @@ def gradcheck(
     returning an array of ``x``'s shape.
 
     Returns a :class:`GradcheckResult` (truthy on success; ``print`` it for the
-    table, in ``lang``: ``"en"`` or ``"ko"``, the book's words).
+    table, in ``lang``: ``"en"`` or ``"ko"``, the book's words; None, the default, is the
+    session's language, :func:`tinygrad_ko.messages.set_lang`, English when nothing is set).
     ``raise_exception=True`` raises :class:`GradcheckError` with the table
     instead of returning a falsy result.
 
@@ -431,20 +425,14 @@ def gradcheck(
     >>> bool(gradcheck(lambda x: x.relu(), [Value(0.0)]))  # relu's kink at 0
     False
     """
-    if lang not in _REPORT:
-        raise ValueError(f"gradcheck(lang=...) must be one of {', '.join(_REPORT)}, got {lang!r}")
+    lang = resolve_lang(lang, "gradcheck")
     if isinstance(inputs, np.ndarray):
         if analytical is None:
-            raise TypeError(
-                "gradcheck(f, x) on a numpy array needs analytical=...: a function returning the gradient "
-                "you want checked, e.g. analytical=lambda x: layer.backward(dout)"
-            )
+            raise LocalizedTypeError("numerical.array_needs_analytical")
         numerical = numerical_grad(f, inputs, h=h)
         claimed = np.asarray(analytical(inputs), dtype=np.float64)
         if claimed.shape != inputs.shape:
-            raise ValueError(
-                f"gradcheck: analytical(x) must return an array of x's shape {inputs.shape}, got {claimed.shape}"
-            )
+            raise LocalizedValueError("numerical.analytical_shape", expected=inputs.shape, got=claimed.shape)
         names = [f"x[{','.join(map(str, idx))}]" for idx in np.ndindex(inputs.shape)]
         pairs = list(zip(claimed.ravel().tolist(), numerical.ravel().tolist(), strict=True))
         step = _step(h, inputs.dtype)
@@ -456,10 +444,7 @@ def gradcheck(
         else:
             claimed_list = [float(g) for g in analytical(*values)]
             if len(claimed_list) != len(values):
-                raise ValueError(
-                    f"gradcheck: analytical(*inputs) must return one gradient per input ({len(values)}), "
-                    f"got {len(claimed_list)}"
-                )
+                raise LocalizedValueError("numerical.analytical_count", expected=len(values), got=len(claimed_list))
         names = [label_text(v.label) or f"inputs[{i}]" for i, v in enumerate(values)]
         pairs = list(zip(claimed_list, numerical_list, strict=True))
         step = _step(h, np.float64)
@@ -476,10 +461,7 @@ def _backward_grads(f: Callable[..., Value], inputs: list[Value]) -> list[float]
     """d f(*inputs) / d inputs[i] by backward() on a fresh graph, leaving every grad as it was."""
     out = f(*inputs)
     if not isinstance(out, Value):
-        raise TypeError(
-            f"gradcheck: f(*inputs) must return a Value built from its inputs, got {type(out).__name__}; "
-            "to check a gradient you derived yourself, pass analytical=..."
-        )
+        raise LocalizedTypeError("numerical.gradcheck_not_value", type=type(out).__name__)
     nodes = reachable(out)
     saved = {node: node.grad for node in nodes}
     for node in nodes:
@@ -500,7 +482,7 @@ def gradgradcheck(
     rtol: float = 1e-3,
     h: float | None = None,
     raise_exception: bool = False,
-    lang: str = "en",
+    lang: str | None = None,
 ) -> GradcheckResult:
     """Check second derivatives: :func:`~tinygrad_ko.hessian` against numerical differentiation of the first.
 
@@ -514,33 +496,30 @@ def gradgradcheck(
     :func:`gradcheck` for why they fit a central difference with the default step).
 
     Returns a :class:`GradcheckResult` (truthy on success; ``print`` it for the
-    table, one line per second derivative, in ``lang``: ``"en"`` or ``"ko"``).  No ``.grad`` is touched; each
-    input's ``data`` is stepped in place and restored bit for bit.
+    table, one line per second derivative, in ``lang``: ``"en"`` or ``"ko"``; None is the session's).
+    No ``.grad`` is touched; each input's ``data`` is stepped in place and restored bit for bit.
 
     >>> from tinygrad_ko import Value
     >>> x, y = Value(0.5, label="x"), Value(2.0, label="y")
     >>> bool(gradgradcheck(lambda x, y: (x * y).tanh() + x ** y, x, y))
     True
     """
-    if lang not in _REPORT:
-        raise ValueError(f"gradgradcheck(lang=...) must be one of {', '.join(_REPORT)}, got {lang!r}")
+    lang = resolve_lang(lang, "gradgradcheck")
     if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
         candidates: Sequence[object] = inputs[0]
     else:
         candidates = inputs
     if not candidates or not all(isinstance(v, Value) for v in candidates):
-        raise TypeError(
-            "gradgradcheck(f, *inputs): inputs must be Values, as gradgradcheck(f, x, y) or gradgradcheck(f, [x, y]), "
-            f"got {', '.join(type(v).__name__ for v in candidates) or 'none'}"
-        )
+        if not candidates:
+            raise LocalizedTypeError("numerical.gradgrad_no_inputs")
+        raise LocalizedTypeError("numerical.gradgrad_inputs", types=", ".join(type(v).__name__ for v in candidates))
     values: list[Value] = list(candidates)  # type: ignore[arg-type]  # checked just above
     step = _step(h, np.float64)
 
     def output() -> Value:
         out = f(*values)
         if not isinstance(out, Value):
-            raise TypeError(f"gradgradcheck: f(*inputs) must return a Value built from its inputs, "
-                            f"got {type(out).__name__}")
+            raise LocalizedTypeError("numerical.gradgrad_not_value", type=type(out).__name__)
         return out
 
     analytical = hessian(output(), values)

@@ -60,7 +60,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .messages import LocalizedOverflowError, LocalizedValueError, LocalizedZeroDivisionError
+from .messages import LocalizedOverflowError, LocalizedValueError, LocalizedZeroDivisionError, text
 
 __all__ = [
     "ADD",
@@ -130,7 +130,6 @@ class Op:
     forward_rule: Callable[[Kind], Callable[..., Any]]
     local_rule: Callable[[Kind], tuple[Callable[..., Any], ...]]
     local_formula: tuple[str, ...]
-    name_ko: str
     name_en: str
     # Typed Any: the float rules are arithmetic, so numpy arrays pass through them too.
     forward: Callable[..., Any] = field(init=False, repr=False, compare=False)
@@ -149,6 +148,11 @@ class Op:
     def __reduce__(self) -> tuple[Callable[[str], Op], tuple[str]]:
         # Ops hold functions, which pickle cannot store: an op pickles as its name.
         return _op_named, (self.name,)
+
+    @property
+    def name_ko(self) -> str:
+        """The op's name in Korean (``덧셈 노드``), from the message catalog's ``explain.op.<name>``."""
+        return text(f"explain.op.{self.name}", "ko")
 
     def local_derivatives(self, inputs: Sequence[float], out: float) -> tuple[float, ...]:
         """The local derivative with respect to each input (floats), one per input whatever the arity.
@@ -349,33 +353,32 @@ def _tanh_local(k: Kind) -> tuple[Callable[..., Any]]:
 
 def _op(name: str, symbol: str, arity: int, forward: Callable[[Kind], Callable[..., Any]],
         local: Callable[[Kind], tuple[Callable[..., Any], ...]], formula: tuple[str, ...],
-        ko: str, en: str) -> Op:
-    return Op(name, symbol, arity, forward, local, formula, ko, en)
+        en: str) -> Op:
+    return Op(name, symbol, arity, forward, local, formula, en)
 
 
 # The table.  Each entry: name, symbol, arity, forward, local derivative(s), the same as text.
 ADD = _op("add", "+", 2, lambda k: operator.add,
-          lambda k: (lambda x, y, out: 1.0, lambda x, y, out: 1.0), ("1", "1"), "덧셈 노드", "add node")
+          lambda k: (lambda x, y, out: 1.0, lambda x, y, out: 1.0), ("1", "1"), "add node")
 SUB = _op("sub", "-", 2, lambda k: operator.sub,
-          lambda k: (lambda x, y, out: 1.0, lambda x, y, out: -1.0), ("1", "-1"), "뺄셈 노드", "subtract node")
+          lambda k: (lambda x, y, out: 1.0, lambda x, y, out: -1.0), ("1", "-1"), "subtract node")
 MUL = _op("mul", "*", 2, lambda k: operator.mul,
-          lambda k: (lambda x, y, out: y, lambda x, y, out: x), ("y", "x"), "곱셈 노드", "multiply node")
+          lambda k: (lambda x, y, out: y, lambda x, y, out: x), ("y", "x"), "multiply node")
 DIV = _op("div", "/", 2, lambda k: k.div,
           lambda k: (lambda x, y, out: k.ieee_div(1.0, y), lambda x, y, out: -k.ieee_div(out, y)),
-          ("1/y", "-x/y²"), "나눗셈 노드", "divide node")
-POW = _op("pow", "**", 2, lambda k: k.pow, _pow_local, ("y·x^(y-1)", "x^y·log(x)"), "거듭제곱 노드", "power node")
+          ("1/y", "-x/y²"), "divide node")
+POW = _op("pow", "**", 2, lambda k: k.pow, _pow_local, ("y·x^(y-1)", "x^y·log(x)"), "power node")
 NEG = _op("neg", "-", 1, lambda k: operator.neg, lambda k: (lambda x, out: -1.0,), ("-1",),
-          "부호 반전 노드", "negate node")
+          "negate node")
 RELU = _op("relu", "relu", 1, lambda k: k.relu, lambda k: (lambda x, out: k.step(x),), ("1 if x > 0 else 0",),
-           "ReLU 노드", "ReLU node")
+           "ReLU node")
 # sigmoid's and tanh's formulas are the book's; past |x| = 1 the rules compute the same
 # functions in forms that stay accurate in the tails (see _sigmoid_local and _tanh_local).
-SIGMOID = _op("sigmoid", "σ", 1, lambda k: k.sigmoid, _sigmoid_local, ("out·(1-out)",), "시그모이드 노드",
-              "sigmoid node")
-TANH = _op("tanh", "tanh", 1, lambda k: k.tanh, _tanh_local, ("1-out²",), "tanh 노드", "tanh node")
-EXP = _op("exp", "exp", 1, lambda k: k.exp, lambda k: (lambda x, out: out,), ("out",), "exp 노드", "exp node")
+SIGMOID = _op("sigmoid", "σ", 1, lambda k: k.sigmoid, _sigmoid_local, ("out·(1-out)",), "sigmoid node")
+TANH = _op("tanh", "tanh", 1, lambda k: k.tanh, _tanh_local, ("1-out²",), "tanh node")
+EXP = _op("exp", "exp", 1, lambda k: k.exp, lambda k: (lambda x, out: out,), ("out",), "exp node")
 LOG = _op("log", "log", 1, lambda k: k.log, lambda k: (lambda x, out: k.ieee_div(1.0, x),), ("1/x",),
-          "log 노드", "log node")
+          "log node")
 
 #: Every op by name, in a stable order (the order above).
 OPS: dict[str, Op] = {op.name: op for op in (ADD, SUB, MUL, DIV, POW, NEG, RELU, SIGMOID, TANH, EXP, LOG)}

@@ -1,8 +1,17 @@
-"""Column widths of text in a terminal, where Hangul takes two columns.
+"""The text floor: how numbers, labels and table cells are written, wherever they are shown.
 
-Tables printed by the command and by :func:`~tinygrad_ko.gradcheck` pad with
-these, so that rows with Korean labels (사과, 소비세) line up.
+The drawings (:mod:`tinygrad_ko.draw`), the explainer (:func:`~tinygrad_ko.explain`), the
+gradient check's report (:func:`~tinygrad_ko.gradcheck`), the command's table and the pages
+all write numbers with :func:`format_number` and labels with :func:`label_text`, so a
+number or a label reads the same in every one of them.  Terminal tables pad with
+:func:`pad` and :func:`rpad`, which count Hangul as two columns, so that rows with Korean
+labels (사과, 소비세) line up.
 
+This module is part of the core: it imports no drawing code (the explainer and the
+gradient check use it without pulling in graphviz).
+
+>>> format_number(715.0000000000001), label_text("a\\nb")
+('715', 'a␊b')
 >>> display_width("사과"), display_width("apple")
 (4, 5)
 >>> pad("사과", 6) + "|"
@@ -12,8 +21,102 @@ these, so that rows with Korean labels (사과, 소비세) line up.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-__all__ = ["display_width", "pad", "rpad"]
+if TYPE_CHECKING:
+    from .engine import Value
+    from .ops import Op
+
+__all__ = ["MAX_LABEL_LENGTH", "display_width", "format_number", "is_constant", "label_text", "local_derivative",
+           "pad", "rpad", "visible_text"]
+
+#: Labels longer than this many characters are cut and end with "…".
+MAX_LABEL_LENGTH = 60
+
+
+def format_number(x: float, precision: int | None = 6) -> str:
+    """``x`` to ``precision`` significant digits (like C's ``%g``), or in full when ``precision`` is None.
+
+    The default hides floating-point noise a learner did not ask about:
+
+    >>> format_number(715.0000000000001), format_number(3.3000000000000003), format_number(0.5)
+    ('715', '3.3', '0.5')
+    >>> format_number(715.0000000000001, precision=None)
+    '715.0000000000001'
+    """
+    if precision is None:
+        return repr(x)
+    return format(x, f".{precision}g")
+
+
+# Non-characters, and the bidi controls that would reorder the text around them
+# (U+202E RIGHT-TO-LEFT OVERRIDE turns "exe.txt" into "txt.exe" on screen).
+_UNDRAWABLE = frozenset({0xFFFE, 0xFFFF, 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)})
+
+
+def _visible(ch: str) -> str:
+    """The character drawn in place of ``ch``: itself, or a stand-in for one that cannot be drawn."""
+    code = ord(ch)
+    if code < 0x20:
+        return chr(0x2400 + code)  # the Unicode control picture: NUL -> ␀, newline -> ␊
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    if unicodedata.category(ch) in ("Cc", "Cs") or code in _UNDRAWABLE:
+        return "\ufffd"  # C1 controls, lone surrogates and non-characters cannot appear in SVG (XML)
+    return ch
+
+
+def visible_text(text: str) -> str:
+    """``text`` with every character that cannot be shown replaced by its stand-in, at any length.
+
+    The rule of :func:`label_text` without the cut: the command prints the paths it
+    wrote through it, so a file name holding ESC or an OSC sequence cannot retitle
+    or recolour the terminal.
+
+    >>> visible_text("\\x1b]0;pwned\\x07.html")
+    '␛]0;pwned␇.html'
+    """
+    return "".join(_visible(ch) for ch in text)
+
+
+def label_text(label: str) -> str:
+    """The text shown for ``label``: the one visible-form rule of the drawing, :func:`~tinygrad_ko.cli.table`
+    and :func:`~tinygrad_ko.explain`.
+
+    A label is shown on one line, at most :data:`MAX_LABEL_LENGTH` characters
+    (a longer one is cut and ends with "…").  Control characters are drawn as
+    their Unicode control pictures (newline as ␊, NUL as ␀, ESC as ␛, DEL as ␡), so
+    none reaches a terminal; bidi controls (U+202A-U+202E, U+2066-U+2069, U+200E,
+    U+200F, U+061C), which would reorder the text around them, and characters SVG
+    cannot hold (C1 controls, lone surrogates, U+FFFE, U+FFFF) as �.  Everything
+    else is shown as written.
+
+    >>> label_text("a\\nb"), label_text("x" * 100) == "x" * 59 + "…"
+    ('a␊b', True)
+    """
+    if len(label) > MAX_LABEL_LENGTH:
+        label = label[: MAX_LABEL_LENGTH - 1] + "…"
+    return visible_text(label)
+
+
+def is_constant(node: Value) -> bool:
+    """True for a leaf that takes no gradient: a number written in an expression (``x * 2``), or
+    ``Value(v, requires_grad=False)``."""
+    return not node.op and not node.requires_grad
+
+
+def local_derivative(op: Op, index: int, inputs: Sequence[float], out: float) -> float:
+    """∂out/∂(input ``index``) from the op table, computing no other input's (a constant's may be undefined).
+
+    >>> from tinygrad_ko.ops import MUL
+    >>> local_derivative(MUL, 1, [3.0, 4.0], 12.0)
+    3.0
+    """
+    rule = op.local_x if index == 0 else op.local_y
+    assert rule is not None  # index 1 only for binary ops
+    derivative: float = rule(*inputs, out)
+    return derivative
 
 
 def display_width(text: str) -> int:

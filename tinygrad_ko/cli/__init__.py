@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from ..datasets import MissingDependencyError
-from ..draw.dot import MAX_NODES, STYLES, format_number, is_constant, label_text, visible_text
+from ..draw.dot import MAX_NODES, STYLES
 from ..draw.render import (
     DEFAULT_DPI,
     DEFAULT_TIMEOUT,
@@ -49,7 +49,7 @@ from ..graph import topological_order
 from ..ops import OPS
 from ..outputs import OutputPathError, check_writable, write_all
 from ..pages.steps import write_steps
-from ..text import display_width, pad
+from ..text import display_width, format_number, is_constant, label_text, pad, visible_text
 
 __all__ = ["main"]
 

@@ -25,8 +25,7 @@ digraph {
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 
 import graphviz
 from graphviz.quoting import a_list, attr_list, quote
@@ -34,12 +33,12 @@ from graphviz.quoting import a_list, attr_list, quote
 from ..engine import Value
 from ..graph import topological_order
 from ..ops import OPS, Op
+from ..text import MAX_LABEL_LENGTH, format_number, is_constant, label_text, local_derivative
 
+# MAX_LABEL_LENGTH, format_number, is_constant and label_text live in tinygrad_ko.text; they are
+# named here too because the drawing's tests and docs read them as the drawing's rules.
 __all__ = ["FONTNAME", "GRADIENT_COLOR", "LAYOUT_LIMITS", "MAX_LABEL_LENGTH", "MAX_NODES", "STYLES", "GraphDrawing",
-           "format_number", "is_constant", "label_text", "to_dot", "visible_text"]
-
-#: Labels longer than this many characters are cut and end with "…".
-MAX_LABEL_LENGTH = 60
+           "format_number", "is_constant", "label_text", "to_dot"]
 
 #: :func:`to_dot` refuses graphs with more Value nodes than this unless given a
 #: larger ``max_nodes``.  Layout time grows faster than the node count: a chain
@@ -90,71 +89,6 @@ _BOOK_CONSTANT = a_list(kwargs={"shape": "plaintext", "fontsize": "10", "fontcol
                                 "margin": "0.08,0.02"})
 _BOOK_END = a_list(kwargs={"shape": "point", "width": "0.01", "style": "invis"})
 _OP = a_list(kwargs={"shape": "circle", "style": "filled", "fillcolor": "#eeeeee", "fontsize": "14", "margin": "0.02"})
-
-
-def format_number(x: float, precision: int | None = 6) -> str:
-    """``x`` to ``precision`` significant digits (like C's ``%g``), or in full when ``precision`` is None.
-
-    The default hides floating-point noise a learner did not ask about:
-
-    >>> format_number(715.0000000000001), format_number(3.3000000000000003), format_number(0.5)
-    ('715', '3.3', '0.5')
-    >>> format_number(715.0000000000001, precision=None)
-    '715.0000000000001'
-    """
-    if precision is None:
-        return repr(x)
-    return format(x, f".{precision}g")
-
-
-# Non-characters, and the bidi controls that would reorder the text around them
-# (U+202E RIGHT-TO-LEFT OVERRIDE turns "exe.txt" into "txt.exe" on screen).
-_UNDRAWABLE = frozenset({0xFFFE, 0xFFFF, 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)})
-
-
-def _visible(ch: str) -> str:
-    """The character drawn in place of ``ch``: itself, or a stand-in for one that cannot be drawn."""
-    code = ord(ch)
-    if code < 0x20:
-        return chr(0x2400 + code)  # the Unicode control picture: NUL -> ␀, newline -> ␊
-    if code == 0x7F:
-        return "\u2421"  # ␡
-    if unicodedata.category(ch) in ("Cc", "Cs") or code in _UNDRAWABLE:
-        return "\ufffd"  # C1 controls, lone surrogates and non-characters cannot appear in SVG (XML)
-    return ch
-
-
-def visible_text(text: str) -> str:
-    """``text`` with every character that cannot be shown replaced by its stand-in, at any length.
-
-    The rule of :func:`label_text` without the cut: the command prints the paths it
-    wrote through it, so a file name holding ESC or an OSC sequence cannot retitle
-    or recolour the terminal.
-
-    >>> visible_text("\\x1b]0;pwned\\x07.html")
-    '␛]0;pwned␇.html'
-    """
-    return "".join(_visible(ch) for ch in text)
-
-
-def label_text(label: str) -> str:
-    """The text shown for ``label``: the one visible-form rule of the drawing, :func:`~tinygrad_ko.cli.table`
-    and :func:`~tinygrad_ko.explain`.
-
-    A label is shown on one line, at most :data:`MAX_LABEL_LENGTH` characters
-    (a longer one is cut and ends with "…").  Control characters are drawn as
-    their Unicode control pictures (newline as ␊, NUL as ␀, ESC as ␛, DEL as ␡), so
-    none reaches a terminal; bidi controls (U+202A-U+202E, U+2066-U+2069, U+200E,
-    U+200F, U+061C), which would reorder the text around them, and characters SVG
-    cannot hold (C1 controls, lone surrogates, U+FFFE, U+FFFF) as �.  Everything
-    else is shown as written.
-
-    >>> label_text("a\\nb"), label_text("x" * 100) == "x" * 59 + "…"
-    ('a␊b', True)
-    """
-    if len(label) > MAX_LABEL_LENGTH:
-        label = label[: MAX_LABEL_LENGTH - 1] + "…"
-    return visible_text(label)
 
 
 def _escape(text: str) -> str:
@@ -214,20 +148,6 @@ def _check_options(rankdir: str, precision: int | None, max_nodes: int, lang: st
         raise ValueError(f"to_dot(lang=...) must be one of {', '.join(_WORDS)}, got {lang!r}")
     if style not in STYLES:
         raise ValueError(f"to_dot(style=...) must be one of {', '.join(STYLES)}, got {style!r}")
-
-
-def local_derivative(op: Op, index: int, inputs: Sequence[float], out: float) -> float:
-    """∂out/∂(input ``index``) from the op table, computing no other input's (a constant's may be undefined)."""
-    rule = op.local_x if index == 0 else op.local_y
-    assert rule is not None  # index 1 only for binary ops
-    derivative: float = rule(*inputs, out)
-    return derivative
-
-
-def is_constant(node: Value) -> bool:
-    """True for a leaf that takes no gradient: a number written in an expression (``x * 2``), or
-    ``Value(v, requires_grad=False)``."""
-    return not node.op and not node.requires_grad
 
 
 def _folded(node: Value) -> bool:

@@ -27,13 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..draw.dot import STYLES, _drawing, format_number, is_constant, to_dot
+from ..draw.dot import STYLES, _drawing, to_dot
 from ..draw.render import DEFAULT_TIMEOUT, run_engine, write_text_atomically
 from ..engine import Value
-from ..explain import _MAX_EXPRESSION, _WORDS, Explanation, Lang, Step, explain
+from ..explain import _MAX_EXPRESSION, Explanation, Lang, Step, explain, sentences
 from ..graph import count_nodes, topological_order
 from ..numerical import default_step
 from ..ops import OPS
+from ..text import format_number, is_constant
 from . import jsops
 
 __all__ = ["MAX_STEP_NODES", "Frame", "StepsPage", "step_frames", "write_steps"]
@@ -332,7 +333,7 @@ def _live(explanation: Explanation, editable: bool = True) -> dict[str, Any]:
         "backward": [index[step.node] for step in explanation.backward[1:]],
         "ops": {name: {"symbol": op.symbol, "name": op.name_ko if explanation.lang == "ko" else op.name_en,
                        "formula": list(op.local_formula)} for name, op in OPS.items()},
-        "words": _WORDS[explanation.lang],
+        "words": sentences(explanation.lang),
         "maxExpression": _MAX_EXPRESSION,
         # numerical_grad's default step and gradcheck's default tolerances.
         "h": default_step(),
