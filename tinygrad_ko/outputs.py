@@ -8,7 +8,7 @@ whose second file cannot be written must not leave its first one behind.
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> check_writable(str(folder / "a.png"), "the picture").name
 'a.png'
->>> check_writable(str(folder / "missing" / "a.png"), "the picture")
+>>> check_writable(str(folder / "missing" / "a.png"), "the picture")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
 tinygrad_ko.outputs.OutputPathError: cannot write the picture ...: the folder ... does not exist
