@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tinygrad_ko import Value, write_steps
-from tinygrad_ko.messages import particle
+from tinygrad_ko.messages import catalog, particle
 from tinygrad_ko.messages.catalogs import _FORMATTER, _PARTICLES, format_message
 from tinygrad_ko.pages.render import Code, Html, Json, render_text, template
 
@@ -86,3 +86,17 @@ def test_the_pages_javascript_passes_eslint() -> None:
     done = subprocess.run(["npx", "--no-install", "eslint", "tinygrad_ko/pages/templates"], cwd=ROOT,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_lang_none_is_the_sessions_language(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tinygrad_ko.pages.training import record, training_page
+
+    monkeypatch.setenv("TINYGRAD_KO_LANG", "ko")
+    x = Value(2.0, label="x")
+    korean = catalog("ko")
+    assert f"<title>{korean['pages.steps.title']}</title>" in write_steps(
+        x * x, tmp_path / "s.html", engine="graphviz-pure").read_text(encoding="utf-8")
+    page = training_page(record("xor", steps=2), engine="graphviz-pure").decode("utf-8")
+    assert f"<title>{korean['pages.training.title'].format(dataset='xor')}</title>" in page
+    with pytest.raises(ValueError, match=r"^write_steps\(lang=\.\.\.\) must be one of en, ko, got 'fr'$"):
+        write_steps(x * x, tmp_path / "s.html", lang="fr")

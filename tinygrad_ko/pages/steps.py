@@ -160,7 +160,8 @@ def write_steps(root: Value, path: str | os.PathLike[str], *, lang: str | None =
                 timeout: float | None = DEFAULT_TIMEOUT) -> StepsPage:
     """Write the step-through page of the graph ending at ``root`` to ``path`` (one HTML file).
 
-    ``style="book"`` draws the frames in the book's style (see :func:`~tinygrad_ko.to_dot`).
+    ``style="book"`` draws the frames in the book's style (see :func:`~tinygrad_ko.to_dot`);
+    ``lang`` is None for the session's language (:func:`~tinygrad_ko.messages.resolve_lang`).
     ``engine`` and ``timeout`` (seconds per engine run) are those of
     :func:`~tinygrad_ko.draw.render.run_engine`; the file is written as by
     :func:`~tinygrad_ko.draw.render.write_text_atomically`.
