@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 from tinygrad_ko import Value, explain, numerical_grad, write_steps
-from tinygrad_ko.cli import _localized
 from tinygrad_ko.draw.dot import format_number
 from tinygrad_ko.examples import apple_orange
 from tinygrad_ko.graph import topological_order
+from tinygrad_ko.messages import localized
 from tinygrad_ko.numerical import default_step
 from tinygrad_ko.ops import DIV, LOG, MUL, POW, RELU
 from tinygrad_ko.pages.jsops import JSExpr, forward_source, local_sources, messages
@@ -150,11 +150,12 @@ def test_bad_edits_show_the_engines_message_and_keep_the_last_good_state(page: A
     field.fill("-3")
     with pytest.raises(ValueError, match=r"^log: ") as error:
         Value(-3.0, label="x").log()
-    # The engine's message, put in Korean as the command does under --lang ko.
+    # The engine's message in Korean, as the command says it under --lang ko: the same catalog id.
     shown = page.inner_text("#message")
-    assert shown == _localized(str(error.value), "ko") == "log: 입력은 0보다 커야 합니다 (받은 값 -3.0)"
+    said = "log: 입력은 0보다 커야 합니다. 받은 값 {} (log는 x > 0에서만 정의됩니다)"
+    assert shown == localized(error.value, "ko") == said.format("-3.0")
     field.fill("0")
-    assert page.inner_text("#message") == "log: 입력은 0보다 커야 합니다 (받은 값 0.0)"
+    assert page.inner_text("#message") == said.format("0.0")
     assert page.evaluate("state.grads") == before
     page.evaluate("show(frames.length - 1)")
     assert "값 2" in page.text_content("#figure")  # the last good x is still drawn

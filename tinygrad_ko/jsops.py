@@ -1,12 +1,13 @@
 """The JavaScript kind of number at the path docs/en/api.md gave it before the house plan.
 
 It lives in :mod:`tinygrad_ko.pages.jsops`; this module names the same objects (not copies).
+The runtime and number format, once the strings ``RUNTIME`` and ``FORMAT``, are the template
+file ``pages/templates/runtime.js`` (:func:`runtime_source`).
 """
 
 from .pages.jsops import (
-           FORMAT,
+           ENGINE_MESSAGES,
            JS,
-           RUNTIME,
            JSExpr,
            forward_source,
            local_sources,
@@ -15,5 +16,5 @@ from .pages.jsops import (
            runtime_source,
 )
 
-__all__ = ["FORMAT", "JS", "RUNTIME", "JSExpr", "forward_source", "local_sources", "messages", "op_table_source",
+__all__ = ["ENGINE_MESSAGES", "JS", "JSExpr", "forward_source", "local_sources", "messages", "op_table_source",
            "runtime_source"]

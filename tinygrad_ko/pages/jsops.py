@@ -17,10 +17,10 @@ own message where an op is undefined, derivative functions follow IEEE 754.
 >>> local_sources(DIV)[1]
 'function (x, y, out) { return (-K.ieee_div(out, y)); }'
 
-The error messages are not retyped either: :func:`messages` calls the float
-kind's checked functions with inputs that fail, and turns the text they raise
-into templates (``{x}``, ``{y}`` stand for Python's ``repr`` of the operands,
-which the runtime writes as Python does).
+The error messages are not retyped either: the runtime (``templates/runtime.js``,
+shared by the pages) throws the catalog's ``[engine]`` messages, the ids the float
+kind raises in Python (:func:`messages`; ``{x}``, ``{y}`` stand for Python's ``repr``
+of the operands, which the runtime writes as Python does).
 
 Where JavaScript's ``Math`` differs from Python's ``math``: ``exp``, ``log``,
 ``tanh`` and ``**`` are not required by either language to be correctly rounded,
@@ -36,9 +36,11 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ..ops import FLOATS, OPS, Op
+from ..messages import catalog, resolve_lang
+from ..ops import OPS, Op
+from .render import template
 
-__all__ = ["FORMAT", "JS", "RUNTIME", "JSExpr", "forward_source", "local_sources", "messages", "op_table_source",
+__all__ = ["ENGINE_MESSAGES", "JS", "JSExpr", "forward_source", "local_sources", "messages", "op_table_source",
            "runtime_source"]
 
 
@@ -194,142 +196,28 @@ def op_table_source() -> str:
     return "{\n" + ",\n".join(entries) + "\n}"
 
 
-# -- the engine's messages, as templates -----------------------------------------------
-# Operands that fail, chosen so that each operand's repr is text that appears nowhere
-# else in the message (a message may also say "0.0" in words: pow's "0.0 cannot be raised").
-_X, _Y = 1.2345678901234567, -2.5
-_FAILING: dict[str, tuple[Callable[..., Any], tuple[float, ...]]] = {
-    "div_zero": (FLOATS.div, (_X, -0.0)),
-    "pow_zero": (FLOATS.pow, (-0.0, _Y)),
-    "pow_fraction": (FLOATS.pow, (-_X, _Y)),
-    "pow_overflow": (FLOATS.pow, (1e300, 7.0)),
-    "exp_overflow": (FLOATS.exp, (1000.5,)),
-    "log_domain": (FLOATS.log, (-_X,)),
-}
+# -- the engine's messages ----------------------------------------------------------------
+#: The ids of the op table's domain errors (the catalog's ``[engine]`` section), which the
+#: runtime ``K`` throws: the same ids the float kind raises in Python.
+ENGINE_MESSAGES = ("div_zero", "pow_zero", "pow_fraction", "pow_overflow", "exp_overflow", "log_domain")
 
 
-def messages() -> dict[str, str]:
-    """The messages of the float kind's checked functions, as templates with ``{x}`` and ``{y}``.
+def messages(lang: str | None = None) -> dict[str, str]:
+    """The messages of the float kind's checked functions in ``lang``: the catalog's templates with ``{x}`` and ``{y}``.
 
-    Each is the text the engine raises, produced by calling the engine's own
-    function (nothing is retyped here):
+    They are the very ids the engine raises (``engine.log_domain``, ...), so the page and
+    Python say the same sentence:
 
-    >>> messages()["log_domain"]
+    >>> messages("en")["log_domain"]
     'log: input must be greater than 0, got {x} (log is defined for x > 0 only)'
     """
-    found = {}
-    for key, (function, args) in _FAILING.items():
-        try:
-            function(*args)
-        except (ArithmeticError, ValueError) as error:
-            text = str(error)
-        else:  # pragma: no cover - the table changed: the runtime must change with it
-            raise AssertionError(f"{key}: {function} no longer fails for {args}")
-        for placeholder, arg in zip(("{x}", "{y}"), args, strict=False):
-            shown = repr(arg)
-            if text.count(shown) != 1:  # pragma: no cover - same: the sentinel must be unambiguous
-                raise AssertionError(f"{key}: {shown} appears {text.count(shown)} times in {text!r}")
-            text = text.replace(shown, placeholder)
-        found[key] = text
-    return found
-
-
-#: The runtime the generated rules call: the same contract as the float kind
-#: (tinygrad_ko.ops._Floats) — checked forward functions throw the engine's message,
-#: derivative functions never throw.  It is a kind, not an op rule: no op is written here.
-#: ``__MESSAGES__`` is replaced by :func:`messages`.
-RUNTIME = r"""
-const K = (() => {
-  const M = __MESSAGES__;
-  // Python's repr of a float: shortest round-trip digits, "1e-05", "3.0", "inf", "nan".
-  function pyRepr(v) {
-    if (Number.isNaN(v)) return "nan";
-    if (v === Infinity) return "inf";
-    if (v === -Infinity) return "-inf";
-    if (v === 0) return Object.is(v, -0) ? "-0.0" : "0.0";
-    const [mantissa, exponentText] = v.toExponential().split("e");
-    const exponent = Number(exponentText);
-    const sign = v < 0 ? "-" : "";
-    const digits = mantissa.replace("-", "").replace(".", "");
-    if (exponent < -4 || exponent >= 16) {
-      const m = digits.length > 1 ? digits[0] + "." + digits.slice(1) : digits;
-      return sign + m + "e" + (exponent < 0 ? "-" : "+") + String(Math.abs(exponent)).padStart(2, "0");
-    }
-    if (exponent < 0) return sign + "0." + "0".repeat(-exponent - 1) + digits;
-    if (digits.length <= exponent + 1) return sign + digits + "0".repeat(exponent + 1 - digits.length) + ".0";
-    return sign + digits.slice(0, exponent + 1) + "." + digits.slice(exponent + 1);
-  }
-  class EngineError extends Error {}
-  function fail(key, ...operands) {
-    let text = M[key];
-    operands.forEach((v, i) => { text = text.replace(i === 0 ? "{x}" : "{y}", pyRepr(v)); });
-    throw new EngineError(text);
-  }
-  // C99 Annex F pow, as Python's float ** gives it (JavaScript says NaN for these).
-  function c99pow(x, y) {
-    if (x === 1) return 1;
-    if (x === -1 && (y === Infinity || y === -Infinity)) return 1;
-    return Math.pow(x, y);
-  }
-  return {
-    pyRepr, EngineError,
-    div(x, y) { if (y === 0) fail("div_zero", x, y); return x / y; },
-    pow(x, y) {
-      if (x === 0 && y < 0) fail("pow_zero", x, y);
-      if (x < 0 && Number.isFinite(x) && Number.isFinite(y) && !Number.isInteger(y)) fail("pow_fraction", x, y);
-      const r = c99pow(x, y);
-      const overflow = !Number.isFinite(r) && !Number.isNaN(r) && Number.isFinite(x) && Number.isFinite(y);
-      if (overflow) fail("pow_overflow", x, y);
-      return r;
-    },
-    exp(x) { const r = Math.exp(x); if (r === Infinity && Number.isFinite(x)) fail("exp_overflow", x); return r; },
-    log(x) { if (x <= 0) fail("log_domain", x); return Math.log(x); },
-    relu(x) { return x <= 0 ? 0 : x; },
-    // Two branches so that exp only sees a non-positive argument (as the float kind).
-    sigmoid(x) { if (x >= 0) return 1 / (1 + Math.exp(-x)); const e = Math.exp(x); return e / (1 + e); },
-    tanh(x) { return Math.tanh(x); },
-    ieee_div(x, y) { return x / y; },
-    ieee_pow(x, y) { return c99pow(x, y); },
-    ieee_log(x) { return x > 0 ? Math.log(x) : (x === 0 ? -Infinity : NaN); },
-    step(x) { return x > 0 ? 1 : (x <= 0 ? 0 : NaN); },
-  };
-})();
-"""
-
-
-#: ``fmt(v)``: numbers as the drawings and the explainer write them (:func:`tinygrad_ko.draw.dot.format_number`).
-FORMAT = r"""
-// Python's format(x, ".6g"), as tinygrad_ko.draw.dot.format_number writes numbers.
-function fmt(v) {
-  if (Number.isNaN(v)) return "nan";
-  if (v === Infinity) return "inf";
-  if (v === -Infinity) return "-inf";
-  if (v === 0) return Object.is(v, -0) ? "-0" : "0";
-  const sign = v < 0 ? "-" : "";
-  const a = Math.abs(v);
-  let [mantissa, e] = a.toExponential(5).split("e");
-  // JavaScript rounds an exact tie up, Python to even; a tie shows as 6 digits, 5, then zeros.
-  const [longMantissa, longE] = a.toExponential(20).split("e");
-  const long = longMantissa.replace(".", "");
-  if (/^\d{6}50{14}$/.test(long) && Number(long[5]) % 2 === 0) {
-    mantissa = long[0] + "." + long.slice(1, 6);
-    e = longE;
-  }
-  const digits = mantissa.replace(".", "");
-  const exponent = Number(e);
-  const strip = (s) => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
-  if (exponent < -4 || exponent >= 6) {
-    return sign + strip(digits[0] + "." + digits.slice(1)) + "e" + (exponent < 0 ? "-" : "+")
-      + String(Math.abs(exponent)).padStart(2, "0");
-  }
-  const fixed = exponent >= 0 ? digits.slice(0, exponent + 1) + "." + digits.slice(exponent + 1)
-    : "0." + "0".repeat(-exponent - 1) + digits;
-  return sign + strip(fixed);
-}
-"""
+    words = catalog(resolve_lang(lang, "messages"))
+    return {key: words[f"engine.{key}"] for key in ENGINE_MESSAGES}
 
 
 def runtime_source() -> str:
-    """:data:`RUNTIME` with the engine's messages filled in (as JSON: safe in a script), then :data:`FORMAT`."""
-    data = json.dumps(messages(), ensure_ascii=False).replace("<", "\\u003c")
-    return RUNTIME.replace("__MESSAGES__", data) + FORMAT
+    """The shared runtime of the pages (``templates/runtime.js``): the op runtime ``K``, ``fmt`` and the formatter.
+
+    Its words come from the page's ``words`` element (see :func:`tinygrad_ko.pages.render.page_words`).
+    """
+    return template("runtime.js")

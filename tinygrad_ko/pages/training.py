@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import html
-import json
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -42,8 +40,10 @@ from ..draw.render import run_engine, utf8_bytes, write_atomically
 from ..engine import Value
 from ..explain import explain
 from ..graph import topological_order
+from ..messages import LocalizedValueError, catalog, resolve_lang, text
 from ..train.recipes import DATASETS, MAX_STEP_NODES, RECIPES, Run, describe, train
 from . import jsops
+from .render import Json, page, page_words
 
 __all__ = ["MAX_DRAWN_NODES", "MAX_SNAPSHOTS", "STAND_IN_HIDDEN", "Recording", "record", "training_page",
            "write_training_page"]
@@ -96,8 +96,7 @@ def record(dataset: str, *, steps: int | None = None, lr: float | None = None,
     ([1, 2, 3], True)
     """
     if dataset not in _TWO_D:
-        raise ValueError(f"the training page draws a decision boundary in the plane: choose one of "
-                         f"{', '.join(_TWO_D)}, got {dataset!r}")
+        raise LocalizedValueError("pages.training_dataset", datasets=", ".join(_TWO_D), got=dataset)
     snapshots: list[tuple[int, list[float]]] = []
     total = RECIPES[dataset].steps if steps is None else steps
     # train() checks steps: a bad value raises there, before any snapshot.
@@ -210,47 +209,8 @@ def _floats(weights: list[list[float]]) -> str:
 
 # -- the page --------------------------------------------------------------------------------
 
-_WORDS = {
-    "en": {
-        "title": "Watch it learn: {dataset}", "play": "▶ Play", "pause": "❚❚ Pause", "step": "Step ▶",
-        "back": "◀ Back", "speed": "speed", "per_second": "steps/s", "position": "step",
-        "now": "step {step} / {steps} · loss {loss} · accuracy {accuracy} (training data, this step's forward pass)",
-        "graph_stand_in": "The computational graph of the STAND-IN {small} network, not of the model, for the "
-                          "clicked point (x1 = {x1}, x2 = {x2}), after step {step}: its output here is {drawn}; "
-                          "the model's own output is {real}",
-        "which_class": " ({output}: the clicked point's class, {c})",
-        "boundary": "Decision boundary after step {step}", "loss": "loss", "accuracy": "accuracy",
-        "legend": "filled: training data · hollow: test data · click a point to see its graph",
-        "graph": "The computational graph of the output for the clicked point (x1 = {x1}, x2 = {x2}), "
-                 "after step {step}: data and gradient (∂output/∂node) on every node",
-        "stand_in": "The model ({model}) is too big to draw: its output graph has {nodes} nodes. The graph "
-                    "shows a small {small} network trained the same way (same data, seed, loss, optimizer and "
-                    "steps) instead.",
-        "drawn": "The graph is the model itself ({model}).",
-        "output": "output{c}", "stand_in_output": "stand-in output{c}",
-        "snapshots": "Snapshots after {n} of the {steps} steps, evenly spaced.",
-        "parameters": "{n} parameters",
-    },
-    "ko": {
-        "title": "학습 과정 보기: {dataset}", "play": "▶ 재생", "pause": "❚❚ 일시 정지", "step": "한 단계 ▶",
-        "back": "◀ 이전", "speed": "속도", "per_second": "단계/초", "position": "단계",
-        "now": "단계 {step} / {steps} · 손실 {loss} · 정확도 {accuracy} (훈련 데이터, 이 단계의 순전파)",
-        "graph_stand_in": "누른 점 (x1 = {x1}, x2 = {x2})에서 모델이 아닌 대역 {small} 신경망의 계산 "
-                          "그래프, 단계 {step} 후: 이 점에서 대역의 출력은 {drawn}, 모델 자신의 출력은 {real}",
-        "which_class": " ({output}: 누른 점의 클래스 {c})",
-        "boundary": "단계 {step} 후의 결정 경계", "loss": "손실 함수 값", "accuracy": "정확도",
-        "legend": "채운 점: 훈련 데이터 · 빈 점: 시험 데이터 · 점을 누르면 그 점의 계산 그래프를 보여 줍니다",
-        "graph": "누른 점 (x1 = {x1}, x2 = {x2})에서 출력의 계산 그래프, 단계 {step} 후: 모든 노드의 값과 "
-                 "기울기 (∂출력/∂노드)",
-        "stand_in": "모델 ({model})은 그리기에 너무 큽니다: 출력의 계산 그래프에 노드가 {nodes}개 있습니다. 대신 "
-                    "같은 방법(같은 데이터, 시드, 손실 함수, 최적화 방법, 단계 수)으로 학습한 작은 {small} "
-                    "신경망을 그립니다.",
-        "drawn": "그래프는 모델 그 자체입니다 ({model}).",
-        "output": "출력{c}", "stand_in_output": "대역의 출력{c}",
-        "snapshots": "{steps} 단계 중 고르게 {n} 단계의 매개변수를 담았습니다.",
-        "parameters": "매개변수 {n}개",
-    },
-}
+def _word(key: str, lang: str, **params: Any) -> str:
+    return text(f"pages.training.{key}", lang, **params)
 
 
 def _shape(run: Run) -> str:
@@ -258,43 +218,43 @@ def _shape(run: Run) -> str:
     return "→".join(map(str, sizes))
 
 
-def write_training_page(recording: Recording, path: str | os.PathLike[str], *, lang: str = "en",
+def write_training_page(recording: Recording, path: str | os.PathLike[str], *, lang: str | None = None,
                         final_line: str = "", engine: str | None = None) -> Path:
     """Write the training page of ``recording`` to ``path`` (one HTML file, no network needed).
 
     ``final_line`` is shown under the last step (the ``train`` command passes the
     accuracy line it prints).  ``engine`` forces a Graphviz program for the drawn graph.
+    ``lang`` is None for the session's language (:func:`~tinygrad_ko.messages.resolve_lang`).
     """
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
-        raise ValueError(f"the training page is an HTML file: end the name in .html, got {str(path)!r}")
+        raise LocalizedValueError("pages.training_not_html", path=str(path))
+    lang = resolve_lang(lang, "write_training_page")
     write_atomically(path, training_page(recording, lang=lang, final_line=final_line, engine=engine))
     return path
 
 
-def training_page(recording: Recording, *, lang: str = "en", final_line: str = "",
+def training_page(recording: Recording, *, lang: str | None = None, final_line: str = "",
                   engine: str | None = None) -> bytes:
     """The page :func:`write_training_page` writes, as UTF-8 bytes (so that a command can write all its
     files or none)."""
-    if lang not in _WORDS:
-        raise ValueError(f"write_training_page(lang=...) must be 'ko' or 'en', got {lang!r}")
-    words = _WORDS[lang]
+    lang = resolve_lang(lang, "training_page")
     run = recording.run
     model_program, _, position = _program(run.model, _inputs((0.0, 0.0), drawn=False))
     # The stand-in: the same recipe with one small hidden layer, when the model's graph is too big to read.
     drawn_recording = recording
     stand_in = None
-    output_label = words["output"]
-    note = words["drawn"].format(model=describe(run, words["parameters"]))
+    parameters = catalog(lang)["pages.training.parameters"]  # describe() fills in {n}
+    output_label = catalog(lang)["pages.training.output"]  # _drawing() fills in {c}
+    note = _word("drawn", lang, model=describe(run, parameters))
     if len(position) > MAX_DRAWN_NODES:
         # The steps the run did (fewer than asked when it diverged or was interrupted).
         drawn_recording = record(run.dataset, steps=len(run.losses), lr=run.recipe.lr, hidden=STAND_IN_HIDDEN,
                                  seed=recording.seed)
         stand_in = _shape(drawn_recording.run)
         # The picture itself says whose output it is, not only the note beside it.
-        output_label = words["stand_in_output"]
-        note = words["stand_in"].format(model=describe(run, words["parameters"]), nodes=f"{len(position):,}",
-                                        small=stand_in)
+        output_label = catalog(lang)["pages.training.stand_in_output"]
+        note = _word("stand_in", lang, model=describe(run, parameters), nodes=f"{len(position):,}", small=stand_in)
     x_train, x_test = run.x_train, run.x_test
     first_point = x_train[0].tolist()
     drawing = _drawing(drawn_recording.run.model, drawn_recording.weights[-1], first_point,
@@ -320,344 +280,13 @@ def training_page(recording: Recording, *, lang: str = "en", final_line: str = "
         "trainAccuracy": run.train_accuracy,
         "testAccuracy": run.test_accuracy,
     }
-    snapshots_note = (words["snapshots"].format(n=len(recording.steps), steps=len(run.losses))
+    snapshots_note = (_word("snapshots", lang, n=len(recording.steps), steps=len(run.losses))
                       if len(recording.steps) < len(run.losses) else "")
-    payload = json.dumps(data, ensure_ascii=False, allow_nan=False).replace("<", "\\u003c")
-    page_words = json.dumps(words, ensure_ascii=False).replace("<", "\\u003c")
-    script = _SCRIPT.replace("__RUNTIME__", jsops.runtime_source()).replace("__OPS__", jsops.op_table_source())
-    title = words["title"].format(dataset=run.dataset)
-    page = _TEMPLATE.format(lang=lang, title=html.escape(title), model=html.escape(describe(run, words["parameters"])),
-                            note=html.escape(note), snapshots=html.escape(snapshots_note),
-                            play=html.escape(words["play"]), step=html.escape(words["step"]),
-                            back=html.escape(words["back"]), speed=html.escape(words["speed"]),
-                            per_second=html.escape(words["per_second"]), position=html.escape(words["position"]),
-                            loss=html.escape(words["loss"]), accuracy=html.escape(words["accuracy"]),
-                            legend=html.escape(words["legend"]), last=len(recording.steps) - 1,
-                            data=payload, words=page_words, script=script)
-    return utf8_bytes(page)  # lone surrogates become U+FFFD, as on the step-through page
-
-
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-  body {{ font-family: "Noto Sans CJK KR", "Noto Sans KR", NanumGothic, sans-serif; margin: 1.2rem; color: #222; }}
-  #controls {{ display: flex; gap: 0.6rem; align-items: center; flex-wrap: wrap; margin: 0.5rem 0; }}
-  #position {{ flex: 1; min-width: 12rem; max-width: 28rem; }}
-  #panels {{ display: flex; gap: 1.2rem; flex-wrap: wrap; align-items: flex-start; }}
-  #panels figure {{ margin: 0; }}
-  #charts {{ display: flex; flex-direction: column; gap: 0.5rem; }}
-  #boundary {{ border: 1px solid #ccc; cursor: crosshair; }}
-  .chart {{ border: 1px solid #ddd; }}
-  .chart text {{ font-size: 11px; fill: #444; }}
-  #now {{ font-weight: bold; }}
-  #final {{ font-family: monospace; font-size: 1.05rem; }}
-  .hint {{ color: #666; font-size: 0.9rem; }}
-  /* The graph at Graphviz's own size (14 pt text), scrolled sideways when wide: shrunk to the
-     window, a 2-4-1 network's text came out about 7 px high at 1280 px. */
-  #graph {{ overflow-x: auto; margin: 0; }}
-  #graph svg {{ max-width: none; }}
-</style>
-</head>
-<body>
-<h1>{title}</h1>
-<p>{model}</p>
-<div id="controls">
-  <button id="play" type="button">{play}</button>
-  <button id="back" type="button">{back}</button>
-  <button id="step" type="button">{step}</button>
-  <input id="position" type="range" min="0" max="{last}" value="0" aria-label="{position}">
-  <label>{speed} <select id="speed">
-    <option value="1">1</option><option value="2">2</option><option value="5">5</option>
-    <option value="10" selected>10</option><option value="20">20</option><option value="50">50</option>
-  </select> {per_second}</label>
-</div>
-<p id="now"></p>
-<p id="final"></p>
-<div id="panels">
-  <figure>
-    <canvas id="boundary" width="400" height="400"></canvas>
-    <figcaption id="boundary-caption"></figcaption>
-    <p class="hint">{legend}</p>
-  </figure>
-  <div id="charts">
-    <svg id="loss-chart" class="chart" width="360" height="180" role="img" aria-label="{loss}"></svg>
-    <svg id="accuracy-chart" class="chart" width="360" height="180" role="img" aria-label="{accuracy}"></svg>
-  </div>
-</div>
-<p class="hint">{snapshots}</p>
-<h2 id="graph-title"></h2>
-<p class="hint" id="note">{note}</p>
-<figure id="graph"></figure>
-<script type="application/json" id="data">{data}</script>
-<script type="application/json" id="words">{words}</script>
-<script>
-{script}
-</script>
-</body>
-</html>
-"""
-
-# The page's program.  Not a format string: braces are JavaScript's own.
-_SCRIPT = r"""
-"use strict";
-__RUNTIME__
-// Every op's forward and local derivatives, generated from the op table (tinygrad_ko/ops.py).
-const OPS_JS = __OPS__;
-const data = JSON.parse(document.getElementById("data").textContent);
-data.losses = data.losses.map((v) => (typeof v === "string" ? Number(v) : v));
-const words = JSON.parse(document.getElementById("words").textContent);
-const fill = (template, values) => template.replace(/\{(\w+)\}/g, (m, key) => values[key]);
-function floats(text, width) {
-  const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  const all = new Float64Array(bytes.buffer);
-  const rows = [];
-  for (let k = 0; k < all.length; k += width) rows.push(all.subarray(k, k + width));
-  return rows;
-}
-const weights = floats(data.weights, data.parameters);
-const drawnWeights = floats(data.drawnWeights, data.drawnParameters);
-
-// The network's own graph, evaluated node by node with the op table's rules.
-function forward(program, params, point) {
-  const values = new Float64Array(program.nodes.length);
-  program.nodes.forEach((n, i) => {
-    if (n.op) {
-      const p = n.parents;
-      const f = OPS_JS[n.op].forward;
-      values[i] = p.length === 1 ? f(values[p[0]]) : f(values[p[0]], values[p[1]]);
-    } else if (n.param !== undefined) values[i] = params[n.param];
-    else if (n.input !== undefined) values[i] = point[n.input];
-    else values[i] = n.data;
-  });
-  return values;
-}
-// Value.backward's loop, in its order: every node's gradient of one output.
-function backward(program, values, root, order) {
-  const grads = new Float64Array(program.nodes.length);
-  grads[root] = 0 + 1;
-  for (const i of order) {
-    const n = program.nodes[i];
-    const g = grads[i];
-    const local = OPS_JS[n.op].local;
-    const args = [...n.parents.map((p) => values[p]), values[i]];
-    n.parents.forEach((p, k) => {
-      if (program.nodes[p].requiresGrad) grads[p] += local[k](...args) * g;
-    });
-  }
-  return grads;
-}
-function scores(program, params, point) {
-  const values = forward(program, params, point);
-  return program.outputs.map((o) => values[o]);
-}
-function predicted(s) {
-  if (s.length === 1) return s[0] > 0 ? 1 : 0;
-  let best = 0;
-  for (let c = 1; c < s.length; c++) if (s[c] > s[best]) best = c;
-  return best;
-}
-function accuracy(index, set) {
-  let right = 0;
-  set.x.forEach((x, k) => { if (predicted(scores(data.model, weights[index], x)) === set.t[k]) right++; });
-  return right / set.x.length;
-}
-
-// -- the boundary --------------------------------------------------------------------------------
-const canvas = document.getElementById("boundary");
-const ctx = canvas.getContext("2d");
-const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
-const all = [...data.train.x, ...data.test.x];
-const low = [0, 1].map((d) => Math.min(...all.map((p) => p[d])) - 0.3);
-const high = [0, 1].map((d) => Math.max(...all.map((p) => p[d])) + 0.3);
-const toPixel = (p) => [(p[0] - low[0]) / (high[0] - low[0]) * canvas.width,
-                        canvas.height - (p[1] - low[1]) / (high[1] - low[1]) * canvas.height];
-const fromPixel = (x, y) => [low[0] + x / canvas.width * (high[0] - low[0]),
-                             low[1] + (canvas.height - y) / canvas.height * (high[1] - low[1])];
-function tint(hex, alpha) {
-  const v = parseInt(hex.slice(1), 16);
-  return `rgba(${v >> 16}, ${(v >> 8) & 255}, ${v & 255}, ${alpha})`;
-}
-let selected = { set: "train", k: 0 };
-function drawBoundary(index) {
-  const cell = canvas.width / data.grid;
-  for (let i = 0; i < data.grid; i++) {
-    for (let j = 0; j < data.grid; j++) {
-      const point = fromPixel((i + 0.5) * cell, (j + 0.5) * cell);
-      const s = scores(data.model, weights[index], point);
-      const c = predicted(s);
-      // One output: the colour deepens with the score's size (how sure the network is).
-      const alpha = s.length === 1 ? 0.12 + 0.28 * Math.min(1, Math.abs(s[0])) : 0.3;
-      ctx.fillStyle = tint(COLORS[c], alpha);
-      ctx.clearRect(i * cell, j * cell, cell + 0.5, cell + 0.5);
-      ctx.fillRect(i * cell, j * cell, cell + 0.5, cell + 0.5);
-    }
-  }
-  for (const [name, set] of [["train", data.train], ["test", data.test]]) {
-    set.x.forEach((p, k) => {
-      const [x, y] = toPixel(p);
-      ctx.beginPath();
-      ctx.arc(x, y, 4, 0, 2 * Math.PI);
-      if (name === "train") { ctx.fillStyle = COLORS[set.t[k]]; ctx.fill(); ctx.strokeStyle = "#000"; }
-      else ctx.strokeStyle = COLORS[set.t[k]];
-      ctx.lineWidth = 1.2;
-      ctx.stroke();
-      if (selected.set === name && selected.k === k) {
-        ctx.beginPath();
-        ctx.arc(x, y, 8, 0, 2 * Math.PI);
-        ctx.strokeStyle = "#000";
-        ctx.lineWidth = 2;
-        ctx.stroke();
-      }
-    });
-  }
-}
-canvas.addEventListener("click", (event) => {
-  const rect = canvas.getBoundingClientRect();
-  const x = (event.clientX - rect.left) * canvas.width / rect.width;
-  const y = (event.clientY - rect.top) * canvas.height / rect.height;
-  let best = null;
-  for (const [name, set] of [["train", data.train], ["test", data.test]]) {
-    set.x.forEach((p, k) => {
-      const [px, py] = toPixel(p);
-      const d = (px - x) ** 2 + (py - y) ** 2;
-      if (best === null || d < best.d) best = { set: name, k, d };
-    });
-  }
-  selected = { set: best.set, k: best.k };
-  show(current);
-});
-
-// -- the curves -----------------------------------------------------------------------------------
-const SVGNS = "http://www.w3.org/2000/svg";
-function chart(svg, values, title, percent) {
-  // The loss on a log scale (as the command's plot draws it): its fall spans decades.
-  const w = Number(svg.getAttribute("width")), h = Number(svg.getAttribute("height"));
-  const pad = 54;  // room for the axis labels
-  const shown = values.map((v) => (percent ? v : Math.log10(Math.max(v, 1e-300))));
-  const top = percent ? 1 : Math.max(...shown), bottom = percent ? 0 : Math.min(...shown);
-  const x = (k) => pad + k / Math.max(1, values.length - 1) * (w - pad - 8);
-  const y = (v) => h - 14 - (v - bottom) / (top - bottom || 1) * (h - 36);
-  const add = (tag, attributes, text) => {
-    const element = document.createElementNS(SVGNS, tag);
-    for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, value);
-    if (text !== undefined) element.textContent = text;
-    svg.append(element);
-    return element;
-  };
-  add("polyline", { points: shown.map((v, k) => x(k) + "," + y(v)).join(" "), fill: "none",
-                    stroke: percent ? "#2ca02c" : "#1f77b4", "stroke-width": "1.5" });
-  add("text", { x: pad, y: 14 }, title + (percent ? "" : " (log)"));
-  add("text", { x: 2, y: y(top) + 4 }, percent ? "100%" : fmt(10 ** top));
-  add("text", { x: 2, y: y(bottom) }, percent ? "0%" : fmt(10 ** bottom));
-  const marker = add("line", { stroke: "#c0392b", y1: 18, y2: h - 14 });
-  return (k) => { marker.setAttribute("x1", x(k)); marker.setAttribute("x2", x(k)); };
-}
-const lossMarker = chart(document.getElementById("loss-chart"), data.losses, words.loss, false);
-const accuracyMarker = chart(document.getElementById("accuracy-chart"), data.accuracies, words.accuracy, true);
-
-// -- the drawn graph ------------------------------------------------------------------------------
-// The boxes were laid out for the first point's numbers: a longer number is narrowed to
-// its box (SVG's textLength) rather than run past the border.
-function fitLine(line, shape) {
-  line.removeAttribute("textLength");
-  line.removeAttribute("lengthAdjust");
-  if (!shape) return;
-  const room = shape.getBBox().width - 6;  // Graphviz keeps about this margin inside a box
-  if (room > 0 && line.getComputedTextLength() > room) {
-    line.setAttribute("textLength", String(room));
-    line.setAttribute("lengthAdjust", "spacingAndGlyphs");
-  }
-}
-const graph = document.getElementById("graph");
-let drawnOutput = -1;
-function drawGraph(index, point, cls) {
-  const drawn = data.drawn;
-  const which = drawn.outputs.length === 1 ? 0 : cls;
-  if (which !== drawnOutput) {
-    graph.innerHTML = drawn.outputs[which].svg;  // SVG written by Graphviz
-    drawnOutput = which;
-  }
-  const out = drawn.outputs[which];
-  const values = forward(drawn.program, drawnWeights[index], point);
-  const grads = backward(drawn.program, values, out.root, out.backward);
-  for (const group of graph.querySelectorAll("g.node")) {
-    const id = group.querySelector("title").textContent;
-    const i = out.ids[id];
-    if (i === undefined) continue;  // an op circle
-    const lines = group.querySelectorAll("text");
-    const first = out.labelled[id] ? 1 : 0;
-    const shape = group.querySelector("polygon, path, ellipse");
-    // A zero's sign means nothing here (0 times a negative weight is -0 in IEEE): no "data -0".
-    const set = (line, v) => {
-      if (!line) return;
-      line.textContent = line.textContent.slice(0, line.textContent.lastIndexOf(" ") + 1) + fmt(v === 0 ? 0 : v);
-      fitLine(line, shape);
-    };
-    set(lines[first], values[i]);
-    set(lines[first + 1], grads[i]);
-  }
-  return { values, grads };
-}
-
-// -- the controls ---------------------------------------------------------------------------------
-const position = document.getElementById("position");
-const play = document.getElementById("play");
-const speed = document.getElementById("speed");
-let current = 0;
-let timer = null;
-let last = null;  // what the page shows now, for tests and curious learners
-const percent = (v) => (v * 100).toFixed(1) + "%";
-function show(index) {
-  current = Math.max(0, Math.min(data.steps.length - 1, index));
-  const step = data.steps[current];
-  position.value = String(current);
-  drawBoundary(current);
-  lossMarker(step - 1);
-  accuracyMarker(step - 1);
-  document.getElementById("now").textContent = fill(words.now, {
-    step, steps: data.totalSteps, loss: fmt(data.losses[step - 1]), accuracy: percent(data.accuracies[step - 1]) });
-  document.getElementById("boundary-caption").textContent = fill(words.boundary, { step });
-  document.getElementById("final").textContent = current === data.steps.length - 1 ? data.finalLine : "";
-  const set = data[selected.set];
-  const point = set.x[selected.k];
-  const cls = set.t[selected.k];
-  const drawn = drawGraph(current, point, cls);
-  const several = data.drawn.outputs.length > 1;
-  const which = several ? cls : 0;
-  const where = { x1: fmt(point[0]), x2: fmt(point[1]), step };
-  let title;
-  if (data.standIn) {
-    // The stand-in's output is not the model's: say so where the point's numbers are shown, with both.
-    const real = scores(data.model, weights[current], point)[which];
-    const drawnOut = drawn.values[data.drawn.outputs[which].root];
-    title = fill(words.graph_stand_in, { ...where, small: data.standIn, drawn: fmt(drawnOut), real: fmt(real) });
-  } else title = fill(words.graph, where);
-  // Several outputs (spiral): the drawn one is the score of the point's class; name it.
-  if (several) title += fill(words.which_class, { output: fill(words.output, { c: " " + cls }), c: cls });
-  document.getElementById("graph-title").textContent = title;
-  last = { index: current, step, point, drawn };
-}
-function pause() {
-  if (timer !== null) clearInterval(timer);
-  timer = null;
-  play.textContent = words.play;
-}
-function start() {
-  if (current === data.steps.length - 1) show(0);
-  play.textContent = words.pause;
-  timer = setInterval(() => {
-    if (current >= data.steps.length - 1) { pause(); return; }
-    show(current + 1);
-  }, 1000 / Number(speed.value));
-}
-play.addEventListener("click", () => (timer === null ? start() : pause()));
-speed.addEventListener("change", () => { if (timer !== null) { pause(); start(); } });
-document.getElementById("step").addEventListener("click", () => { pause(); show(current + 1); });
-document.getElementById("back").addEventListener("click", () => { pause(); show(current - 1); });
-position.addEventListener("input", () => { pause(); show(Number(position.value)); });
-show(0);
-"""
+    words = page_words(lang, ("pages.training.", "engine."))
+    html_page = page("training", lang=lang, title=_word("title", lang, dataset=run.dataset), words=words,
+                     ops=jsops.op_table_source(), model=describe(run, parameters), note=note, snapshots=snapshots_note,
+                     play=_word("play", lang), step=_word("step", lang), back=_word("back", lang),
+                     speed=_word("speed", lang), per_second=_word("per_second", lang),
+                     position=_word("position", lang), loss=_word("loss", lang), accuracy=_word("accuracy", lang),
+                     legend=_word("legend", lang), last=len(recording.steps) - 1, data=Json(data))
+    return utf8_bytes(html_page)  # lone surrogates become U+FFFD, as on the step-through page
