@@ -16,6 +16,7 @@ import pytest
 
 from tinygrad_ko import Value, cli, explain, render, write_steps
 from tinygrad_ko.cli import table
+from tinygrad_ko.messages import localized
 
 # The console script pip installed next to this Python (the venv's bin directory).
 COMMAND = Path(sys.executable).with_name("tinygrad-ko")
@@ -304,9 +305,9 @@ def assert_one_line_korean_error(done: subprocess.CompletedProcess[str], *phrase
         (["graph", "foo(x)", "x=1"], "알 수 없는 함수 'foo'"),
         (["graph", "x", "x=1", "-o", "out.gif"], "'gif' 파일은 쓸 수 없습니다"),
         (["demo", "--no-draw", "-o", "a.svg"], "함께 쓸 수 없습니다"),
-        (["demo", "--bogus"], "명령을 잘못 썼습니다"),
+        (["demo", "--bogus"], "알 수 없는 인수: --bogus"),
         (["graph", "x", "x=nan"], "x의 값이 유한한 수가 아닙니다: 'nan'"),
-        (["graph", "x", "x=1", "ｘ=2"], "x와(과) ｘ은(는) 같은 이름입니다"),
+        (["graph", "x", "x=1", "ｘ=2"], "x와 ｘ는 같은 이름입니다"),
         (["graph", "x*1e309", "x=1"], "3번째 글자의 수가 float에 비해 너무 큽니다"),
         (["graph", "--timeout", "0.3", "-o", "fan.svg", "--", "+".join(["x"] * 250), "x=1"],
          "0.3초 뒤에 멈췄습니다 (--timeout 0.3)"),
@@ -328,7 +329,7 @@ def test_the_missing_font_warning_reads_in_korean(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(render_module, "_warned_programs", set())
     with pytest.warns(UserWarning, match="no Hangul") as caught:
         render_module.run_engine('digraph { a [label="사과"] }', "svg", "graphviz-pure")
-    korean = cli._localized(str(caught[0].message), "ko")
+    korean = localized(caught[0].message, "ko")
     assert korean.startswith("내장 Graphviz 엔진(") and "pip install koreanize-matplotlib" in korean
 def test_a_slow_layout_is_stopped_after_timeout_naming_the_option(engine: str, tmp_path: Path) -> None:
     # x+x+...+x with 250 copies, the most the command accepts: both real engines need
@@ -405,7 +406,7 @@ def test_the_last_lang_speaks_the_whole_message(tmp_path: Path) -> None:
     assert done.stderr.startswith("tinygrad-ko: error: argument --order") and "영어" not in done.stderr
     assert "(see tinygrad-ko graph --help)" in done.stderr
     korean = run("graph", "x", "x=1", "--lang", "en", "--lang", "ko", "--order", "two", cwd=tmp_path)
-    assert korean.stderr.startswith("tinygrad-ko: 오류: 명령을 잘못 썼습니다") and "--help 참고" in korean.stderr
+    assert korean.stderr.startswith("tinygrad-ko: 오류: 인수 --order: ") and "--help 참고" in korean.stderr
 
 
 def test_printed_paths_carry_no_escape_sequences_to_the_terminal(tmp_path: Path) -> None:

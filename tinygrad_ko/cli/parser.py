@@ -155,6 +155,12 @@ def _converters(lang: str) -> dict[str, Callable[[str], Any]]:
 
 def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     """The whole command's parser, every help text in ``lang``."""
+    # argparse names its option group and -h's help when a parser is made: in lang, too.
+    with _argparse_in(lang):
+        return _build_parser(lang)
+
+
+def _build_parser(lang: str) -> argparse.ArgumentParser:
     from ..train.recipes import DATASETS, MAX_STEP_NODES, RECIPES
 
     convert = _converters(lang)
