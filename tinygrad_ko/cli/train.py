@@ -33,17 +33,13 @@ def _is_terminal(stream: Any) -> bool:
     return stream is not None and stream.isatty()
 
 
-def _path_error(error: OutputPathError) -> LocalizedValueError:
-    # The ids: cli.path.empty, cli.path.folder, cli.path.no_folder, cli.path.not_folder, cli.path.os.
-    return LocalizedValueError(f"cli.path.{error.reason}", what=error.what, name=error.name, detail=error.detail)
-
-
 def _checked_path(name: str, what: str, lang: str) -> Path:
-    """``check_writable`` with its message in the user's language (``what``: an id of the file's name)."""
-    try:
-        return check_writable(name, text(what, lang))
-    except OutputPathError as error:
-        raise _path_error(error) from None
+    """``check_writable`` naming the file in the user's language (``what``: the id of its name).
+
+    Its OutputPathError is a Localized error of the draw floor's catalog section (``draw.path_*``),
+    shown by :func:`~tinygrad_ko.cli.main` in the user's language.
+    """
+    return check_writable(name, text(what, lang))
 
 
 @contextmanager
@@ -129,9 +125,9 @@ def run_training(args: argparse.Namespace) -> int:
         write_all(files)  # all of them or none
     except OutputPathError as error:
         if len(files) > 1:
-            raise LocalizedValueError("cli.path.os_none_written", what=error.what, name=error.name,
+            raise LocalizedValueError("cli.path_none_written", what=error.what, name=error.name,
                                       detail=error.detail) from None
-        raise _path_error(error) from None
+        raise
     for path, _, _ in files:
         print(text("cli.train.wrote", lang, path=visible_text(str(path))))
     print(accuracy)
