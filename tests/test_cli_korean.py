@@ -189,3 +189,12 @@ def test_power_and_product_are_suggested_in_both_languages(text: str, english: s
         parse(text)
     assert english in str(caught.value) and korean in localized(caught.value, "ko")
     assert "BitXor" not in str(caught.value) and "decimal literal" not in str(caught.value)
+
+
+def test_an_unknown_language_in_the_environment_is_said(capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TINYGRAD_KO_LANG", "fr")
+    code, _, err = run(["graph", "x", "x=1", "--no-draw"], capsys)
+    assert code == 2 and err == "tinygrad-ko: error: TINYGRAD_KO_LANG(lang=...) must be one of en, ko, got 'fr'\n"
+    code, out, _ = run(["graph", "x", "x=1", "--no-draw", "--lang", "en"], capsys)
+    assert code == 0 and out.startswith("label")

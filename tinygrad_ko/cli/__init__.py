@@ -26,7 +26,7 @@ from ..datasets import MissingDependencyError
 from ..draw.dot import visible_text
 from ..draw.render import EngineError, EngineNotFoundError, EngineTimeoutError
 from ..functional import derivative
-from ..messages import LocalizedError, localized, text
+from ..messages import LocalizedError, get_lang, localized, text
 from ..text import table
 from .parser import MAX_ORDER, PROG, lang_of, parse
 from .train import loss_text as _loss_text  # noqa: F401 (the name tests/test_train.py imports)
@@ -49,6 +49,12 @@ def _message(error: BaseException, lang: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command with ``argv`` (default: the command line); return the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    if not any(arg == "--lang" or arg.startswith("--lang=") for arg in argv):
+        try:
+            get_lang()  # $TINYGRAD_KO_LANG naming no catalog is said, not silently English
+        except LocalizedError as error:
+            print(text("cli.error_line", "en", prog=PROG, message=localized(error, "en")), file=sys.stderr)
+            return 2
     args = parse(argv)
     lang = args.lang if args.lang else lang_of(argv)
 
