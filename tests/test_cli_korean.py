@@ -101,6 +101,8 @@ FAILING = [
     (["graph", "x", "x=1", "ｘ=2"], "x와 ｘ는 같은 이름입니다"),
     # The command's options and argparse's own messages.
     (["demo", "--bogus"], "알 수 없는 인수"),
+    (["graph", "x", "x=1", "-o"], "값이 하나 필요합니다"),
+    (["graph", "x", "x=1", "--lang"], "값이 하나 필요합니다"),
     (["graph"], "다음 인수가 필요합니다"),
     (["bogus"], "고를 수 없는 값"),
     (["graph", "x", "x=1", "--style", "fancy"], "고를 수 없는 값"),
