@@ -20,6 +20,7 @@ their branches; they are marked in the report, not here.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,15 @@ def test_an_unknown_language_in_the_environment_is_said(capsys: pytest.CaptureFi
     assert code == 2 and err == "tinygrad-ko: error: TINYGRAD_KO_LANG(lang=...) must be one of en, ko, got 'fr'\n"
     code, out, _ = run(["graph", "x", "x=1", "--no-draw", "--lang", "en"], capsys)
     assert code == 0 and out.startswith("label")
+
+
+def test_the_scikit_learn_hint_is_korean(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                         tmp_path: Path) -> None:
+    # scikit-learn made unimportable: the digits recipe's hint (p-core's learning.digits_missing after the merge).
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    code, _, err = run(["train", "digits", "--lang", "ko"], capsys)
+    (line,) = err.splitlines()
+    assert code == 2 and line.startswith("tinygrad-ko: 오류: ") and "scikit-learn" in line, line
+    assert not english_runs(line) and "처리하지 못한 문제" not in line, line
