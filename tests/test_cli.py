@@ -16,6 +16,7 @@ import pytest
 
 from tinygrad_ko import Value, cli, explain, render, write_steps
 from tinygrad_ko.cli import table
+from tinygrad_ko.messages import localized
 
 # The console script pip installed next to this Python (the venv's bin directory).
 COMMAND = Path(sys.executable).with_name("tinygrad-ko")
@@ -304,9 +305,9 @@ def assert_one_line_korean_error(done: subprocess.CompletedProcess[str], *phrase
         (["graph", "foo(x)", "x=1"], "알 수 없는 함수 'foo'"),
         (["graph", "x", "x=1", "-o", "out.gif"], "'gif' 파일은 쓸 수 없습니다"),
         (["demo", "--no-draw", "-o", "a.svg"], "함께 쓸 수 없습니다"),
-        (["demo", "--bogus"], "명령을 잘못 썼습니다"),
+        (["demo", "--bogus"], "알 수 없는 인수: --bogus"),
         (["graph", "x", "x=nan"], "x의 값이 유한한 수가 아닙니다: 'nan'"),
-        (["graph", "x", "x=1", "ｘ=2"], "x와(과) ｘ은(는) 같은 이름입니다"),
+        (["graph", "x", "x=1", "ｘ=2"], "x와 ｘ는 같은 이름입니다"),
         (["graph", "x*1e309", "x=1"], "3번째 글자의 수가 float에 비해 너무 큽니다"),
         (["graph", "--timeout", "0.3", "-o", "fan.svg", "--", "+".join(["x"] * 250), "x=1"],
          "0.3초 뒤에 멈췄습니다 (--timeout 0.3)"),
@@ -328,7 +329,7 @@ def test_the_missing_font_warning_reads_in_korean(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(render_module, "_warned_programs", set())
     with pytest.warns(UserWarning, match="no Hangul") as caught:
         render_module.run_engine('digraph { a [label="사과"] }', "svg", "graphviz-pure")
-    korean = cli._localized(str(caught[0].message), "ko")
+    korean = localized(caught[0].message, "ko")
     assert korean.startswith("내장 Graphviz 엔진(") and "pip install koreanize-matplotlib" in korean
 def test_a_slow_layout_is_stopped_after_timeout_naming_the_option(engine: str, tmp_path: Path) -> None:
     # x+x+...+x with 250 copies, the most the command accepts: both real engines need
@@ -405,7 +406,7 @@ def test_the_last_lang_speaks_the_whole_message(tmp_path: Path) -> None:
     assert done.stderr.startswith("tinygrad-ko: error: argument --order") and "영어" not in done.stderr
     assert "(see tinygrad-ko graph --help)" in done.stderr
     korean = run("graph", "x", "x=1", "--lang", "en", "--lang", "ko", "--order", "two", cwd=tmp_path)
-    assert korean.stderr.startswith("tinygrad-ko: 오류: 명령을 잘못 썼습니다") and "--help 참고" in korean.stderr
+    assert korean.stderr.startswith("tinygrad-ko: 오류: 인수 --order: ") and "--help 참고" in korean.stderr
 
 
 def test_printed_paths_carry_no_escape_sequences_to_the_terminal(tmp_path: Path) -> None:
@@ -429,7 +430,7 @@ def test_a_number_too_small_for_a_float_is_refused_not_made_zero(tmp_path: Path)
     # A tiny number a float holds (a subnormal) is accepted.
     assert run("graph", "x*y", "x=5e-324", "y=2", "--no-draw", cwd=tmp_path).returncode == 0
     korean = run("graph", "x*y", "x=1e-400", "y=2", "--lang", "ko", cwd=tmp_path)
-    assert "x의 값 1e-400은(는) float에 비해 너무 작아서" in korean.stderr
+    assert "x의 값 1e-400은 float에 비해 너무 작아서" in korean.stderr
 
 
 def test_a_middle_dot_in_a_name_suggests_the_star(tmp_path: Path) -> None:
@@ -438,7 +439,8 @@ def test_a_middle_dot_in_a_name_suggests_the_star(tmp_path: Path) -> None:
     assert ("no value given for x·y: add x·y=NUMBER; · is a letter in a name, so x·y is one name: "
             "to multiply, write *") in done.stderr
     korean = run("graph", "x·y", "x=1", "y=2", "--lang", "ko", cwd=tmp_path)
-    assert "x·y의 값이 없습니다: ·은(는) 이름에 쓰이는 글자라" in korean.stderr and "곱셈은 *로 쓰세요" in korean.stderr
+    assert "x·y의 값이 없습니다" in korean.stderr and "·는 이름에 쓰이는 글자라" in korean.stderr
+    assert "곱셈은 *로 쓰세요" in korean.stderr
     plain = run("graph", "x*z", "x=1", cwd=tmp_path)  # other missing names keep their message
     assert "letter in a name" not in plain.stderr
 

@@ -25,8 +25,9 @@ import unicodedata
 from collections.abc import Mapping
 
 from .engine import Value
+from .messages import LocalizedTypeError, LocalizedValueError
 
-__all__ = ["FUNCTIONS", "MAX_LENGTH", "MAX_PARTS", "build", "names", "parse"]
+__all__ = ["FUNCTIONS", "MAX_LENGTH", "MAX_PARTS", "build", "names", "parse", "parse_assignment"]
 
 #: The functions an expression may call, each with one argument.
 FUNCTIONS = ("relu", "sigmoid", "tanh", "exp", "log")
@@ -46,37 +47,42 @@ _MIDDLE_DOTS = frozenset("\u00b7\u0387\u30fb\uff65")
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 
-# What a forbidden construct is called in the error message.
+# What a forbidden construct is called in the error message: its id in the catalogs' [expr.what].
 _FORBIDDEN = {
-    ast.Attribute: "attribute access (a.b)",
-    ast.Subscript: "subscripts (a[...])",
-    ast.Lambda: "lambda",
-    ast.ListComp: "comprehensions",
-    ast.SetComp: "comprehensions",
-    ast.DictComp: "comprehensions",
-    ast.GeneratorExp: "comprehensions",
-    ast.Compare: "comparisons",
-    ast.BoolOp: "and/or",
-    ast.IfExp: "if-else expressions",
-    ast.NamedExpr: "assignment (:=)",
-    ast.JoinedStr: "strings",
-    ast.List: "lists",
-    ast.Tuple: "tuples",
-    ast.Dict: "dicts",
-    ast.Set: "sets",
-    ast.Starred: "* unpacking",
-    ast.Await: "await",
-    ast.Yield: "yield",
-    ast.YieldFrom: "yield",
-    ast.Slice: "slices",
+    ast.Attribute: "expr.what.attribute",
+    ast.Subscript: "expr.what.subscript",
+    ast.Lambda: "expr.what.lambda",
+    ast.ListComp: "expr.what.comprehension",
+    ast.SetComp: "expr.what.comprehension",
+    ast.DictComp: "expr.what.comprehension",
+    ast.GeneratorExp: "expr.what.comprehension",
+    ast.Compare: "expr.what.comparison",
+    ast.BoolOp: "expr.what.and_or",
+    ast.IfExp: "expr.what.if_else",
+    ast.NamedExpr: "expr.what.walrus",
+    ast.JoinedStr: "expr.what.string",
+    ast.List: "expr.what.list",
+    ast.Tuple: "expr.what.tuple",
+    ast.Dict: "expr.what.dict",
+    ast.Set: "expr.what.set",
+    ast.Starred: "expr.what.unpacking",
+    ast.Await: "expr.what.await",
+    ast.Yield: "expr.what.yield",
+    ast.YieldFrom: "expr.what.yield",
+    ast.Slice: "expr.what.slice",
 }
 
+# A number written right before a name ("2x"): Python's parser says "invalid decimal literal".
+_NUMBER_THEN_NAME = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?)([^\W\d]\w*)")
 
-def _refuse(node: ast.AST, what: str) -> ValueError:
+
+def _refuse(node: ast.AST, what: LocalizedValueError) -> ValueError:
+    """The error for a construct off the whitelist; ``what`` names it (a phrase, shown in the reader's language)."""
     column = getattr(node, "col_offset", None)
-    where = "" if column is None else f" (at column {column + 1})"
-    return ValueError(f"not allowed in an expression: {what}{where}; "
-                      f"use numbers, names, + - * / ** and {', '.join(FUNCTIONS)}")
+    functions = ", ".join(FUNCTIONS)
+    if column is None:
+        return LocalizedValueError("expr.refused_nowhere", what=what, functions=functions)
+    return LocalizedValueError("expr.refused", what=what, column=column + 1, functions=functions)
 
 
 def _check(node: ast.AST) -> None:
@@ -84,37 +90,41 @@ def _check(node: ast.AST) -> None:
     if isinstance(node, (ast.Expression, ast.Load, ast.Name, ast.USub, *_BINARY)):
         return
     if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.BitXor):
+            # x^2: a learner's power, which Python reads as exclusive or.
+            raise LocalizedValueError("expr.caret", column=node.col_offset + 1)
         if type(node.op) not in _BINARY:
-            raise _refuse(node, f"the operator {type(node.op).__name__}")
+            raise _refuse(node, LocalizedValueError("expr.what.operator", name=type(node.op).__name__))
         return
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, ast.USub):
-            raise _refuse(node, f"the unary operator {type(node.op).__name__} (only unary - is allowed)")
+            raise _refuse(node, LocalizedValueError("expr.what.unary", name=type(node.op).__name__))
         return
     if isinstance(node, ast.Constant):
         if isinstance(node.value, (str, bytes)):
-            raise _refuse(node, "strings")
+            raise _refuse(node, LocalizedValueError("expr.what.string"))
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise _refuse(node, f"the constant {node.value!r}")
+            raise _refuse(node, LocalizedValueError("expr.what.constant", value=node.value))
         if isinstance(node.value, float) and not math.isfinite(node.value):
             # Python reads 1e309 as inf without a word; a learner typed a number.
-            raise ValueError(f"the number at column {node.col_offset + 1} is too large for a float (it would be "
-                             f"inf); numbers must be finite, at most about 1.8e308")
+            raise LocalizedValueError("expr.too_large", column=node.col_offset + 1)
         return
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
             _check(node.func)  # names the real problem, e.g. attribute access in a.b()
-            raise _refuse(node, "calling something that is not a function name")
+            raise _refuse(node, LocalizedValueError("expr.what.call"))
         if node.func.id not in FUNCTIONS:
-            raise ValueError(f"unknown function {node.func.id!r} (at column {node.col_offset + 1}); "
-                             f"the functions are {', '.join(FUNCTIONS)}")
+            raise LocalizedValueError("expr.unknown_function", name=node.func.id, column=node.col_offset + 1,
+                                      functions=", ".join(FUNCTIONS))
         if node.keywords:
-            raise _refuse(node, f"keyword arguments ({node.func.id}(name=...))")
+            raise _refuse(node, LocalizedValueError("expr.what.keyword", name=node.func.id))
         if len(node.args) != 1:
-            raise ValueError(f"{node.func.id}() takes exactly one argument, got {len(node.args)} "
-                             f"(at column {node.col_offset + 1})")
+            raise LocalizedValueError("expr.arguments", name=node.func.id, count=len(node.args),
+                                      column=node.col_offset + 1)
         return
-    raise _refuse(node, _FORBIDDEN.get(type(node), type(node).__name__))
+    key = _FORBIDDEN.get(type(node))
+    raise _refuse(node, LocalizedValueError(key) if key else
+                  LocalizedValueError("expr.what.other", name=type(node).__name__))
 
 
 def parse(text: str) -> ast.Expression:
@@ -125,29 +135,32 @@ def parse(text: str) -> ast.Expression:
     >>> parse("__import__('os').system('ls')")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: not allowed in an expression: attribute access (a.b) (at column 1); use numbers, ...
+    tinygrad_ko...Error: not allowed in an expression: attribute access (a.b) (at column 1); use numbers, ...
     """
     if not isinstance(text, str):
-        raise TypeError(f"an expression must be a str, got {type(text).__name__}")
+        raise LocalizedTypeError("expr.not_text", type=type(text).__name__)
     if len(text) > MAX_LENGTH:
-        raise ValueError(f"the expression is {len(text):,} characters long; the limit is {MAX_LENGTH:,}")
+        raise LocalizedValueError("expr.too_long", length=f"{len(text):,}", limit=f"{MAX_LENGTH:,}")
     bad = _SURROGATE.search(text)
     if bad is not None:
-        raise ValueError(
-            f"not a valid expression at column {bad.start() + 1}: U+{ord(bad.group()):04X} is not text "
-            f"(a byte that is not UTF-8, or a lone surrogate); type the expression as UTF-8 text"
-        )
+        raise LocalizedValueError("expr.surrogate", column=bad.start() + 1, code=f"U+{ord(bad.group()):04X}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
-        column = f" at column {error.offset}" if error.offset else ""
-        raise ValueError(f"not a valid expression{column}: {error.msg}") from None
+        glued = _NUMBER_THEN_NAME.search(text)
+        if glued is not None and error.msg == "invalid decimal literal":
+            # 2x: a learner's product, which Python reads as a broken number.
+            raise LocalizedValueError("expr.number_then_name", column=glued.start() + 1, number=glued.group(1),
+                                      name=glued.group(2)) from None
+        if error.offset:
+            raise LocalizedValueError("expr.syntax", column=error.offset, why=error.msg) from None
+        raise LocalizedValueError("expr.syntax_nowhere", why=error.msg) from None
     except (RecursionError, MemoryError):  # the parser's own nesting limit
-        raise ValueError("the expression is nested too deeply") from None
+        raise LocalizedValueError("expr.nested") from None
     nodes = list(ast.walk(tree))  # breadth-first and iterative: safe on deep trees
     parts = sum(isinstance(node, ast.expr) for node in nodes)
     if parts > MAX_PARTS:
-        raise ValueError(f"the expression has {parts:,} parts (numbers, names, operations); the limit is {MAX_PARTS:,}")
+        raise LocalizedValueError("expr.too_many_parts", parts=f"{parts:,}", limit=f"{MAX_PARTS:,}")
     for node in nodes:
         _check(node)
     return tree
@@ -214,23 +227,19 @@ def build(text: str, values: Mapping[str, float]) -> tuple[Value, dict[str, Valu
     for name, value in values.items():
         key = unicodedata.normalize("NFKC", name)
         if key in given:
-            raise ValueError(
-                f"{spelled[key]!r} and {name!r} are the same name (equal after NFKC normalisation, as Python "
-                f"compares identifiers): give {key} one value"
-            )
+            raise LocalizedValueError("expr.same_name", first=spelled[key], name=name, key=key)
         given[key], spelled[key] = value, name
     used = names(tree)
     missing = [name for name in used if name not in given]
     if missing:
-        message = f"no value given for {', '.join(missing)}: add {missing[0]}=NUMBER"
         dot = next((ch for name in missing for ch in name if ch in _MIDDLE_DOTS), None)
         if dot is not None:
             # Python's names may hold · (U+00B7) and its kin, so x·y is one name, not x times y.
-            message += f"; {dot} is a letter in a name, so {missing[0]} is one name: to multiply, write *"
-        raise ValueError(message)
+            raise LocalizedValueError("expr.missing_dot", names=", ".join(missing), first=missing[0], dot=dot)
+        raise LocalizedValueError("expr.missing", names=", ".join(missing), first=missing[0])
     unused = [name for name in given if name not in used]
     if unused:
-        raise ValueError(f"{', '.join(unused)} given a value but not used in the expression")
+        raise LocalizedValueError("expr.unused", names=", ".join(unused))
     leaves = {name: Value(given[name], label=name) for name in used}
     # Post-order walk with an explicit stack: each node's inputs are computed first.
     done: dict[int, Value] = {}
@@ -244,3 +253,38 @@ def build(text: str, values: Mapping[str, float]) -> tuple[Value, dict[str, Valu
             continue
         done[id(node)] = _combine(node, [done[id(child)] for child in children], leaves)
     return done[id(tree.body)], leaves
+
+
+# A digit other than 0 in a number's mantissa (hex floats are not read by float()).
+_NONZERO_DIGIT = re.compile("[1-9]")
+
+
+def parse_assignment(text: str) -> tuple[str, float]:
+    """Read one ``NAME=VALUE`` of the command line: the name and its number.
+
+    The number must be finite and must not underflow to 0.0 (``1e-400``): a value the
+    user wrote as not zero never becomes zero unannounced.  Every mistake is a
+    :class:`~tinygrad_ko.messages.LocalizedValueError`.
+
+    >>> parse_assignment("사과=100")
+    ('사과', 100.0)
+    >>> parse_assignment("x")
+    Traceback (most recent call last):
+    ...
+    tinygrad_ko.messages.errors.LocalizedValueError: 'x' is not NAME=VALUE (e.g. x=3 or 사과=100)
+    """
+    name, sep, number = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise LocalizedValueError("expr.assignment", text=text)
+    try:
+        value = float(number)
+    except ValueError:
+        raise LocalizedValueError("expr.number", name=name, number=number) from None
+    if not math.isfinite(value):
+        # float() reads "nan", "inf" and 1e999 (as inf) without a word.
+        raise LocalizedValueError("expr.not_finite", name=name, number=number)
+    if value == 0.0 and _NONZERO_DIGIT.search(number.strip().lower().partition("e")[0]):
+        # ... and 1e-400 as 0.0: a number the user wrote as not zero must not become zero unannounced.
+        raise LocalizedValueError("expr.underflow", name=name, number=number.strip())
+    return name, value

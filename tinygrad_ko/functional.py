@@ -35,7 +35,7 @@ from .graph import backward_order
 from .messages import LocalizedTypeError, LocalizedValueError
 from .ops import DIV, EXP, FLOATS, LOG, OPS, POW, RELU, SIGMOID, TANH, Kind, Op
 
-__all__ = ["VALUES", "grad", "hessian"]
+__all__ = ["VALUES", "derivative", "grad", "hessian"]
 
 Number = Value | float
 
@@ -305,3 +305,40 @@ def hessian(output: Value, inputs: Value | Sequence[Value]) -> list[list[float]]
         second = _sweep(first, values, 1.0, create_graph=False)
         rows.append([0.0 if g is None else float(g) for g in second])
     return rows
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def derivative(root: Value, x: Value, order: int, *, max_nodes: int = 1_000) -> Value:
+    """The ``order``-th derivative of ``root`` with respect to ``x`` as a graph, labelled ``dⁿ/dxⁿ``.
+
+    Raises ValueError as soon as a derivative's graph has more than ``max_nodes`` Value
+    nodes (default: a drawing's limit, :data:`~tinygrad_ko.draw.dot.MAX_NODES`): each
+    order's graph holds the previous one, so the higher orders would only be larger.
+    Once a derivative is a constant, the higher ones are the constant 0 and are not
+    computed one by one.
+
+    >>> x = Value(1.0, label="x")
+    >>> d2 = derivative(x**3, x, 2)
+    >>> d2.label, d2.data
+    ('d²/dx²', 6.0)
+    """
+    from .graph import topological_order
+    from .messages import LocalizedValueError
+
+    for n in range(1, order + 1):
+        root = grad(root, x, create_graph=True)
+        nodes = topological_order(root)
+        if n < order and not any(node is x for node in nodes):
+            # A derivative that no longer depends on x (that of x*2 at order 1) is a constant:
+            # every higher one is the constant 0, said at once, not after a million rounds of grad().
+            root = Value(0.0, requires_grad=False)
+            break
+        size = len(nodes)
+        if size > max_nodes:
+            raise LocalizedValueError("cli.derivative_too_large", order=n, size=f"{size:,}",
+                                      limit=f"{max_nodes:,}", lower=n - 1)
+    power = str(order).translate(_SUPERSCRIPTS)
+    root.label = f"d{power}/d{x.label}{power}"
+    return root

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .ops import Op
 
 __all__ = ["MAX_LABEL_LENGTH", "display_width", "format_number", "is_constant", "label_text", "local_derivative",
-           "pad", "rpad", "visible_text"]
+           "pad", "rpad", "table", "visible_text"]
 
 #: Labels longer than this many characters are cut and end with "…".
 MAX_LABEL_LENGTH = 60
@@ -132,3 +132,36 @@ def pad(text: str, width: int) -> str:
 def rpad(text: str, width: int) -> str:
     """``text`` preceded by spaces up to ``width`` terminal columns (right-aligned)."""
     return " " * (width - display_width(text)) + text
+
+
+def table(root: Value, lang: str | None = None, *, show_grad: bool = True) -> str:
+    """Every node of the graph ending at ``root``, inputs first: label, op, data and grad in full precision.
+
+    ``show_grad=False`` leaves out the grad column (a forward pass only).  ``lang`` (default: the
+    session's, :func:`~tinygrad_ko.messages.get_lang`) chooses the headers' language.
+
+    Labels are shown as the drawing shows them (``label_text``: control characters and bidi
+    overrides made visible).  A constant says ``const`` in the op column and has no gradient.
+
+    >>> from tinygrad_ko import Value
+    >>> x = Value(2.0, label="x"); y = x * x; y.backward()
+    >>> print(table(y, "en"))
+    label  op  data  grad
+    x          2.0   4.0
+           *   4.0   1.0
+    """
+    from .graph import topological_order
+    from .messages import resolve_lang, text
+    from .ops import OPS
+
+    lang = resolve_lang(lang, "table")
+    columns = 4 if show_grad else 3
+    headers = tuple(text(f"cli.table.{name}", lang) for name in ("label", "op", "data", "grad"))
+    constant = text("cli.table.const", lang)
+    rows = [headers[:columns]]
+    for node in reversed(topological_order(root)):
+        op = OPS[node.op].symbol if node.op else constant if is_constant(node) else ""
+        gradient = format_number(node.grad, None) if node.requires_grad else ""
+        rows.append((label_text(node.label), op, format_number(node.data, None), gradient)[:columns])
+    widths = [max(display_width(row[i]) for row in rows) for i in range(columns)]
+    return "\n".join("  ".join(pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)

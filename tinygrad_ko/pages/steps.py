@@ -25,7 +25,7 @@ import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from ..draw.dot import STYLES, _drawing, to_dot
 from ..draw.render import DEFAULT_TIMEOUT, run_engine, write_text_atomically
@@ -192,7 +192,7 @@ def write_steps(root: Value, path: str | os.PathLike[str], *, lang: str | None =
 
 def _lang(lang: str | None, where: str) -> Lang:
     """``lang`` checked, or the session's language (:func:`~tinygrad_ko.messages.resolve_lang`)."""
-    return cast(Lang, resolve_lang(lang, where))
+    return resolve_lang(lang, where)
 
 
 def _grads_after(steps: Collection[Step]) -> dict[Value, float]:
