@@ -13,6 +13,7 @@ import json
 import math
 import pickle
 import random
+import re
 from typing import Any
 
 import numpy as np
@@ -381,3 +382,26 @@ def test_losses_take_value_targets_and_keep_them_in_the_graph(loss: Any) -> None
         p2, t2 = Value(2.0), Value(0.5)
         mse(p2, t2).backward()
         assert t2.grad == -3.0
+
+
+# -- issue 18 / 25: load_state_dict refuses what no other entry point accepts ------------------------
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, 10**400], ids=["nan", "inf", "-inf", "10**400"])
+def test_load_state_dict_refuses_a_non_finite_or_too_large_value_naming_the_key(bad: float) -> None:
+    model = MLP(2, [2, 1], seed=0)
+    state = model.state_dict()
+    key = next(iter(state))
+    before = [p.data for p in model.parameters()]
+    # Before: nan and inf were loaded silently, 10**400 raised a bare OverflowError.
+    with pytest.raises(ValueError, match=re.escape(key)):
+        model.load_state_dict({**state, key: bad})
+    assert [p.data for p in model.parameters()] == before  # nothing changed
+
+
+@pytest.mark.parametrize("strict", [0, 1, "no", None])
+def test_load_state_dict_takes_only_a_bool_for_strict(strict: object) -> None:
+    # Before: strict=0 was silently non-strict and strict="no" strict, by truthiness.
+    model = MLP(2, [2, 1], seed=0)
+    with pytest.raises(TypeError, match="strict must be True or False"):
+        model.load_state_dict(model.state_dict(), strict=strict)  # type: ignore[arg-type]
