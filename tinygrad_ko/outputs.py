@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["OutputPathError", "check_writable", "link_target", "write_all"]
+__all__ = ["OutputPathError", "check_writable", "link_target", "utf8_bytes", "write_all", "write_atomically",
+           "write_text_atomically"]
 
 
 class OutputPathError(ValueError):
@@ -93,14 +95,105 @@ def check_writable(name: str, what: str) -> Path:
     return path
 
 
+def _stage(target: Path, data: bytes) -> Path:
+    """Write ``data`` to a new temporary file beside ``target`` and return its path (the one writer).
+
+    The temporary file gets ``target``'s permission bits (and, where allowed, its owner and
+    group) when ``target`` exists, else 0o666 less the umask.  On any failure it is removed
+    and the error goes on.
+    """
+    try:
+        old: os.stat_result | None = os.stat(target)
+    except OSError:  # nothing there yet (or unreadable: os.replace reports the real problem)
+        old = None
+    # A short fixed-length name, so that any name valid for the target is valid here too.
+    temp = target.with_name(f".tgk-{secrets.token_hex(6)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if old is None else stat.S_IMODE(old.st_mode))
+    try:
+        with os.fdopen(fd, "wb") as file:
+            if old is not None:
+                _keep_owner_and_mode(file.fileno(), temp, old)
+            file.write(data)
+    except BaseException:
+        os.unlink(temp)
+        raise
+    return temp
+
+
+def _keep_owner_and_mode(fd: int, temp: Path, old: os.stat_result) -> None:
+    """Give the new file ``old``'s owner and group (where allowed) and exactly its permission bits."""
+    if hasattr(os, "fchown"):
+        now = os.fstat(fd)
+        if (now.st_uid, now.st_gid) != (old.st_uid, old.st_gid):
+            # Only root may give a file away: otherwise the new file stays the writer's.
+            with contextlib.suppress(OSError):
+                os.fchown(fd, old.st_uid, old.st_gid)
+    # After chown, which may clear set-id bits; creating the file applied the umask to the bits.
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, stat.S_IMODE(old.st_mode))
+    else:
+        os.chmod(temp, stat.S_IMODE(old.st_mode))
+
+
+def write_atomically(path: Path, data: bytes, what: str = "the drawing") -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part.
+
+    The data goes to a temporary file next to the target, which then replaces it
+    (:func:`os.replace`, atomic within one file system).  So:
+
+    * a symbolic link at ``path`` is followed (:func:`link_target`): the file it points
+      to is replaced and the link stays a link; a link to a file of another kind is
+      refused with ValueError, the file untouched;
+    * a file that exists keeps its permission bits (and, where the system allows
+      it, its owner and group); a new file gets 0o666 less the umask, as usual;
+    * the file is a new one on disk: other hard links to the old file keep the old
+      contents (the name ``path`` no longer shares them).
+
+    A failure is the system's OSError (same type, ``filename`` ``path``) whose message
+    says ``what`` could not be written (``"the drawing"``, ``"the training page"``).
+    """
+    target = link_target(path)
+    try:
+        temp = _stage(target, data)
+        try:
+            os.replace(temp, target)
+        except BaseException:
+            os.unlink(temp)
+            raise
+    except OSError as error:
+        raise type(error)(error.errno, f"cannot write {what}: {error.strerror}", str(path)) from None
+
+
+def write_text_atomically(path: Path, text: str, what: str = "the page") -> None:
+    """Write ``text`` as UTF-8 (:func:`utf8_bytes`) with :func:`write_atomically`; every page goes this way."""
+    write_atomically(path, utf8_bytes(text), what)
+
+
+def utf8_bytes(text: str) -> bytes:
+    """``text`` as UTF-8, the one rule for every page the package writes.
+
+    A lone surrogate (e.g. from a name decoded with ``surrogateescape``) cannot be
+    UTF-8: it becomes U+FFFD, the stand-in the drawings use for it, instead of
+    failing with UnicodeEncodeError.
+
+    >>> utf8_bytes("a\udcff")
+    b'a\xef\xbf\xbd'
+    """
+    return _SURROGATE.sub("\ufffd", text).encode("utf-8")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def write_all(files: Sequence[tuple[Path, bytes, str]]) -> None:
     """Write every ``(path, data, what)`` or none of them.
 
-    Each file's data first goes to a temporary file beside it; only when all
-    are written do they replace their targets (:func:`os.replace`, atomic
-    within a file system), so a failure (a full disk, Ctrl-C) leaves every
-    target as it was.  An existing file keeps its permission bits.  A failure
-    is an :class:`OutputPathError` naming the file and ``what`` it is.
+    Each file's data first goes to a temporary file beside it (the writer of
+    :func:`write_atomically`); only when all are written do they replace their
+    targets (:func:`os.replace`, atomic within a file system), so a failure (a
+    full disk, Ctrl-C) leaves every target as it was.  An existing file keeps its
+    permission bits.  A failure is an :class:`OutputPathError` naming the file and
+    ``what`` it is.
     """
     staged: list[tuple[Path, Path]] = []
     try:
@@ -108,18 +201,8 @@ def write_all(files: Sequence[tuple[Path, bytes, str]]) -> None:
             link_target(path)  # every link is checked before any file is staged
         for path, data, what in files:
             target = link_target(path)
-            temp = target.with_name(f".tgk-{secrets.token_hex(6)}.tmp")
             try:
-                old_mode = stat.S_IMODE(os.stat(target).st_mode)
-            except OSError:
-                old_mode = None
-            try:
-                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if old_mode is None else old_mode)
-                staged.append((temp, target))
-                with os.fdopen(fd, "wb") as file:
-                    if old_mode is not None:
-                        os.fchmod(file.fileno(), old_mode)  # creating it applied the umask
-                    file.write(data)
+                staged.append((_stage(target, data), target))
             except OSError as error:
                 raise OutputPathError(f"cannot write {what} {str(path)!r}: {error.strerror}", "os", str(path), what,
                                       str(error.strerror)) from None

@@ -34,6 +34,8 @@ from graphviz.quoting import a_list, attr_list, quote
 from ..engine import Value
 from ..graph import topological_order
 from ..ops import OPS, Op
+from .engines import run_engine
+from .fonts import FONTNAME
 
 __all__ = ["FONTNAME", "GRADIENT_COLOR", "LAYOUT_LIMITS", "MAX_LABEL_LENGTH", "MAX_NODES", "STYLES", "GraphDrawing",
            "format_number", "is_constant", "label_text", "to_dot", "visible_text"]
@@ -55,10 +57,6 @@ MAX_NODES = 1_000
 #: iterations than that and comes out byte for byte the same; wide fan-ins get
 #: somewhat longer edges (see benchmarks/RESULTS.md).
 LAYOUT_LIMITS = {"nslimit": "1", "nslimit1": "1"}
-
-#: Fonts tried in order.  Hangul needs a CJK font (Noto Sans CJK with the system
-#: Graphviz); SVG viewers read the same list as a CSS font-family fallback.
-FONTNAME = "Noto Sans CJK KR,Noto Sans KR,NanumGothic,sans-serif"
 
 _RANKDIRS = ("LR", "RL", "TB", "BT")
 
@@ -178,24 +176,20 @@ class GraphDrawing(graphviz.Digraph):  # type: ignore[misc]
     """A ``graphviz.Digraph`` that Jupyter displays through tinygrad_ko's engine lookup.
 
     ``graphviz.Digraph`` displays itself by running the system ``dot``; this
-    subclass renders with :func:`tinygrad_ko.draw.render.run_engine` instead, which
+    subclass renders with :func:`tinygrad_ko.draw.engines.run_engine` instead, which
     falls back to the embedded ``graphviz-pure``, so a notebook on a machine
     without Graphviz still shows the drawing inline.
     """
 
     def _repr_image_svg_xml(self) -> str:
-        # Imported here: render.py imports this module for to_dot.
-        from .render import run_engine
 
         return run_engine(self.source, "svg").decode("utf-8")
 
     def _repr_image_png(self) -> bytes:
-        from .render import run_engine
 
         return run_engine(self.source, "png")
 
     def _repr_image_jpeg(self) -> bytes:
-        from .render import run_engine
 
         return run_engine(self.source, "jpeg")
 

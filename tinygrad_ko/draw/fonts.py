@@ -12,7 +12,11 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-__all__ = ["HANGUL_FONT_FAMILY", "hangul_font_path"]
+__all__ = ["FONTNAME", "HANGUL_FONT_FAMILY", "hangul_font_path"]
+
+#: Fonts tried in order by the drawings.  Hangul needs a CJK font (Noto Sans CJK with the system
+#: Graphviz); SVG viewers read the same list as a CSS font-family fallback.
+FONTNAME = "Noto Sans CJK KR,Noto Sans KR,NanumGothic,sans-serif"
 
 #: The family name inside the TTF file (what SVG ``font-family`` and matplotlib use).
 HANGUL_FONT_FAMILY = "NanumGothic"

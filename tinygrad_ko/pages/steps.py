@@ -28,12 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from ..draw.dot import STYLES, _drawing, format_number, is_constant, to_dot
-from ..draw.render import DEFAULT_TIMEOUT, run_engine, write_text_atomically
+from ..draw.engines import DEFAULT_TIMEOUT, run_engine
 from ..engine import Value
 from ..explain import _MAX_EXPRESSION, _WORDS, Explanation, Lang, Step, explain
 from ..graph import count_nodes, topological_order
 from ..numerical import default_step
 from ..ops import OPS
+from ..outputs import write_text_atomically
 from . import jsops
 
 __all__ = ["MAX_STEP_NODES", "Frame", "StepsPage", "step_frames", "write_steps"]
@@ -205,7 +206,7 @@ def write_steps(root: Value, path: str | os.PathLike[str], *, lang: Lang = "en",
     ``style="book"`` draws the frames in the book's style (see :func:`~tinygrad_ko.to_dot`).
     ``engine`` and ``timeout`` (seconds per engine run) are those of
     :func:`~tinygrad_ko.draw.render.run_engine`; the file is written as by
-    :func:`~tinygrad_ko.draw.render.write_text_atomically`.
+    :func:`~tinygrad_ko.outputs.write_text_atomically`.
     Returns the path as a :class:`StepsPage`: in Jupyter, the page shows inline.
 
     >>> import tempfile, pathlib

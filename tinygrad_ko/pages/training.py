@@ -38,10 +38,11 @@ from typing import Any
 import numpy as np
 
 from ..draw.dot import to_dot
-from ..draw.render import run_engine, utf8_bytes, write_atomically
+from ..draw.engines import run_engine
 from ..engine import Value
 from ..explain import explain
 from ..graph import topological_order
+from ..outputs import utf8_bytes, write_atomically
 from ..train.recipes import DATASETS, MAX_STEP_NODES, RECIPES, Run, describe, train
 from . import jsops
 

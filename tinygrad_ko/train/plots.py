@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..draw.fonts import HANGUL_FONT_FAMILY, hangul_font_path
-from ..draw.render import write_atomically
+from ..outputs import write_atomically
 from .recipes import Run, parameter_count, predict, scores
 
 __all__ = ["GRID_BUDGET", "GRID_MAX", "TEXT", "boundary_grid", "grid_size", "plot_png", "plot_run"]
@@ -87,7 +87,7 @@ def plot_run(run: Run, path: str | Path, lang: str = "en", grid: int | None = No
     """Write one PNG of ``run``: the boundary and data (2-D sets) or test digits with predictions (digits), then the
     loss and accuracy curves.  ``grid`` is the boundary grid's points a side (default: :func:`grid_size`).
     The file is written atomically and a symbolic link is followed only to a .png file
-    (:func:`~tinygrad_ko.draw.render.write_atomically`, as for drawings).  Returns the path written."""
+    (:func:`~tinygrad_ko.outputs.write_atomically`, as for drawings).  Returns the path written."""
     path = Path(path)
     # Through the atomic writer, as every file the package writes: an interrupted call
     # leaves the old picture whole, never a truncated one over it.
