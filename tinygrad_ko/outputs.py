@@ -27,6 +27,8 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+from .messages import DEFAULT_LANG, text
+
 __all__ = ["OutputPathError", "check_writable", "link_target", "utf8_bytes", "write_all", "write_atomically",
            "write_text_atomically"]
 
@@ -161,7 +163,8 @@ def write_atomically(path: Path, data: bytes, what: str = "the drawing") -> None
             os.unlink(temp)
             raise
     except OSError as error:
-        raise type(error)(error.errno, f"cannot write {what}: {error.strerror}", str(path)) from None
+        message = text("draw.cannot_write", DEFAULT_LANG, what=what, reason=error.strerror)
+        raise type(error)(error.errno, message, str(path)) from None
 
 
 def write_text_atomically(path: Path, text: str, what: str = "the page") -> None:

@@ -31,7 +31,9 @@ import sys
 import sysconfig
 import time
 import warnings
+from typing import Any
 
+from ..messages import LocalizedError, LocalizedRuntimeError, LocalizedValueError, get_lang, text
 from .fonts import hangul_font_path
 from .textfit import fit_source, needs_fitting, rasterize, with_font
 
@@ -70,32 +72,31 @@ DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 86_400.0
 
 _EMBEDDED = "graphviz-pure"
-_INSTALL_HINT = (
-    "install the system Graphviz (Debian/Ubuntu: sudo apt install graphviz fonts-noto-cjk; "
-    "macOS: brew install graphviz; Windows: winget install graphviz) "
-    "or the embedded engine with: pip install graphviz-pure"
-)
 _warned_programs: set[str] = set()
 
 
-class EngineNotFoundError(RuntimeError):
+class EngineNotFoundError(LocalizedRuntimeError):
     """No Graphviz engine was found (or the one asked for does not exist)."""
 
 
-class EngineError(RuntimeError):
+class EngineError(LocalizedRuntimeError):
     """The Graphviz engine failed; the message holds its stderr."""
 
 
 class EngineTimeoutError(EngineError):
     """The Graphviz engine ran longer than ``timeout`` seconds and was stopped.
 
-    ``program`` is the engine that was stopped and ``timeout`` the limit in seconds.
+    ``program`` is the engine that was stopped and ``timeout`` the limit in seconds
+    (the message's parameters of the same names).
     """
 
-    def __init__(self, message: str, program: str, timeout: float) -> None:
-        super().__init__(message)
-        self.program = program
-        self.timeout = timeout
+    program: str
+    timeout: float
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        super().__init__(key, **params)
+        self.program = params["program"]
+        self.timeout = params["timeout"]
 
 
 def _script_dirs() -> list[str]:
@@ -114,19 +115,17 @@ def find_engine(engine: str | None = None) -> str:
     """
     forced = engine if engine is not None else os.environ.get(ENGINE_ENV_VAR) or None
     if forced is not None:
-        where = "engine=" if engine is not None else f"the {ENGINE_ENV_VAR} environment variable"
         found = shutil.which(forced) or shutil.which(forced, path=os.pathsep.join(_script_dirs()))
         if found is None:
-            raise EngineNotFoundError(
-                f"the Graphviz engine {forced!r} (from {where}) was not found or is not executable; "
-                f"give a program on PATH or a path to one, e.g. dot or graphviz-pure"
-            )
+            if engine is not None:
+                raise EngineNotFoundError("draw.engine_not_found_argument", engine=forced)
+            raise EngineNotFoundError("draw.engine_not_found_env", engine=forced, var=ENGINE_ENV_VAR)
         return found
     found = shutil.which("dot") or shutil.which(_EMBEDDED) or shutil.which(
         _EMBEDDED, path=os.pathsep.join(_script_dirs())
     )
     if found is None:
-        raise EngineNotFoundError(f"no Graphviz engine found (neither dot nor graphviz-pure): {_INSTALL_HINT}")
+        raise EngineNotFoundError("draw.no_engine")
     return found
 
 
@@ -147,10 +146,7 @@ def check_timeout(timeout: float | None, where: str) -> None:
     if timeout is None:
         return
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT:
-        raise ValueError(
-            f"{where}(timeout=...) must be a positive number of seconds up to {MAX_TIMEOUT:,.0f} (a day), "
-            f"or None for no limit, got {timeout!r}"
-        )
+        raise LocalizedValueError("draw.option_timeout", where=where, limit=MAX_TIMEOUT, got=timeout)
 
 
 def run_engine(source: str, format: str, engine: str | None = None, *, dpi: float = DEFAULT_DPI,
@@ -171,20 +167,15 @@ def run_engine(source: str, format: str, engine: str | None = None, *, dpi: floa
     """
     check_timeout(timeout, "run_engine")
     if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not (math.isfinite(dpi) and 10 <= dpi <= 2400):
-        raise ValueError(f"dpi must be a number of pixels per inch from 10 to 2400 (e.g. 96 or 144), got {dpi!r}")
+        raise LocalizedValueError("draw.option_dpi", got=dpi)
     program = find_engine(engine)
     try:
         embedded, formats = _engine_info(program)
     except subprocess.TimeoutExpired:
-        raise EngineError(
-            f"the Graphviz engine {program} did not answer -V within {DEFAULT_TIMEOUT:g} s: "
-            f"it does not work as a Graphviz program; give another (engine= or {ENGINE_ENV_VAR})"
-        ) from None
+        raise EngineError("draw.engine_silent", program=program, seconds=DEFAULT_TIMEOUT, var=ENGINE_ENV_VAR) from None
     if format not in formats:
-        hint = " (graphviz-pure writes no pdf yet: install the system Graphviz for pdf)" if embedded else ""
-        raise ValueError(
-            f"the Graphviz engine {program} cannot write {format!r}; it writes: {', '.join(formats)}{hint}"
-        )
+        raise LocalizedValueError("draw.engine_format_embedded" if embedded else "draw.engine_format",
+                                  program=program, format=format, formats=", ".join(formats))
     # One limit for the whole drawing: fitting the text runs the engine twice.
     limit = _Limit(program, timeout)
     if embedded and needs_fitting(source) and _has_font(program):
@@ -218,12 +209,10 @@ def _check_raster(svg: bytes, dpi: float) -> None:
     if width * height <= MAX_PIXELS:
         return
     fitting = math.floor(72 * math.sqrt(MAX_PIXELS / max(1.0, points_w * points_h)))
-    lower = f", or lower the dpi (--dpi) to {fitting} or less" if fitting >= 10 else ""
-    raise ValueError(
-        f"this PNG would be {width}×{height} pixels at {dpi:g} dpi, more than the {MAX_PIXELS:,} a PNG drawing "
-        f"may have (image viewers refuse larger pictures as decompression bombs): draw it as SVG (a name ending "
-        f"in .svg), which has no pixel size{lower}"
-    )
+    if fitting >= 10:
+        raise LocalizedValueError("draw.png_too_large_lower", width=width, height=height, dpi=dpi, limit=MAX_PIXELS,
+                                  fitting=fitting)
+    raise LocalizedValueError("draw.png_too_large", width=width, height=height, dpi=dpi, limit=MAX_PIXELS)
 
 
 class _Limit:
@@ -239,13 +228,7 @@ class _Limit:
 
     def exceeded(self) -> EngineTimeoutError:
         assert self.timeout is not None  # only a limit can be exceeded
-        return EngineTimeoutError(
-            f"the Graphviz engine {self.program} was stopped after {self.timeout:g} s (timeout={self.timeout:g}): "
-            f"laying out this graph takes too long. Layout time grows steeply with a graph's size, above all when "
-            f"one value feeds many operations far apart (e.g. x+x+...+x); draw a smaller graph, or allow more time "
-            f"with a larger timeout= (None for no limit)",
-            self.program, self.timeout,
-        )
+        return EngineTimeoutError("draw.engine_timeout", program=self.program, timeout=self.timeout)
 
 
 def _run(program: str, source: str, format: str, dpi: float, limit: _Limit) -> bytes:
@@ -258,7 +241,7 @@ def _run(program: str, source: str, format: str, dpi: float, limit: _Limit) -> b
         raise limit.exceeded() from None
     if done.returncode != 0:
         stderr = done.stderr.decode("utf-8", "replace").strip()
-        raise EngineError(f"the Graphviz engine {program} failed (exit code {done.returncode}): {stderr}")
+        raise EngineError("draw.engine_failed", program=program, code=done.returncode, stderr=stderr)
     return done.stdout
 
 
@@ -291,13 +274,11 @@ def _has_font(program: str) -> bool:
     except FileNotFoundError as missing:
         if program not in _warned_programs:
             _warned_programs.add(program)
-            warnings.warn(
-                f"the embedded Graphviz engine ({program}) has no Hangul (CJK) glyphs and {missing}; "
-                f"until then Korean text is drawn as boxes (or install the system Graphviz and a CJK font: "
-                f"Debian/Ubuntu: sudo apt install graphviz fonts-noto-cjk)",
-                UserWarning,
-                stacklevel=3,
-            )
+            # In the session's language (set_lang, $TINYGRAD_KO_LANG): a warning has no lang option.
+            lang = get_lang()
+            reason = missing.localized(lang) if isinstance(missing, LocalizedError) else str(missing)
+            warnings.warn(text("draw.no_hangul_glyphs", lang, program=program, missing=reason), UserWarning,
+                          stacklevel=3)
         return False
     return True
 

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from ..engine import Value
+from ..messages import LocalizedValueError
 from ..outputs import write_atomically
 from .dot import MAX_NODES, to_dot
 from .engines import (
@@ -41,14 +42,12 @@ def _format_for(path: Path, format: str | None) -> str:
     suffix = path.suffix.lower().lstrip(".")
     if format is None:
         if not suffix:
-            raise ValueError(
-                f"cannot tell the format of {str(path)!r}: end the name in .svg, .png or .pdf, or pass format="
-            )
+            raise LocalizedValueError("draw.format_unknown", name=str(path))
         format = suffix
     elif suffix and suffix != format:
-        raise ValueError(f"the file name {str(path)!r} ends in .{suffix} but format={format!r} was asked for")
+        raise LocalizedValueError("draw.format_mismatch", name=str(path), suffix=suffix, format=format)
     if format not in FORMATS:
-        raise ValueError(f"cannot write {format!r} files; the formats are {', '.join(FORMATS)}")
+        raise LocalizedValueError("draw.format_cannot_write", format=format, formats=", ".join(FORMATS))
     return format
 
 
@@ -63,7 +62,7 @@ def render(
     show_grad: bool = True,
     show_local: bool = False,
     max_nodes: int = MAX_NODES,
-    lang: str = "en",
+    lang: str | None = None,
     style: str = "boxes",
     dpi: float = DEFAULT_DPI,
     timeout: float | None = DEFAULT_TIMEOUT,
@@ -108,7 +107,7 @@ def draw(
     show_grad: bool = True,
     show_local: bool = False,
     max_nodes: int = MAX_NODES,
-    lang: str = "en",
+    lang: str | None = None,
     style: str = "boxes",
     dpi: float = DEFAULT_DPI,
     timeout: float | None = DEFAULT_TIMEOUT,
@@ -120,7 +119,7 @@ def draw(
     b'<?xml'
     """
     if format not in FORMATS:
-        raise ValueError(f"cannot draw {format!r}; the formats are {', '.join(FORMATS)}")
+        raise LocalizedValueError("draw.format_cannot_draw", format=format, formats=", ".join(FORMATS))
     dot = to_dot(root, rankdir=rankdir, precision=precision, show_grad=show_grad, show_local=show_local,
                  max_nodes=max_nodes, lang=lang, style=style)
     return run_engine(dot.source, format, engine, dpi=dpi, timeout=timeout)
