@@ -27,7 +27,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-from .messages import DEFAULT_LANG, text
+from .messages import DEFAULT_LANG, LocalizedValueError, text
 
 __all__ = ["OutputPathError", "check_writable", "link_target", "utf8_bytes", "write_all", "write_atomically",
            "write_text_atomically"]
@@ -56,11 +56,10 @@ def link_target(path: str | os.PathLike[str]) -> Path:
     # realpath follows every symbolic link, also to a target that does not exist yet.
     target = Path(os.path.realpath(path))
     if target.suffix.lower() != Path(path).suffix.lower() and os.path.lexists(target):
-        raise ValueError(
-            f"{str(path)!r} is a symbolic link to {str(target)!r}, a file of another kind (not "
-            f"{Path(path).suffix or 'without a suffix'}): refusing to write over it; remove the link or "
-            f"choose another name"
-        )
+        suffix = Path(path).suffix
+        if suffix:
+            raise LocalizedValueError("draw.link_other_kind", name=str(path), target=str(target), suffix=suffix)
+        raise LocalizedValueError("draw.link_other_kind_bare", name=str(path), target=str(target))
     return target
 
 
@@ -179,8 +178,8 @@ def utf8_bytes(text: str) -> bytes:
     UTF-8: it becomes U+FFFD, the stand-in the drawings use for it, instead of
     failing with UnicodeEncodeError.
 
-    >>> utf8_bytes("a\udcff")
-    b'a\xef\xbf\xbd'
+    >>> utf8_bytes("a" + chr(0xDCFF))
+    b'a\\xef\\xbf\\xbd'
     """
     return _SURROGATE.sub("\ufffd", text).encode("utf-8")
 
