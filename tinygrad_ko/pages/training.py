@@ -269,7 +269,8 @@ def write_training_page(recording: Recording, path: str | os.PathLike[str], *, l
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"the training page is an HTML file: end the name in .html, got {str(path)!r}")
-    write_atomically(path, training_page(recording, lang=lang, final_line=final_line, engine=engine))
+    page = training_page(recording, lang=lang, final_line=final_line, engine=engine)
+    write_atomically(path, page, "the training page")
     return path
 
 
