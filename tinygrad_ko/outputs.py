@@ -26,6 +26,7 @@ import secrets
 import stat
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .messages import DEFAULT_LANG, LocalizedValueError, text
 
@@ -33,16 +34,24 @@ __all__ = ["OutputPathError", "check_writable", "link_target", "utf8_bytes", "wr
            "write_text_atomically"]
 
 
-class OutputPathError(ValueError):
+class OutputPathError(LocalizedValueError):
     """An output file that cannot be written; the message names the file and what it is.
 
     ``reason`` is one of ``empty``, ``folder``, ``no_folder``, ``not_folder``, ``os`` (with ``detail``,
-    the system's words), so that a command can say it in its user's language.
+    the system's words): the message is ``draw.path_<reason>`` of the catalogs, so a command shows it
+    in its user's language with ``error.localized(lang)``.
     """
 
-    def __init__(self, message: str, reason: str, name: str, what: str, detail: str = "") -> None:
-        super().__init__(message)
-        self.reason, self.name, self.what, self.detail = reason, name, what, detail
+    reason: str
+    name: str
+    what: str
+    detail: str
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        params.setdefault("detail", "")
+        super().__init__(key, **params)
+        self.reason = key.removeprefix("draw.path_")
+        self.name, self.what, self.detail = params["name"], params["what"], params["detail"]
 
 
 def link_target(path: str | os.PathLike[str]) -> Path:
@@ -72,25 +81,20 @@ def check_writable(name: str, what: str) -> Path:
     (tried for real: a temporary file is made next to it and removed at once).
     """
     if name == "":
-        raise OutputPathError(f"the file name of {what} is empty: give a name, or leave the option out "
-                              "for the default", "empty", name, what)
+        raise OutputPathError("draw.path_empty", name=name, what=what)
     path = Path(name)
     folder = Path(os.path.realpath(path)).parent
     if path.is_dir():
-        raise OutputPathError(f"cannot write {what} {name!r}: it is a folder; give a file name inside it",
-                              "folder", name, what)
+        raise OutputPathError("draw.path_folder", name=name, what=what)
     if not folder.exists():
-        raise OutputPathError(f"cannot write {what} {name!r}: the folder {str(folder)!r} does not exist",
-                              "no_folder", name, what, str(folder))
+        raise OutputPathError("draw.path_no_folder", name=name, what=what, detail=str(folder))
     if not folder.is_dir():
-        raise OutputPathError(f"cannot write {what} {name!r}: {str(folder)!r} is a file, not a folder",
-                              "not_folder", name, what, str(folder))
+        raise OutputPathError("draw.path_not_folder", name=name, what=what, detail=str(folder))
     probe = folder / f".tgk-{secrets.token_hex(6)}.tmp"
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError as error:
-        raise OutputPathError(f"cannot write {what} {name!r}: {error.strerror}", "os", name, what,
-                              str(error.strerror)) from None
+        raise OutputPathError("draw.path_os", name=name, what=what, detail=str(error.strerror)) from None
     os.unlink(probe)
     link_target(path)  # a link to a file of another kind is refused now, not after the work
     return path
@@ -206,8 +210,8 @@ def write_all(files: Sequence[tuple[Path, bytes, str]]) -> None:
             try:
                 staged.append((_stage(target, data), target))
             except OSError as error:
-                raise OutputPathError(f"cannot write {what} {str(path)!r}: {error.strerror}", "os", str(path), what,
-                                      str(error.strerror)) from None
+                raise OutputPathError("draw.path_os", name=str(path), what=what,
+                                      detail=str(error.strerror)) from None
         for temp, target in staged:
             os.replace(temp, target)
         staged = []
