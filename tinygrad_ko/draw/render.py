@@ -73,13 +73,13 @@ def render(
     ``format`` is given; a suffix that disagrees with ``format`` is a ValueError.
     The file is written atomically: a failed render leaves no half-written file.
     A symbolic link at ``path`` is followed and an existing file keeps its
-    permissions (see :func:`write_atomically`, also for hard links).
+    permissions (see :func:`~tinygrad_ko.outputs.write_atomically`, also for hard links).
     ``engine`` forces a Graphviz program (see :func:`find_engine`); the engine is
     stopped after ``timeout`` seconds (default :data:`DEFAULT_TIMEOUT`, ``None``
     for no limit) with :class:`EngineTimeoutError`; ``dpi`` is the resolution of
     a png (default 144); the other options are those of
     :func:`~tinygrad_ko.to_dot` (``style="book"`` for the chapter's figures,
-    ``lang="ko"`` for 값 / 기울기).
+    ``lang="ko"`` for 값 / 기울기, None for the session's language).
 
     >>> import tempfile, pathlib
     >>> from tinygrad_ko import Value
