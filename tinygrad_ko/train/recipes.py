@@ -41,7 +41,7 @@ import numpy as np
 from .. import datasets, nn, optim
 from ..engine import Value, is_grad_enabled
 from ..layers import TwoLayerNet
-from ..messages import LocalizedValueError
+from ..messages import LocalizedValueError, catalog, resolve_lang
 from ..vectorize import vectorize
 
 __all__ = ["DATASETS", "MAX_STEP_NODES", "RECIPES", "Recipe", "Run", "TrainingTooLargeError", "describe",
@@ -139,6 +139,11 @@ def predict(model: Any, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     return classes
 
 
+def _parameters_word(parameters: str | None, lang: str | None, where: str) -> str:
+    """The template that words a parameter count (``{n}``): ``parameters``, else the catalog's in ``lang``."""
+    return catalog(resolve_lang(lang, where))["train.parameters"] if parameters is None else parameters
+
+
 def parameter_count(model: Any) -> int:
     """How many numbers the model learns (an MLP's Values, or the entries of a TwoLayerNet's arrays)."""
     if isinstance(model, TwoLayerNet):
@@ -146,9 +151,11 @@ def parameter_count(model: Any) -> int:
     return len(model.parameters())
 
 
-def describe(run: Run, parameters: str = "{n} parameters") -> str:
+def describe(run: Run, parameters: str | None = None, *, lang: str | None = None) -> str:
     """One line naming the data, the model's shape and its parameter count, e.g.
-    ``moons: MLP 2→16→16→1, 337 parameters``; ``parameters`` words the count (``{n}``)."""
+    ``moons: MLP 2→16→16→1, 337 parameters``; ``parameters`` words the count (``{n}``), by default
+    the catalog's ``train.parameters`` in ``lang`` (None: the session's language)."""
+    parameters = _parameters_word(parameters, lang, "describe")
     model = run.model
     if isinstance(model, TwoLayerNet):
         name, sizes = "TwoLayerNet", [model.params["W1"].shape[0], *(model.params[k].shape[1] for k in ("W1", "W2"))]
@@ -163,12 +170,16 @@ def describe(run: Run, parameters: str = "{n} parameters") -> str:
 _MODEL_ENDS = {"moons": (2, 1), "xor": (2, 1), "spiral": (2, 3), "digits": (64, 10)}
 
 
-def describe_plan(dataset: str, hidden: Sequence[int] | None = None, parameters: str = "{n} parameters") -> str:
+def describe_plan(dataset: str, hidden: Sequence[int] | None = None, parameters: str | None = None, *,
+                  lang: str | None = None) -> str:
     """The line :func:`describe` gives for ``train(dataset, hidden=hidden)``'s run, before training it.
 
     >>> describe_plan("moons")
     'moons: MLP 2→16→16→1, 337 parameters'
+    >>> describe_plan("moons", lang="ko")
+    'moons: MLP 2→16→16→1, 매개변수 337개'
     """
+    parameters = _parameters_word(parameters, lang, "describe_plan")
     if dataset not in RECIPES:
         raise LocalizedValueError("train.unknown_dataset", dataset=dataset, choices=", ".join(DATASETS))
     nin, nout = _MODEL_ENDS[dataset]
