@@ -320,7 +320,7 @@ def test_korean_messages_under_lang_ko(tmp_path: Path, args: list[str], phrase: 
 def test_the_missing_font_warning_reads_in_korean(monkeypatch: pytest.MonkeyPatch) -> None:
     # The warning render gives when NanumGothic is missing (the font package removed: the
     # environment is what is faked here), as `--lang ko` prints it.
-    render_module = importlib.import_module("tinygrad_ko.draw.render")
+    render_module = importlib.import_module("tinygrad_ko.draw.engines")
 
     def missing(weight: str = "regular") -> Path:
         raise FileNotFoundError("no Hangul font found: ... install it with: pip install koreanize-matplotlib")

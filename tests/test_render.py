@@ -34,6 +34,7 @@ from tinygrad_ko.examples import apple_orange
 
 # The module, not the function tinygrad_ko.render that shares its name.
 render_module = importlib.import_module("tinygrad_ko.draw.render")
+engines_module = importlib.import_module("tinygrad_ko.draw.engines")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -63,7 +64,7 @@ def no_engine_override(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def fresh_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Forget which engines already warned about Hangul, so this test sees the first warning."""
-    monkeypatch.setattr(render_module, "_warned_programs", set())
+    monkeypatch.setattr(engines_module, "_warned_programs", set())
 
 
 @pytest.mark.filterwarnings("ignore:the embedded Graphviz engine")
@@ -310,7 +311,7 @@ def test_without_the_font_package_the_embedded_engine_warns_once_naming_the_fix(
     def missing(weight: str = "regular") -> Path:
         raise FileNotFoundError("the package koreanize-matplotlib is not installed; pip install koreanize-matplotlib")
 
-    monkeypatch.setattr(render_module, "hangul_font_path", missing)  # the environment, not the unit under test
+    monkeypatch.setattr(engines_module, "hangul_font_path", missing)  # the environment, not the unit under test
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")  # so a second warning would be recorded, not deduplicated
         render(apple_price("ko"), tmp_path / "1.png", engine="graphviz-pure")

@@ -32,8 +32,11 @@ from graphviz.quoting import a_list, attr_list, quote
 
 from ..engine import Value
 from ..graph import topological_order
+from ..messages import LocalizedTypeError, LocalizedValueError, resolve_lang, text
 from ..ops import OPS, Op
 from ..text import MAX_LABEL_LENGTH, format_number, is_constant, label_text, local_derivative
+from .engines import run_engine
+from .fonts import FONTNAME
 
 # MAX_LABEL_LENGTH, format_number, is_constant and label_text live in tinygrad_ko.text; they are
 # named here too because the drawing's tests and docs read them as the drawing's rules.
@@ -55,10 +58,6 @@ MAX_NODES = 1_000
 #: somewhat longer edges (see benchmarks/RESULTS.md).
 LAYOUT_LIMITS = {"nslimit": "1", "nslimit1": "1"}
 
-#: Fonts tried in order.  Hangul needs a CJK font (Noto Sans CJK with the system
-#: Graphviz); SVG viewers read the same list as a CSS font-family fallback.
-FONTNAME = "Noto Sans CJK KR,Noto Sans KR,NanumGothic,sans-serif"
-
 _RANKDIRS = ("LR", "RL", "TB", "BT")
 
 #: Drawing styles: value boxes and op circles (the default), or the book's figures.
@@ -67,8 +66,6 @@ STYLES = ("boxes", "book")
 #: The colour of gradients in the book's style (the chapter prints them in red).
 GRADIENT_COLOR = "#c0392b"
 
-# What a value's box calls its data and its gradient (the book's words in Korean).
-_WORDS = {"en": ("data", "grad"), "ko": ("값", "기울기")}
 # Ops whose operands cannot be swapped: their input edges are marked ① and ②.
 _ORDERED = frozenset({"sub", "div", "pow"})
 _COMMUTATIVE = frozenset({"add", "mul"})
@@ -112,42 +109,36 @@ class GraphDrawing(graphviz.Digraph):  # type: ignore[misc]
     """A ``graphviz.Digraph`` that Jupyter displays through tinygrad_ko's engine lookup.
 
     ``graphviz.Digraph`` displays itself by running the system ``dot``; this
-    subclass renders with :func:`tinygrad_ko.draw.render.run_engine` instead, which
+    subclass renders with :func:`tinygrad_ko.draw.engines.run_engine` instead, which
     falls back to the embedded ``graphviz-pure``, so a notebook on a machine
     without Graphviz still shows the drawing inline.
     """
 
     def _repr_image_svg_xml(self) -> str:
-        # Imported here: render.py imports this module for to_dot.
-        from .render import run_engine
 
         return run_engine(self.source, "svg").decode("utf-8")
 
     def _repr_image_png(self) -> bytes:
-        from .render import run_engine
 
         return run_engine(self.source, "png")
 
     def _repr_image_jpeg(self) -> bytes:
-        from .render import run_engine
 
         return run_engine(self.source, "jpeg")
 
 
-def _check_options(rankdir: str, precision: int | None, max_nodes: int, lang: str, style: str) -> None:
+def _check_options(rankdir: str, precision: int | None, max_nodes: int, lang: str | None, style: str) -> str:
+    """Raise for the first bad option; return ``lang`` resolved (None: the session's language)."""
     if rankdir not in _RANKDIRS:
-        raise ValueError(f"to_dot(rankdir=...) must be one of {', '.join(_RANKDIRS)}, got {rankdir!r}")
+        raise LocalizedValueError("draw.option_rankdir", choices=", ".join(_RANKDIRS), got=rankdir)
     if precision is not None and (type(precision) is not int or precision < 1):
-        raise ValueError(
-            f"to_dot(precision=...) must be a whole number of significant digits (1 or more) "
-            f"or None for full precision, got {precision!r}"
-        )
+        raise LocalizedValueError("draw.option_precision", got=precision)
     if type(max_nodes) is not int or max_nodes < 1:
-        raise ValueError(f"to_dot(max_nodes=...) must be a whole number of nodes (1 or more), got {max_nodes!r}")
-    if lang not in _WORDS:
-        raise ValueError(f"to_dot(lang=...) must be one of {', '.join(_WORDS)}, got {lang!r}")
+        raise LocalizedValueError("draw.option_max_nodes", got=max_nodes)
+    resolved = resolve_lang(lang, "to_dot")
     if style not in STYLES:
-        raise ValueError(f"to_dot(style=...) must be one of {', '.join(STYLES)}, got {style!r}")
+        raise LocalizedValueError("draw.option_style", choices=", ".join(STYLES), got=style)
+    return resolved
 
 
 def _folded(node: Value) -> bool:
@@ -210,7 +201,7 @@ def to_dot(
     show_local: bool = False,
     max_nodes: int = MAX_NODES,
     grads: Mapping[Value, float] | None = None,
-    lang: str = "en",
+    lang: str | None = None,
     style: str = "boxes",
 ) -> GraphDrawing:
     """The computational graph ending at ``root`` as a ``graphviz.Digraph``.
@@ -220,7 +211,8 @@ def to_dot(
       figures: ops as circles, each edge labelled with the value it carries and,
       under it in red, the gradient flowing back along it; inputs as plain text
       at the left.
-    - ``lang``: ``"en"`` (data / grad) or ``"ko"`` (값 / 기울기).
+    - ``lang``: ``"en"`` (data / grad) or ``"ko"`` (값 / 기울기); None (the default) is the session's
+      language (:func:`tinygrad_ko.messages.set_lang`, else ``$TINYGRAD_KO_LANG``, else English).
     - ``rankdir``: ``"LR"`` (inputs on the left, the default), ``"RL"``, ``"TB"`` or ``"BT"``.
     - ``precision``: significant digits shown for data, grad and local
       derivatives (default 6, so 715.0000000000001 is shown as 715); ``None``
@@ -258,7 +250,7 @@ def _drawing(
     show_local: bool = False,
     max_nodes: int = MAX_NODES,
     grads: Mapping[Value, float] | None = None,
-    lang: str = "en",
+    lang: str | None = None,
     style: str = "boxes",
     known: Collection[Value] | None = None,
     flowed: Collection[Value] | None = None,
@@ -269,15 +261,11 @@ def _drawing(
     their inputs (None: all), ``seeded`` whether the output's gradient is set; the other
     numbers are drawn transparent, in their places."""
     if not isinstance(root, Value):
-        raise TypeError(f"to_dot() needs a Value, got {type(root).__name__}: draw the Value your computation returned")
-    _check_options(rankdir, precision, max_nodes, lang, style)
+        raise LocalizedTypeError("draw.not_a_value", type=type(root).__name__)
+    lang = _check_options(rankdir, precision, max_nodes, lang, style)
     nodes = topological_order(root)
     if len(nodes) > max_nodes:
-        raise ValueError(
-            f"this graph has {len(nodes):,} Value nodes, more than max_nodes={max_nodes:,}; "
-            f"Graphviz's layout time grows steeply with size and such a drawing is unreadable. "
-            f"Draw a smaller graph, or pass max_nodes={len(nodes)} (or more) to draw it anyway."
-        )
+        raise LocalizedValueError("draw.too_many_nodes", count=len(nodes), limit=max_nodes)
     ids = {node: f"v{i}" for i, node in enumerate(nodes)}
     book = style == "book"
     dot = GraphDrawing(
@@ -292,7 +280,7 @@ def _drawing(
     def grad_of(node: Value) -> float:
         return node.grad if grads is None else grads.get(node, 0.0)
 
-    data_word, grad_word = _WORDS[lang]
+    data_word, grad_word = text("draw.word_data", lang), text("draw.word_grad", lang)
     # Lines are appended to dot.body directly, quoted by graphviz's own quote():
     # the same DOT that dot.node()/dot.edge() write, without re-quoting the fixed
     # style attributes for each of up to 100,000s of nodes (most of the time spent).

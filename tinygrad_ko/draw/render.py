@@ -1,402 +1,54 @@
-"""Rendering: run a real Graphviz engine and write svg, png or pdf files.
+"""Rendering: the drawing of a :class:`~tinygrad_ko.Value`'s graph as svg, png or pdf bytes or a file.
 
-Engine lookup (:func:`find_engine`), in order:
-
-1. the ``engine`` argument, else the :data:`ENGINE_ENV_VAR` environment variable
-   (``TINYGRAD_KO_DOT``): a program name on PATH or a path to one;
-2. the system Graphviz ``dot`` on PATH;
-3. ``graphviz-pure``, the Rust port of Graphviz that ``pip install tinygrad_ko``
-   brings along, so a machine without Graphviz still draws.
-
-The embedded ``graphviz-pure`` measures only ASCII text, has no Hangul glyphs
-and writes no pdf.  A drawing with any other text is therefore sized, lettered
-and rasterized with NanumGothic from a pip package instead (:mod:`tinygrad_ko.draw.textfit`:
-measured node sizes, the font embedded in the SVG, PNG by resvg), so Korean is
-legible without the system Graphviz; asking the embedded engine for pdf is a
-clear error.  PNG is drawn at ``dpi`` pixels per inch (default :data:`DEFAULT_DPI`,
-sharp on high-density screens).
+:func:`draw` makes the DOT text (:func:`~tinygrad_ko.draw.dot.to_dot`) and runs a
+Graphviz engine on it (:mod:`tinygrad_ko.draw.engines`, which also says how an engine
+is found); :func:`render` writes the result to a file, atomically
+(:func:`tinygrad_ko.outputs.write_atomically`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import math
 import os
-import re
-import secrets
-import shutil
-import stat
-import subprocess
-import sys
-import sysconfig
-import time
-import warnings
 from pathlib import Path
 
 from ..engine import Value
-from ..outputs import link_target
+from ..messages import LocalizedValueError
+from ..outputs import write_atomically
 from .dot import MAX_NODES, to_dot
-from .fonts import hangul_font_path
-from .textfit import fit_source, needs_fitting, rasterize, with_font
+from .engines import (
+    DEFAULT_DPI,
+    DEFAULT_TIMEOUT,
+    ENGINE_ENV_VAR,
+    MAX_PIXELS,
+    MAX_TIMEOUT,
+    EngineError,
+    EngineNotFoundError,
+    EngineTimeoutError,
+    check_timeout,
+    find_engine,
+    run_engine,
+)
 
 __all__ = [
     "DEFAULT_DPI", "DEFAULT_TIMEOUT", "ENGINE_ENV_VAR", "FORMATS", "MAX_PIXELS", "MAX_TIMEOUT", "EngineError",
-    "EngineNotFoundError", "EngineTimeoutError", "draw", "find_engine", "render", "run_engine", "utf8_bytes",
-    "write_atomically", "write_text_atomically",
+    "EngineNotFoundError", "EngineTimeoutError", "draw", "find_engine", "render", "run_engine",
 ]
-
-#: Environment variable naming the Graphviz program to use (overridden by ``engine=``).
-ENGINE_ENV_VAR = "TINYGRAD_KO_DOT"
-
-#: Pixels per inch of PNG drawings: 1.5 times Graphviz's 96, so text stays sharp on
-#: high-density (HiDPI) screens.  The apple example's PNG grows from 31 KB to 49 KB with
-#: the embedded engine (680x354 to 1020x531 pixels), from 40 KB to 64 KB with the system dot.
-DEFAULT_DPI = 144
-
-#: The most pixels a PNG drawing may have (width times height): Pillow's
-#: ``Image.MAX_IMAGE_PIXELS``, above which it (and the viewers built on it) warns of a
-#: "decompression bomb" and refuses twice as many; a 200-term fan-in at the default dpi
-#: was 32766×10535 pixels, and the 45-term sum at 2400 dpi 32767×14604 pixels, 1.9 GB
-#: and 29 s to make.  SVG has no such limit.  The size is read from the layout, before
-#: any pixel is drawn.
-MAX_PIXELS = 89_478_485
 
 #: File formats :func:`render` writes (pdf only with an engine that supports it).
 FORMATS = ("svg", "png", "pdf")
-
-#: Seconds a Graphviz engine may run on one drawing before it is stopped
-#: (:func:`run_engine`'s ``timeout``).  Every drawing of the docs takes well under
-#: a second.  The slowest shape the command accepts, ``x+x+...+x`` with 250 copies
-#: of x, takes the system ``dot`` about 7 s and ``graphviz-pure`` about 20 s on an
-#: idle machine with the layout limits of :data:`~tinygrad_ko.draw.dot.LAYOUT_LIMITS`
-#: (benchmarks/layout.py); without them it took minutes to hours.
-DEFAULT_TIMEOUT = 30.0
-
-#: The longest ``timeout`` accepted, in seconds (a day).  Longer waits are what
-#: ``None`` (the command's ``--timeout 0``) is for; beyond about 24 days the operating
-#: system's wait calls cannot even hold the number.
-MAX_TIMEOUT = 86_400.0
-
-_EMBEDDED = "graphviz-pure"
-_INSTALL_HINT = (
-    "install the system Graphviz (Debian/Ubuntu: sudo apt install graphviz fonts-noto-cjk; "
-    "macOS: brew install graphviz; Windows: winget install graphviz) "
-    "or the embedded engine with: pip install graphviz-pure"
-)
-_warned_programs: set[str] = set()
-
-
-class EngineNotFoundError(RuntimeError):
-    """No Graphviz engine was found (or the one asked for does not exist)."""
-
-
-class EngineError(RuntimeError):
-    """The Graphviz engine failed; the message holds its stderr."""
-
-
-class EngineTimeoutError(EngineError):
-    """The Graphviz engine ran longer than ``timeout`` seconds and was stopped.
-
-    ``program`` is the engine that was stopped and ``timeout`` the limit in seconds.
-    """
-
-    def __init__(self, message: str, program: str, timeout: float) -> None:
-        super().__init__(message)
-        self.program = program
-        self.timeout = timeout
-
-
-def _script_dirs() -> list[str]:
-    # The directory of this Python's console scripts: pip puts graphviz-pure there,
-    # and it is not on PATH when a venv's python is run without activating the venv.
-    dirs = [sysconfig.get_path("scripts"), os.path.dirname(sys.executable)]
-    return list(dict.fromkeys(d for d in dirs if d))
-
-
-def find_engine(engine: str | None = None) -> str:
-    """The path of the Graphviz program to run (see the module docstring for the order).
-
-    ``engine`` (else the ``TINYGRAD_KO_DOT`` environment variable) forces a
-    program: a name looked up on PATH, or a path.  Raises
-    :class:`EngineNotFoundError` naming both ways to install one when none is found.
-    """
-    forced = engine if engine is not None else os.environ.get(ENGINE_ENV_VAR) or None
-    if forced is not None:
-        where = "engine=" if engine is not None else f"the {ENGINE_ENV_VAR} environment variable"
-        found = shutil.which(forced) or shutil.which(forced, path=os.pathsep.join(_script_dirs()))
-        if found is None:
-            raise EngineNotFoundError(
-                f"the Graphviz engine {forced!r} (from {where}) was not found or is not executable; "
-                f"give a program on PATH or a path to one, e.g. dot or graphviz-pure"
-            )
-        return found
-    found = shutil.which("dot") or shutil.which(_EMBEDDED) or shutil.which(
-        _EMBEDDED, path=os.pathsep.join(_script_dirs())
-    )
-    if found is None:
-        raise EngineNotFoundError(f"no Graphviz engine found (neither dot nor graphviz-pure): {_INSTALL_HINT}")
-    return found
-
-
-@functools.cache
-def _engine_info(program: str) -> tuple[bool, tuple[str, ...]]:
-    """(is it graphviz-pure?, the output formats it writes), asked of the program itself."""
-    # Bounded like the drawing itself: a program that hangs here is not a working engine.
-    version = subprocess.run([program, "-V"], capture_output=True, text=True, check=False, timeout=DEFAULT_TIMEOUT)
-    # Both dot and graphviz-pure answer an unknown -T with "... Use one of: fmt fmt ...".
-    probe = subprocess.run([program, "-T?"], capture_output=True, text=True, check=False, input="",
-                           timeout=DEFAULT_TIMEOUT)
-    _, _, listed = probe.stderr.partition("Use one of:")
-    return _EMBEDDED in version.stdout + version.stderr, tuple(listed.split())
-
-
-def _check_timeout(timeout: float | None, where: str) -> None:
-    if timeout is None:
-        return
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT:
-        raise ValueError(
-            f"{where}(timeout=...) must be a positive number of seconds up to {MAX_TIMEOUT:,.0f} (a day), "
-            f"or None for no limit, got {timeout!r}"
-        )
-
-
-def run_engine(source: str, format: str, engine: str | None = None, *, dpi: float = DEFAULT_DPI,
-               timeout: float | None = DEFAULT_TIMEOUT) -> bytes:
-    """Run a Graphviz engine (see :func:`find_engine`) on DOT ``source``; return the ``format`` bytes.
-
-    The engine is stopped after ``timeout`` seconds in all (default
-    :data:`DEFAULT_TIMEOUT`; ``None`` waits for ever) and :class:`EngineTimeoutError`
-    says so: Graphviz's layout time grows steeply with some graph shapes.
-    Raises ValueError when the engine cannot write ``format`` and
-    :class:`EngineError`, holding the engine's stderr, when it fails.  With the
-    embedded engine, text beyond ASCII (Hangul, σ, ∂) is measured and drawn in
-    NanumGothic (:mod:`tinygrad_ko.draw.textfit`).  ``dpi`` sets the resolution of
-    bitmap formats (png, jpeg).
-
-    >>> run_engine("digraph { a -> b }", "svg")[:5]
-    b'<?xml'
-    """
-    _check_timeout(timeout, "run_engine")
-    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not (math.isfinite(dpi) and 10 <= dpi <= 2400):
-        raise ValueError(f"dpi must be a number of pixels per inch from 10 to 2400 (e.g. 96 or 144), got {dpi!r}")
-    program = find_engine(engine)
-    try:
-        embedded, formats = _engine_info(program)
-    except subprocess.TimeoutExpired:
-        raise EngineError(
-            f"the Graphviz engine {program} did not answer -V within {DEFAULT_TIMEOUT:g} s: "
-            f"it does not work as a Graphviz program; give another (engine= or {ENGINE_ENV_VAR})"
-        ) from None
-    if format not in formats:
-        hint = " (graphviz-pure writes no pdf yet: install the system Graphviz for pdf)" if embedded else ""
-        raise ValueError(
-            f"the Graphviz engine {program} cannot write {format!r}; it writes: {', '.join(formats)}{hint}"
-        )
-    # One limit for the whole drawing: fitting the text runs the engine twice.
-    limit = _Limit(program, timeout)
-    if embedded and needs_fitting(source) and _has_font(program):
-        source = fit_source(source, lambda text: _run(program, text, "json", dpi, limit))
-        if format in ("svg", "png"):
-            svg = with_font(_run(program, source, "svg", dpi, limit))
-            if format == "svg":
-                return svg
-            _check_raster(svg, dpi)
-            return rasterize(svg, dpi)
-    if format == "png":
-        # The layout once more as SVG, to know the picture's size before the engine draws the pixels.
-        _check_raster(_run(program, source, "svg", dpi, limit), dpi)
-    return _run(program, source, format, dpi, limit)
-
-
-_SVG_SIZE = re.compile(rb'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
-# Graphviz draws a bitmap at most this many pixels a side.
-_GRAPHVIZ_MAX_SIDE = 32767
-
-
-def _check_raster(svg: bytes, dpi: float) -> None:
-    """Raise ValueError if the PNG of ``svg`` at ``dpi`` would have more than MAX_PIXELS pixels."""
-    size = _SVG_SIZE.search(svg)
-    if size is None:  # no size to read: nothing to refuse
-        return
-    points_w, points_h = float(size[1]), float(size[2])
-    # Graphviz shrinks a bitmap wider or taller than its limit, keeping the proportions.
-    scale = min(dpi / 72, _GRAPHVIZ_MAX_SIDE / max(1.0, points_w, points_h))
-    width, height = round(points_w * scale), round(points_h * scale)
-    if width * height <= MAX_PIXELS:
-        return
-    fitting = math.floor(72 * math.sqrt(MAX_PIXELS / max(1.0, points_w * points_h)))
-    lower = f", or lower the dpi (--dpi) to {fitting} or less" if fitting >= 10 else ""
-    raise ValueError(
-        f"this PNG would be {width}×{height} pixels at {dpi:g} dpi, more than the {MAX_PIXELS:,} a PNG drawing "
-        f"may have (image viewers refuse larger pictures as decompression bombs): draw it as SVG (a name ending "
-        f"in .svg), which has no pixel size{lower}"
-    )
-
-
-class _Limit:
-    """The time left of one drawing's ``timeout`` (None: no limit)."""
-
-    def __init__(self, program: str, timeout: float | None) -> None:
-        self.program = program
-        self.timeout = timeout
-        self.deadline = None if timeout is None else time.monotonic() + timeout
-
-    def left(self) -> float | None:
-        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
-
-    def exceeded(self) -> EngineTimeoutError:
-        assert self.timeout is not None  # only a limit can be exceeded
-        return EngineTimeoutError(
-            f"the Graphviz engine {self.program} was stopped after {self.timeout:g} s (timeout={self.timeout:g}): "
-            f"laying out this graph takes too long. Layout time grows steeply with a graph's size, above all when "
-            f"one value feeds many operations far apart (e.g. x+x+...+x); draw a smaller graph, or allow more time "
-            f"with a larger timeout= (None for no limit)",
-            self.program, self.timeout,
-        )
-
-
-def _run(program: str, source: str, format: str, dpi: float, limit: _Limit) -> bytes:
-    command = [program, f"-T{format}"]
-    if format in ("png", "jpeg", "jpg", "gif", "bmp"):
-        command.append(f"-Gdpi={dpi:g}")
-    try:
-        done = _communicate(command, source.encode("utf-8"), limit.left())
-    except subprocess.TimeoutExpired:
-        raise limit.exceeded() from None
-    if done.returncode != 0:
-        stderr = done.stderr.decode("utf-8", "replace").strip()
-        raise EngineError(f"the Graphviz engine {program} failed (exit code {done.returncode}): {stderr}")
-    return done.stdout
-
-
-def _communicate(command: list[str], data: bytes, timeout: float | None) -> subprocess.CompletedProcess[bytes]:
-    """Run ``command`` on ``data``; on timeout (or any interruption) kill it and return at once.
-
-    The engine stays in the caller's process group, so Ctrl-C or a signal to the
-    group (a CI job's time limit) stops it too.
-    """
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        stdout, stderr = process.communicate(data, timeout=timeout)
-    except BaseException:  # TimeoutExpired, KeyboardInterrupt, ...: leave no engine running
-        process.kill()
-        process.wait()
-        # Not communicate(): a program the engine started (a wrapper script's child)
-        # may hold the pipes open for as long as it runs.  Closed, its next write fails.
-        for stream in (process.stdin, process.stdout, process.stderr):
-            if stream is not None:
-                with contextlib.suppress(OSError):  # e.g. unwritten input to a dead process
-                    stream.close()
-        raise
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
-
-
-def _has_font(program: str) -> bool:
-    """True if NanumGothic is installed; else warn once that the embedded engine draws Hangul as boxes."""
-    try:
-        hangul_font_path()
-    except FileNotFoundError as missing:
-        if program not in _warned_programs:
-            _warned_programs.add(program)
-            warnings.warn(
-                f"the embedded Graphviz engine ({program}) has no Hangul (CJK) glyphs and {missing}; "
-                f"until then Korean text is drawn as boxes (or install the system Graphviz and a CJK font: "
-                f"Debian/Ubuntu: sudo apt install graphviz fonts-noto-cjk)",
-                UserWarning,
-                stacklevel=3,
-            )
-        return False
-    return True
 
 
 def _format_for(path: Path, format: str | None) -> str:
     suffix = path.suffix.lower().lstrip(".")
     if format is None:
         if not suffix:
-            raise ValueError(
-                f"cannot tell the format of {str(path)!r}: end the name in .svg, .png or .pdf, or pass format="
-            )
+            raise LocalizedValueError("draw.format_unknown", name=str(path))
         format = suffix
     elif suffix and suffix != format:
-        raise ValueError(f"the file name {str(path)!r} ends in .{suffix} but format={format!r} was asked for")
+        raise LocalizedValueError("draw.format_mismatch", name=str(path), suffix=suffix, format=format)
     if format not in FORMATS:
-        raise ValueError(f"cannot write {format!r} files; the formats are {', '.join(FORMATS)}")
+        raise LocalizedValueError("draw.format_cannot_write", format=format, formats=", ".join(FORMATS))
     return format
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part.
-
-    The data goes to a temporary file next to the target, which then replaces it
-    (:func:`os.replace`, atomic within one file system).  So:
-
-    * a symbolic link at ``path`` is followed: the file it points to is replaced
-      and the link stays a link, but only when that file's name ends as ``path``'s
-      does (``plot.png`` -> ``old.png``).  A link to a file of another kind
-      (``plot.png`` -> ``notes.txt``) is refused with ValueError, the file untouched:
-      writing picture bytes over a text file is never what was meant;
-    * a file that exists keeps its permission bits (and, where the system allows
-      it, its owner and group); a new file gets 0o666 less the umask, as usual;
-    * the file is a new one on disk: other hard links to the old file keep the old
-      contents (the name ``path`` no longer shares them).
-    """
-    target = link_target(path)
-    try:
-        old: os.stat_result | None = os.stat(target)
-    except OSError:  # nothing there yet (or unreadable: os.replace reports the real problem)
-        old = None
-    # A short fixed-length name, so that any name valid for the target is valid here too.
-    temp = target.with_name(f".tgk-{secrets.token_hex(6)}.tmp")
-    try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if old is None else stat.S_IMODE(old.st_mode))
-    except OSError as error:
-        raise type(error)(error.errno, f"cannot write the drawing: {error.strerror}", str(path)) from None
-    try:
-        with os.fdopen(fd, "wb") as file:
-            if old is not None:
-                _keep_owner_and_mode(file.fileno(), temp, old)
-            file.write(data)
-        os.replace(temp, target)
-    except OSError as error:
-        os.unlink(temp)
-        raise type(error)(error.errno, f"cannot write the drawing: {error.strerror}", str(path)) from None
-    except BaseException:
-        os.unlink(temp)
-        raise
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """Write ``text`` as UTF-8 (:func:`utf8_bytes`) with :func:`write_atomically`; every page goes this way."""
-    write_atomically(path, utf8_bytes(text))
-
-
-def utf8_bytes(text: str) -> bytes:
-    """``text`` as UTF-8, the one rule for every page the package writes.
-
-    A lone surrogate (e.g. from a name decoded with ``surrogateescape``) cannot be
-    UTF-8: it becomes U+FFFD, the stand-in the drawings use for it
-    (:func:`~tinygrad_ko.draw.dot.label_text`), instead of failing with UnicodeEncodeError.
-    """
-    return _SURROGATE.sub("\ufffd", text).encode("utf-8")
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _keep_owner_and_mode(fd: int, temp: Path, old: os.stat_result) -> None:
-    """Give the new file ``old``'s owner and group (where allowed) and exactly its permission bits."""
-    if hasattr(os, "fchown"):
-        now = os.fstat(fd)
-        if (now.st_uid, now.st_gid) != (old.st_uid, old.st_gid):
-            # Only root may give a file away: otherwise the new file stays the writer's.
-            with contextlib.suppress(OSError):
-                os.fchown(fd, old.st_uid, old.st_gid)
-    # After chown, which may clear set-id bits; creating the file applied the umask to the bits.
-    if hasattr(os, "fchmod"):
-        os.fchmod(fd, stat.S_IMODE(old.st_mode))
-    else:
-        os.chmod(temp, stat.S_IMODE(old.st_mode))
 
 
 def render(
@@ -410,7 +62,7 @@ def render(
     show_grad: bool = True,
     show_local: bool = False,
     max_nodes: int = MAX_NODES,
-    lang: str = "en",
+    lang: str | None = None,
     style: str = "boxes",
     dpi: float = DEFAULT_DPI,
     timeout: float | None = DEFAULT_TIMEOUT,
@@ -421,13 +73,13 @@ def render(
     ``format`` is given; a suffix that disagrees with ``format`` is a ValueError.
     The file is written atomically: a failed render leaves no half-written file.
     A symbolic link at ``path`` is followed and an existing file keeps its
-    permissions (see :func:`write_atomically`, also for hard links).
+    permissions (see :func:`~tinygrad_ko.outputs.write_atomically`, also for hard links).
     ``engine`` forces a Graphviz program (see :func:`find_engine`); the engine is
     stopped after ``timeout`` seconds (default :data:`DEFAULT_TIMEOUT`, ``None``
     for no limit) with :class:`EngineTimeoutError`; ``dpi`` is the resolution of
     a png (default 144); the other options are those of
     :func:`~tinygrad_ko.to_dot` (``style="book"`` for the chapter's figures,
-    ``lang="ko"`` for 값 / 기울기).
+    ``lang="ko"`` for 값 / 기울기, None for the session's language).
 
     >>> import tempfile, pathlib
     >>> from tinygrad_ko import Value
@@ -438,7 +90,7 @@ def render(
     """
     path = Path(path)
     chosen = _format_for(path, format)
-    _check_timeout(timeout, "render")
+    check_timeout(timeout, "render")
     write_atomically(path, draw(root, chosen, engine=engine, rankdir=rankdir, precision=precision,
                                 show_grad=show_grad, show_local=show_local, max_nodes=max_nodes, lang=lang,
                                 style=style, dpi=dpi, timeout=timeout))
@@ -455,7 +107,7 @@ def draw(
     show_grad: bool = True,
     show_local: bool = False,
     max_nodes: int = MAX_NODES,
-    lang: str = "en",
+    lang: str | None = None,
     style: str = "boxes",
     dpi: float = DEFAULT_DPI,
     timeout: float | None = DEFAULT_TIMEOUT,
@@ -467,7 +119,7 @@ def draw(
     b'<?xml'
     """
     if format not in FORMATS:
-        raise ValueError(f"cannot draw {format!r}; the formats are {', '.join(FORMATS)}")
+        raise LocalizedValueError("draw.format_cannot_draw", format=format, formats=", ".join(FORMATS))
     dot = to_dot(root, rankdir=rankdir, precision=precision, show_grad=show_grad, show_local=show_local,
                  max_nodes=max_nodes, lang=lang, style=style)
     return run_engine(dot.source, format, engine, dpi=dpi, timeout=timeout)

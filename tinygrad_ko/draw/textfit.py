@@ -35,7 +35,7 @@ from typing import Any
 
 from graphviz.quoting import quote
 
-from .fonts import HANGUL_FONT_FAMILY, hangul_font_path
+from .fonts import FONTNAME, HANGUL_FONT_FAMILY, hangul_font_path
 
 __all__ = ["fit_source", "needs_fitting", "rasterize", "text_width", "with_font"]
 
@@ -85,8 +85,6 @@ def fit_source(source: str, layout: Callable[[str], bytes]) -> str:
     ``layout`` runs the embedded engine with ``-Tjson`` on a DOT source.  Nodes
     already ``fixedsize`` (pinned by the caller) are left alone.
     """
-    from .dot import FONTNAME
-
     measuring = source.replace(quote(FONTNAME), _MEASURE_AS)
     laid_out: dict[str, Any] = json.loads(layout(measuring))
     amendments = []

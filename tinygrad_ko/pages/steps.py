@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..draw.dot import STYLES, _drawing, to_dot
-from ..draw.render import DEFAULT_TIMEOUT, run_engine, write_text_atomically
+from ..draw.engines import DEFAULT_TIMEOUT, run_engine
 from ..engine import Value
 from ..explain import _MAX_EXPRESSION, Explanation, Lang, Step, explain, sentences
 from ..expr import parse_assignment
@@ -36,6 +36,7 @@ from ..graph import count_nodes, topological_order
 from ..messages import LocalizedError, LocalizedValueError, catalog, resolve_lang, text
 from ..numerical import default_step
 from ..ops import OPS
+from ..outputs import write_text_atomically
 from ..text import format_number, is_constant
 from . import jsops
 from .render import Json, page, page_words
@@ -165,7 +166,7 @@ def write_steps(root: Value, path: str | os.PathLike[str], *, lang: str | None =
     ``lang`` is None for the session's language (:func:`~tinygrad_ko.messages.resolve_lang`).
     ``engine`` and ``timeout`` (seconds per engine run) are those of
     :func:`~tinygrad_ko.draw.render.run_engine`; the file is written as by
-    :func:`~tinygrad_ko.draw.render.write_text_atomically`.
+    :func:`~tinygrad_ko.outputs.write_text_atomically`.
     Returns the path as a :class:`StepsPage`: in Jupyter, the page shows inline.
 
     >>> import tempfile, pathlib

@@ -36,11 +36,12 @@ from typing import Any
 import numpy as np
 
 from ..draw.dot import to_dot
-from ..draw.render import run_engine, utf8_bytes, write_atomically
+from ..draw.engines import run_engine
 from ..engine import Value
 from ..explain import explain
 from ..graph import topological_order
 from ..messages import LocalizedValueError, catalog, resolve_lang, text
+from ..outputs import utf8_bytes, write_atomically
 from ..train.recipes import DATASETS, MAX_STEP_NODES, RECIPES, Run, describe, train
 from . import jsops
 from .render import Json, page, page_words
@@ -230,7 +231,8 @@ def write_training_page(recording: Recording, path: str | os.PathLike[str], *, l
     if path.suffix.lower() not in (".html", ".htm"):
         raise LocalizedValueError("pages.training_not_html", path=str(path))
     lang = resolve_lang(lang, "write_training_page")
-    write_atomically(path, training_page(recording, lang=lang, final_line=final_line, engine=engine))
+    page = training_page(recording, lang=lang, final_line=final_line, engine=engine)
+    write_atomically(path, page, "the training page")
     return path
 
 

@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 
 from ..draw.fonts import HANGUL_FONT_FAMILY, hangul_font_path
-from ..draw.render import write_atomically
+from ..messages import catalog, resolve_lang
+from ..outputs import write_atomically
 from .recipes import Run, parameter_count, predict, scores
 
-__all__ = ["GRID_BUDGET", "GRID_MAX", "TEXT", "boundary_grid", "grid_size", "plot_png", "plot_run"]
+__all__ = ["GRID_BUDGET", "GRID_MAX", "boundary_grid", "grid_size", "plot_png", "plot_run", "plot_words"]
 
 #: How many parameter-multiplications the decision boundary's grid may cost.
 #: Each grid point is one forward pass of scalar Values (no graph kept, about
@@ -37,16 +38,20 @@ def grid_size(parameters: int) -> int:
     """Points per side of the boundary grid for a network with ``parameters`` parameters (see GRID_BUDGET)."""
     return max(10, min(GRID_MAX, int(math.sqrt(GRID_BUDGET / max(1, parameters)))))
 
-TEXT = {
-    "en": {"boundary": "{name}: decision boundary", "loss": "loss", "accuracy": "accuracy", "step": "step",
-           "train": "training data", "test": "test data (final)", "digits": "test digits: prediction",
-           "pred": "{p}", "wrong": "{p} (label {t})", "legend_train": "training", "legend_test": "test",
-           "batch": "mini-batch"},
-    "ko": {"boundary": "{name}: 결정 경계", "loss": "손실 함수 값", "accuracy": "정확도", "step": "반복 횟수",
-           "train": "훈련 데이터", "test": "시험 데이터 (최종)", "digits": "시험 데이터의 예측",
-           "pred": "{p}", "wrong": "{p} (정답 {t})", "legend_train": "훈련", "legend_test": "시험",
-           "batch": "미니배치"},
-}
+# The plot's words, ids of the catalogs' [train] table (tinygrad_ko.messages).
+_WORD_IDS = ("boundary", "loss", "accuracy", "step", "train", "test", "digits", "pred", "wrong", "legend_train",
+             "legend_test", "batch")
+
+
+def plot_words(lang: str | None = None) -> dict[str, str]:
+    """The plot's titles and labels in ``lang`` (None: the session's language), keyed as the plot uses them.
+
+    >>> plot_words("ko")["loss"]
+    '손실 함수 값'
+    """
+    resolved = resolve_lang(lang, "plot_run")
+    return {word: catalog(resolved)[f"train.plot_{word}"] for word in _WORD_IDS}
+
 
 _registered: set[Path] = set()
 
@@ -83,26 +88,25 @@ def boundary_grid(run: Run, size: int) -> tuple[np.ndarray[Any, Any], np.ndarray
     return xx, yy, zz.reshape(xx.shape)
 
 
-def plot_run(run: Run, path: str | Path, lang: str = "en", grid: int | None = None) -> Path:
+def plot_run(run: Run, path: str | Path, lang: str | None = None, grid: int | None = None) -> Path:
     """Write one PNG of ``run``: the boundary and data (2-D sets) or test digits with predictions (digits), then the
-    loss and accuracy curves.  ``grid`` is the boundary grid's points a side (default: :func:`grid_size`).
+    loss and accuracy curves, titled in ``lang`` (None: the session's language).
+    ``grid`` is the boundary grid's points a side (default: :func:`grid_size`).
     The file is written atomically and a symbolic link is followed only to a .png file
-    (:func:`~tinygrad_ko.draw.render.write_atomically`, as for drawings).  Returns the path written."""
+    (:func:`~tinygrad_ko.outputs.write_atomically`, as for drawings).  Returns the path written."""
     path = Path(path)
     # Through the atomic writer, as every file the package writes: an interrupted call
     # leaves the old picture whole, never a truncated one over it.
-    write_atomically(path, plot_png(run, lang, grid))
+    write_atomically(path, plot_png(run, lang, grid), "the training plot")
     return path
 
 
-def plot_png(run: Run, lang: str = "en", grid: int | None = None) -> bytes:
+def plot_png(run: Run, lang: str | None = None, grid: int | None = None) -> bytes:
     """The PNG bytes :func:`plot_run` writes (so that a command can write all its files or none)."""
+    words = plot_words(lang)  # the language is checked before matplotlib is imported
     import matplotlib
     from matplotlib.figure import Figure
 
-    if lang not in TEXT:
-        raise ValueError(f"plot_run: lang must be one of {', '.join(TEXT)}, got {lang!r}")
-    words = TEXT[lang]
     png = io.BytesIO()
     with matplotlib.rc_context({"font.family": _font_family(), "font.size": 10}):
         fig = Figure(figsize=(13.5, 4.2), layout="constrained")

@@ -41,6 +41,7 @@ import numpy as np
 from .. import datasets, nn, optim
 from ..engine import Value, is_grad_enabled
 from ..layers import TwoLayerNet
+from ..messages import LocalizedValueError, catalog, resolve_lang
 from ..vectorize import vectorize
 
 __all__ = ["DATASETS", "MAX_STEP_NODES", "RECIPES", "Recipe", "Run", "TrainingTooLargeError", "describe",
@@ -79,7 +80,7 @@ BATCH_DATASETS = ("moons", "spiral")
 MAX_STEP_NODES = 5_000_000
 
 
-class TrainingTooLargeError(ValueError):
+class TrainingTooLargeError(LocalizedValueError):
     """A training step whose graph would be larger than ``max_nodes`` (checked before it is built)."""
 
 
@@ -120,7 +121,7 @@ def data(dataset: str, seed: int) -> tuple[datasets.Data, datasets.Data]:
         return datasets.split(*datasets.spiral(100, 3, seed=seed), test_fraction=0.2, seed=seed)
     if dataset == "digits":
         return datasets.split(*datasets.digits(), test_fraction=0.2, seed=seed)
-    raise ValueError(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
+    raise LocalizedValueError("train.unknown_dataset", dataset=dataset, choices=", ".join(DATASETS))
 
 
 def predict(model: Any, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -138,6 +139,11 @@ def predict(model: Any, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     return classes
 
 
+def _parameters_word(parameters: str | None, lang: str | None, where: str) -> str:
+    """The template that words a parameter count (``{n}``): ``parameters``, else the catalog's in ``lang``."""
+    return catalog(resolve_lang(lang, where))["train.parameters"] if parameters is None else parameters
+
+
 def parameter_count(model: Any) -> int:
     """How many numbers the model learns (an MLP's Values, or the entries of a TwoLayerNet's arrays)."""
     if isinstance(model, TwoLayerNet):
@@ -145,9 +151,11 @@ def parameter_count(model: Any) -> int:
     return len(model.parameters())
 
 
-def describe(run: Run, parameters: str = "{n} parameters") -> str:
+def describe(run: Run, parameters: str | None = None, *, lang: str | None = None) -> str:
     """One line naming the data, the model's shape and its parameter count, e.g.
-    ``moons: MLP 2→16→16→1, 337 parameters``; ``parameters`` words the count (``{n}``)."""
+    ``moons: MLP 2→16→16→1, 337 parameters``; ``parameters`` words the count (``{n}``), by default
+    the catalog's ``train.parameters`` in ``lang`` (None: the session's language)."""
+    parameters = _parameters_word(parameters, lang, "describe")
     model = run.model
     if isinstance(model, TwoLayerNet):
         name, sizes = "TwoLayerNet", [model.params["W1"].shape[0], *(model.params[k].shape[1] for k in ("W1", "W2"))]
@@ -157,26 +165,27 @@ def describe(run: Run, parameters: str = "{n} parameters") -> str:
     return f"{run.dataset}: {name} {'→'.join(map(str, sizes))}, {count}"
 
 
-_ONE_HIDDEN_LAYER = ("digits trains the book's TwoLayerNet, which has one hidden layer: give one size "
-                     "(e.g. --hidden 50), got {got}")
-
 # Inputs and outputs of each data set's model, for the header printed before training
 # (``train`` builds the model from the data; tests check both agree).
 _MODEL_ENDS = {"moons": (2, 1), "xor": (2, 1), "spiral": (2, 3), "digits": (64, 10)}
 
 
-def describe_plan(dataset: str, hidden: Sequence[int] | None = None, parameters: str = "{n} parameters") -> str:
+def describe_plan(dataset: str, hidden: Sequence[int] | None = None, parameters: str | None = None, *,
+                  lang: str | None = None) -> str:
     """The line :func:`describe` gives for ``train(dataset, hidden=hidden)``'s run, before training it.
 
     >>> describe_plan("moons")
     'moons: MLP 2→16→16→1, 337 parameters'
+    >>> describe_plan("moons", lang="ko")
+    'moons: MLP 2→16→16→1, 매개변수 337개'
     """
+    parameters = _parameters_word(parameters, lang, "describe_plan")
     if dataset not in RECIPES:
-        raise ValueError(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
+        raise LocalizedValueError("train.unknown_dataset", dataset=dataset, choices=", ".join(DATASETS))
     nin, nout = _MODEL_ENDS[dataset]
     layers = tuple(RECIPES[dataset].hidden if hidden is None else hidden)
     if dataset == "digits" and len(layers) != 1:  # no header for a model train() refuses
-        raise ValueError(_ONE_HIDDEN_LAYER.format(got=",".join(map(str, layers))))
+        raise LocalizedValueError("train.one_hidden_layer", got=",".join(map(str, layers)))
     sizes = [nin, *layers, nout]
     name = "TwoLayerNet" if dataset == "digits" else "MLP"
     count = sum((a + 1) * b for a, b in itertools.pairwise(sizes))  # weights and a bias per unit
@@ -287,37 +296,32 @@ def train(dataset: str, *, steps: int | None = None, lr: float | None = None,
     when it returns True (``Run.interrupted``).
     """
     if dataset not in RECIPES:
-        raise ValueError(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
+        raise LocalizedValueError("train.unknown_dataset", dataset=dataset, choices=", ".join(DATASETS))
     if batch and dataset not in BATCH_DATASETS:
-        raise ValueError(f"batch training runs {' and '.join(BATCH_DATASETS)}, got {dataset!r}; "
-                         "train it without --batch")
+        raise LocalizedValueError("train.batch_datasets", choices=" and ".join(BATCH_DATASETS), dataset=dataset)
     recipe = RECIPES[dataset]
     steps = recipe.steps if steps is None else steps
     lr = recipe.lr if lr is None else lr
     sizes = tuple(recipe.hidden if hidden is None else hidden)
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0.0 < lr < float("inf"):
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+        raise LocalizedValueError("train.option_lr", got=lr)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
+        raise LocalizedValueError("train.option_steps", got=steps)
     if not sizes or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in sizes):
-        raise ValueError(f"hidden must be one or more positive layer sizes, e.g. 16,16; got {hidden!r}")
+        raise LocalizedValueError("train.option_hidden", got=hidden)
     if dataset == "digits" and len(sizes) != 1:
-        raise ValueError(_ONE_HIDDEN_LAYER.format(got=",".join(map(str, sizes))))
+        raise LocalizedValueError("train.one_hidden_layer", got=",".join(map(str, sizes)))
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
+        raise LocalizedValueError("train.option_max_nodes", got=max_nodes)
     used = Recipe(steps, lr, sizes)
     (x_train, t_train), (x_test, t_test) = data(dataset, seed)
     if dataset != "digits":  # digits trains numpy arrays, no graph
         estimate = step_nodes(dataset, sizes, len(t_train), batch=batch)
         if estimate > max_nodes:
             shape = "→".join(map(str, [2, *sizes, 3 if dataset == "spiral" else 1]))
-            hint = ("; or train with --batch (one sample's graph, run over the points with numpy)"
-                    if dataset in BATCH_DATASETS and not batch else "")
-            raise TrainingTooLargeError(
-                f"a training step of MLP {shape} on {len(t_train):,} points would hold about {estimate:,} "
-                f"Value nodes{' (array entries)' if batch else ''}, more than max_nodes={max_nodes:,} (about "
-                f"300 bytes each): choose smaller --hidden layers, or raise the limit with --max-nodes {estimate}"
-                + hint)
+            key = ("train.too_large_batched" if batch else
+                   "train.too_large_unbatched" if dataset in BATCH_DATASETS else "train.too_large")
+            raise TrainingTooLargeError(key, shape=shape, points=len(t_train), estimate=estimate, limit=max_nodes)
     run = Run(dataset, None, used, x_train, t_train, x_test, t_test)
     if on_start is not None:
         on_start()
