@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_ko import Value, nn, optim, training, vectorize
+from tinygrad_ko import Value, nn, optim, vectorize
+from tinygrad_ko.train import recipes as training
 
 STEPS = 100
 ALPHA = 1e-4

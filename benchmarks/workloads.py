@@ -426,7 +426,7 @@ def w7_data(points: int, seed: int = 0) -> W7Data:
     The initial weights are micrograd's initialisation (uniform on [-1, 1], biases 0)
     from a fixed seed, so every engine starts from the same network.
     """
-    from tinygrad_ko import training
+    from tinygrad_ko.train import recipes as training
 
     (x_train, t_train), (x_test, t_test) = training.data("moons", seed)
     rng = random.Random(seed)

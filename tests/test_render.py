@@ -316,7 +316,7 @@ def test_without_the_font_package_the_embedded_engine_warns_once_naming_the_fix(
         warnings.simplefilter("always")  # so a second warning would be recorded, not deduplicated
         render(apple_price("ko"), tmp_path / "1.png", engine="graphviz-pure")
         render(apple_price("ko"), tmp_path / "2.svg", engine="graphviz-pure")
-    messages = [str(w.message) for w in caught if w.category is UserWarning]
+    messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     assert len(messages) == 1
     assert re.search(r"no Hangul.*pip install koreanize-matplotlib.*apt install graphviz fonts-noto-cjk", messages[0])
     assert png_size((tmp_path / "1.png").read_bytes())[0] > 100  # still drawn

@@ -33,7 +33,7 @@ import time
 import warnings
 from typing import Any
 
-from ..messages import LocalizedError, LocalizedRuntimeError, LocalizedValueError, get_lang, text
+from ..messages import LocalizedRuntimeError, LocalizedUserWarning, LocalizedValueError
 from .fonts import hangul_font_path
 from .textfit import fit_source, needs_fitting, rasterize, with_font
 
@@ -274,10 +274,9 @@ def _has_font(program: str) -> bool:
     except FileNotFoundError as missing:
         if program not in _warned_programs:
             _warned_programs.add(program)
-            # In the session's language (set_lang, $TINYGRAD_KO_LANG): a warning has no lang option.
-            lang = get_lang()
-            reason = missing.localized(lang) if isinstance(missing, LocalizedError) else str(missing)
-            warnings.warn(text("draw.no_hangul_glyphs", lang, program=program, missing=reason), UserWarning,
+            # A warning with its id (English str()): the command shows it in its reader's language,
+            # and so does localized(warning, lang); the font's own error inside is shown the same way.
+            warnings.warn(LocalizedUserWarning("draw.no_hangul_glyphs", program=program, missing=missing),
                           stacklevel=3)
         return False
     return True

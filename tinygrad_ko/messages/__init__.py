@@ -35,6 +35,7 @@ from .errors import (
     LocalizedOverflowError,
     LocalizedRuntimeError,
     LocalizedTypeError,
+    LocalizedUserWarning,
     LocalizedValueError,
     LocalizedZeroDivisionError,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "LocalizedOverflowError",
     "LocalizedRuntimeError",
     "LocalizedTypeError",
+    "LocalizedUserWarning",
     "LocalizedValueError",
     "LocalizedZeroDivisionError",
     "catalog",

@@ -25,6 +25,7 @@ __all__ = [
     "LocalizedOverflowError",
     "LocalizedRuntimeError",
     "LocalizedTypeError",
+    "LocalizedUserWarning",
     "LocalizedValueError",
     "LocalizedZeroDivisionError",
 ]
@@ -86,3 +87,7 @@ class LocalizedRuntimeError(LocalizedError, RuntimeError):
 
 class LocalizedImportError(LocalizedError, ImportError):
     """An :class:`ImportError` with a message id."""
+
+
+class LocalizedUserWarning(LocalizedError, UserWarning):
+    """A :class:`UserWarning` with a message id: ``warnings.warn(LocalizedUserWarning(key, ...))``."""
