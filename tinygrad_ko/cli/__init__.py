@@ -18,9 +18,10 @@ every sentence comes from the catalogs (:mod:`tinygrad_ko.messages`).  The modul
 
 from __future__ import annotations
 
+import argparse
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..datasets import MissingDependencyError
 from ..draw.render import EngineError, EngineNotFoundError, EngineTimeoutError
@@ -45,6 +46,15 @@ def _message(error: BaseException, lang: str) -> str:
     return text("cli.python_error", lang, detail=str(error))
 
 
+def _runner(command: str) -> Callable[[argparse.Namespace], int]:
+    """The function that runs ``command``, imported only when it runs (so ``--help`` stays quick)."""
+    if command == "train":
+        from .train import run_training
+        return run_training
+    from .draw import run_drawing
+    return run_drawing
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command with ``argv`` (default: the command line); return the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -63,13 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         shown = localized(message, lang) if isinstance(message, BaseException) else str(message)
         print(text("cli.warning_line", lang, prog=PROG, message=shown), file=sys.stderr)
 
-    from .draw import run_drawing
-    from .train import run_training
-
     with warnings.catch_warnings():
         warnings.showwarning = show_warning
         try:
-            return run_training(args) if args.command == "train" else run_drawing(args)
+            return _runner(args.command)(args)
         except KeyboardInterrupt:
             # Ctrl-C outside a training step (a drawing, a plot, a page): the files being written were removed.
             print(text("cli.interrupted_line", lang, prog=PROG), file=sys.stderr)

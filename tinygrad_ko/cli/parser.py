@@ -165,7 +165,7 @@ def _build_parser(lang: str) -> argparse.ArgumentParser:
 
     convert = _converters(lang)
     parser = _Parser(prog=PROG, lang=lang, description=text("cli.help.description", lang, env=ENGINE_ENV_VAR))
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{demo,graph,train}")
+    commands = parser.add_subparsers(dest="command", required=True)
     formats = "/".join(FORMATS)
     demo = commands.add_parser("demo", lang=lang, help=text("cli.help.demo", lang),
                                description=text("cli.help.demo_description", lang))
@@ -204,6 +204,9 @@ def _build_parser(lang: str) -> argparse.ArgumentParser:
     train.add_argument("--batch", action="store_true", help=text("cli.help.batch", lang))
     train.add_argument("--max-nodes", type=convert["positive"], default=MAX_STEP_NODES, metavar="N",
                        help=text("cli.help.max_nodes", lang, default=f"{MAX_STEP_NODES:,}"))
+    # Commands of other modules are added here, one line each (they keep their options beside their code).
+
+    commands.metavar = "{" + ",".join(commands.choices) + "}"
     return parser
 
 
