@@ -109,32 +109,55 @@ def machine(versions: dict[str, str]) -> list[str]:
     ]
 
 
-def plot_w5(points: dict[str, dict[int, Timings]], path: Path) -> None:
-    """Log-log plot of W5: seconds against n for each method (median, min–max bars).
+# The plot's words.  The benchmarks are scripts beside the package, not part of it, so their few
+# words stay here rather than in the package's message catalogs; the Korean uses the book's terms.
+W5_WORDS = {
+    "en": {"x": "n (inputs)", "y": "seconds for all n partial derivatives",
+           "title": "W5: backprop vs numerical differentiation",
+           "backprop": "{engine} backward()", "numerical": "{engine} numerical_grad (2n forward passes)",
+           "torch": "{engine} backward() (0-d tensors)"},
+    "ko": {"x": "n (입력 개수)", "y": "편미분 n개를 모두 구하는 데 걸린 시간(초)",
+           "title": "W5: 오차역전파법과 수치 미분",
+           "backprop": "{engine} backward()", "numerical": "{engine} numerical_grad (순전파 2n번)",
+           "torch": "{engine} backward() (0차원 텐서)"},
+}
 
-    The SVG is deterministic (fixed hash salt, no date), so regenerating it with
-    the same numbers gives the same bytes.
+
+def plot_w5(points: dict[tuple[str, str], dict[int, Timings]], path: Path, lang: str = "en") -> None:
+    """Log-log plot of W5: seconds against n for each (engine, method) (median, min–max bars), worded in ``lang``.
+
+    The SVG is deterministic (fixed hash salt, no date; text drawn as paths, matplotlib's
+    default), so regenerating it with the same numbers gives the same bytes.  Korean text is
+    drawn in the NanumGothic that tinygrad_ko's fonts module finds (the koreanize-matplotlib file).
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import font_manager
 
+    from tinygrad_ko.draw.fonts import HANGUL_FONT_FAMILY, hangul_font_path
+
+    words = W5_WORDS[lang]
+    font_manager.fontManager.addfont(str(hangul_font_path()))
     matplotlib.rcParams["svg.hashsalt"] = "tinygrad_ko-benchmarks"
-    fig, ax = plt.subplots(figsize=(6.0, 4.2))
-    for (label, series), marker in zip(points.items(), "os^", strict=False):
-        ns = sorted(series)
-        med = [series[n].median() for n in ns]
-        low = [m - series[n].spread()[0] for n, m in zip(ns, med, strict=True)]
-        high = [series[n].spread()[1] - m for n, m in zip(ns, med, strict=True)]
-        ax.errorbar(ns, med, yerr=[low, high], marker=marker, capsize=3, label=label)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("n (inputs)")
-    ax.set_ylabel("seconds for all n partial derivatives")
-    ax.set_title("W5: backprop vs numerical differentiation")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, format="svg", metadata={"Date": None})
-    plt.close(fig)
+    # DejaVu Sans first: log-scale tick labels use U+2212, which NanumGothic lacks.
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans", HANGUL_FONT_FAMILY]}):
+        fig, ax = plt.subplots(figsize=(6.0, 4.2))
+        for ((engine, method), series), marker in zip(points.items(), "os^", strict=False):
+            label = words[method].format(engine=engine)
+            ns = sorted(series)
+            med = [series[n].median() for n in ns]
+            low = [m - series[n].spread()[0] for n, m in zip(ns, med, strict=True)]
+            high = [series[n].spread()[1] - m for n, m in zip(ns, med, strict=True)]
+            ax.errorbar(ns, med, yerr=[low, high], marker=marker, capsize=3, label=label)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(words["x"])
+        ax.set_ylabel(words["y"])
+        ax.set_title(words["title"])
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(path, format="svg", metadata={"Date": None})
+        plt.close(fig)

@@ -3,7 +3,7 @@
 Runs workloads W1–W6, the memory measurement of issue 5, W7 (micrograd's demo
 training, issue 10) and W8/W9 (vectorize, issue 12) with every engine in this one
 process (PyTorch where it is importable), prints a Markdown report and writes it to
-``benchmarks/RESULTS.md`` with the W5 plot ``benchmarks/w5.svg`` next to it.
+``benchmarks/RESULTS.md`` with the W5 plot ``benchmarks/w5.svg`` (and ``w5.ko.svg``, in Korean) next to it.
 ``--workloads W6`` (a comma-separated list) runs only those and writes files only with ``--out``.
 ``--quick`` runs every workload at reduced sizes (seconds, for CI and for
 checking the harness; it judges no target and writes files only with ``--out``).
@@ -96,7 +96,7 @@ class Bench:
         self.engines = {"ours": ours, "peer": peer, **({"torch": torch} if torch else {})}
         self.numerical_grad = numerical_grad
         self.targets: list[Target] = []
-        self.w5: dict[str, dict[int, Timings]] = {}
+        self.w5: dict[tuple[str, str], dict[int, Timings]] = {}
         self.notes: list[str] = []
 
     def each(self, workload: Callable[..., Clock], *args: Any, gc_enabled: bool) -> Triple:
@@ -199,10 +199,10 @@ class Bench:
         largest = max(self.sizes.w5)
         self.faster(f"W5: backprop at least 500× faster than numerical at n = {largest:,}",
                     numeric[largest].median() / back[largest].median(), 500.0)
-        self.w5 = {f"{self.ours.name} backward()": back,
-                   f"{self.ours.name} numerical_grad (2n forward passes)": numeric}
+        # Keyed by (engine, method): plot_w5 words the method in the plot's language.
+        self.w5 = {(self.ours.name, "backprop"): back, (self.ours.name, "numerical"): numeric}
         if self.torch:
-            self.w5[f"{self.torch.name} backward() (0-d tensors)"] = torch_back
+            self.w5[(self.torch.name, "torch")] = torch_back
         return rows
 
     def w6_rows(self) -> list[Row]:
@@ -381,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--peer", choices=("micrograd", "self"), default="micrograd",
                         help="the engine to compare against (self: tinygrad_ko against itself)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="directory for RESULTS.md and w5.svg (default: benchmarks/, not written with --quick)")
+                        help="directory for RESULTS.md, w5.svg and w5.ko.svg (default: benchmarks/, not written with --quick)")
     parser.add_argument("--no-plot", action="store_true", help="skip the W5 plot (no matplotlib needed)")
     parser.add_argument("--workloads", type=_workloads, default=WORKLOADS, metavar="LIST",
                         help=f"comma-separated workloads to run, of {','.join(WORKLOADS)} (default: all); "
@@ -447,6 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         (out / "RESULTS.md").write_text(text + kept_sections(out / "RESULTS.md"), encoding="utf-8")
         if not args.no_plot:
             plot_w5(bench.w5, out / "w5.svg")
+            plot_w5(bench.w5, out / "w5.ko.svg", lang="ko")  # for the Korean page 07
     return 0
 
 
@@ -494,7 +495,7 @@ def render(bench: Bench, default_rows: list[Row], off_rows: list[Row], w5_rows: 
         f"# Benchmarks: {ours} against {peer}{f' and {torch}' if torch else ''}",
         "",
         "Regenerate with `pip install \".[bench]\" && python benchmarks/run.py` (a quarter of an hour or more); "
-        "this file and `w5.svg` are written by that command.",
+        "this file, `w5.svg` and `w5.ko.svg` are written by that command.",
         "",
         *machine(versions),
         f"- Load average (1 min): {load_before} at the start, {load_after} at the end "

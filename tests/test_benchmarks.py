@@ -85,6 +85,11 @@ def test_benchmark_refuses_to_plot_without_matplotlib_or_runs_with_it(tmp_path: 
     if has_matplotlib:
         assert result.returncode == 0, result.stderr
         assert (tmp_path / "w5.svg").read_bytes().startswith(b"<?xml")
+        # The Korean plot for page 07 (ko): its Hangul is drawn from NanumGothic's glyphs (matplotlib
+        # names each glyph path after its font), and no glyph fell back to a box.
+        korean = (tmp_path / "w5.ko.svg").read_text(encoding="utf-8")
+        assert "NanumGothic" in korean and "NanumGothic" not in (tmp_path / "w5.svg").read_text(encoding="utf-8")
+        assert "missing from" not in result.stderr
     else:
         assert result.returncode == 2
         assert 'pip install ".[bench]"' in result.stderr
