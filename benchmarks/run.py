@@ -381,7 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--peer", choices=("micrograd", "self"), default="micrograd",
                         help="the engine to compare against (self: tinygrad_ko against itself)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="directory for RESULTS.md, w5.svg and w5.ko.svg (default: benchmarks/, not written with --quick)")
+                        help="directory for RESULTS.md, w5.svg and w5.ko.svg "
+                             "(default: benchmarks/, not written with --quick)")
     parser.add_argument("--no-plot", action="store_true", help="skip the W5 plot (no matplotlib needed)")
     parser.add_argument("--workloads", type=_workloads, default=WORKLOADS, metavar="LIST",
                         help=f"comma-separated workloads to run, of {','.join(WORKLOADS)} (default: all); "

@@ -128,13 +128,13 @@ def test_digits_without_scikit_learn_is_one_line_naming_the_pip_command(tmp_path
     assert 'pip install "tinygrad_ko[digits]"' in done.stderr
 
 
-def test_a_terminal_sees_a_progress_bar_with_loss_and_accuracy(tmp_path: Path) -> None:
-    # A real pseudo-terminal for both streams, as when a person runs the command, 24×120
-    # like a terminal window (a fresh pty says 0 columns, and tqdm draws no bar in 0 columns).
+def in_a_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
+    """Run the command in a real pseudo-terminal for both streams, as when a person runs it, 24×120
+    like a terminal window (a fresh pty says 0 columns, and tqdm draws no bar in 0 columns)."""
     main, child = pty.openpty()
     fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
-    process = subprocess.Popen([str(COMMAND), "train", "xor", "--steps", "40"], cwd=tmp_path, stdin=child,
-                               stdout=child, stderr=child, close_fds=True)
+    process = subprocess.Popen([str(COMMAND), *args], cwd=cwd, stdin=child, stdout=child, stderr=child,
+                               close_fds=True)
     os.close(child)
     chunks = []
     deadline = time.monotonic() + 120
@@ -148,11 +148,23 @@ def test_a_terminal_sees_a_progress_bar_with_loss_and_accuracy(tmp_path: Path) -
         chunks.append(chunk)
     process.wait(timeout=60)
     os.close(main)
-    output = b"".join(chunks).decode("utf-8", "replace")
-    assert process.returncode == 0, output
+    return process.returncode, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_a_terminal_sees_a_progress_bar_with_loss_and_accuracy(tmp_path: Path) -> None:
+    returncode, output = in_a_terminal(["train", "xor", "--steps", "40"], tmp_path)
+    assert returncode == 0, output
     assert re.search(r"xor: +\d+%\|.*\| *\d+/40", output), output
-    assert "loss=" in output and "acc=" in output
+    assert "step/s" in output and "loss=" in output and "acc=" in output
     assert ACCURACY.match(output.replace("\r", "").strip().splitlines()[-1])
+
+
+def test_the_progress_bar_speaks_korean_under_lang_ko(tmp_path: Path) -> None:
+    returncode, output = in_a_terminal(["train", "xor", "--steps", "40", "--lang", "ko"], tmp_path)
+    assert returncode == 0, output
+    assert re.search(r"xor: +\d+%\|.*\| *\d+/40", output), output
+    assert "단계/s" in output and "손실=" in output and "정확도=" in output
+    assert "loss=" not in output and "acc=" not in output and "step/s" not in output
 
 
 # -- the recipes in-process --------------------------------------------------------------

@@ -91,7 +91,7 @@ def run_training(args: argparse.Namespace) -> int:
         print(describe_plan(args.dataset, args.hidden, catalog(lang)["cli.train.params"]), flush=True)
 
     options = {"steps": args.steps, "lr": args.lr, "hidden": args.hidden, "seed": args.seed, "progress": progress,
-               "batch": args.batch, "max_nodes": args.max_nodes, "on_start": header}
+               "batch": args.batch, "max_nodes": args.max_nodes, "on_start": header, "lang": lang}
     recording = None
     with _ctrl_c_ends_the_step() as stop:
         if page_path is not None:

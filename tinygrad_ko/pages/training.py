@@ -85,12 +85,13 @@ def _kept_steps(total: int) -> set[int]:
 def record(dataset: str, *, steps: int | None = None, lr: float | None = None,
            hidden: Sequence[int] | None = None, seed: int = 0, progress: bool = False,
            batch: bool = False, on_start: Callable[[], None] | None = None, max_nodes: int = MAX_STEP_NODES,
-           stop: Callable[[], bool] | None = None) -> Recording:
+           stop: Callable[[], bool] | None = None, lang: str | None = None) -> Recording:
     """Train as :func:`~tinygrad_ko.train.recipes.train` does and keep the parameters after each step.
 
     The same arguments give the same run (and the same numbers) as ``train``;
     only a 2-D data set (moons, spiral, xor) can be watched on a page.  ``batch``
-    is ``train``'s (moons, spiral), and so are ``on_start``, ``max_nodes`` and ``stop``.
+    is ``train``'s (moons, spiral), and so are ``on_start``, ``max_nodes``, ``stop`` and ``lang``
+    (the progress bar's words).
 
     >>> rec = record("xor", steps=3, seed=0)
     >>> rec.steps, len(rec.weights[0]) == len(rec.run.model.parameters())
@@ -108,7 +109,7 @@ def record(dataset: str, *, steps: int | None = None, lr: float | None = None,
             snapshots.append((step, [p.data for p in model.parameters()]))
 
     run = train(dataset, steps=steps, lr=lr, hidden=hidden, seed=seed, progress=progress, on_step=keep,
-                batch=batch, on_start=on_start, max_nodes=max_nodes, stop=stop)
+                batch=batch, on_start=on_start, max_nodes=max_nodes, stop=stop, lang=lang)
     done = len(run.losses)
     if done and snapshots[-1][0] != done:  # a run stopped early (diverged, interrupted): its last step too
         snapshots.append((done, [p.data for p in run.model.parameters()]))

@@ -268,13 +268,14 @@ OnStep = Callable[[int, Any, float, float], None]
 def train(dataset: str, *, steps: int | None = None, lr: float | None = None,
           hidden: Sequence[int] | None = None, seed: int = 0, progress: bool = False,
           on_step: OnStep | None = None, batch: bool = False, on_start: Callable[[], None] | None = None,
-          max_nodes: int = MAX_STEP_NODES, stop: Callable[[], bool] | None = None) -> Run:
+          max_nodes: int = MAX_STEP_NODES, stop: Callable[[], bool] | None = None, lang: str | None = None) -> Run:
     """Train ``dataset``'s recipe and return the :class:`Run`.
 
     ``steps``, ``lr`` and ``hidden`` (hidden layer sizes; one for ``digits``)
     override the recipe's.  ``progress`` shows a tqdm bar with the loss and
-    accuracy.  ``on_step(step, model, loss, accuracy)`` is called after each
-    update (step counts from 1), e.g. to keep snapshots of the weights;
+    accuracy, worded in ``lang`` (None: the session's language).
+    ``on_step(step, model, loss, accuracy)`` is called after each update (step
+    counts from 1), e.g. to keep snapshots of the weights;
     ``on_start()`` once the arguments are checked and the data loaded, just before
     the first step (the command prints its header there).
     ``batch=True`` (moons and spiral) traces one sample's loss once and runs it
@@ -313,6 +314,7 @@ def train(dataset: str, *, steps: int | None = None, lr: float | None = None,
         raise LocalizedValueError("train.one_hidden_layer", got=",".join(map(str, sizes)))
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise LocalizedValueError("train.option_max_nodes", got=max_nodes)
+    words = catalog(resolve_lang(lang, "train"))
     used = Recipe(steps, lr, sizes)
     (x_train, t_train), (x_test, t_test) = data(dataset, seed)
     if dataset != "digits":  # digits trains numpy arrays, no graph
@@ -327,11 +329,12 @@ def train(dataset: str, *, steps: int | None = None, lr: float | None = None,
         on_start()
     from tqdm import tqdm
 
-    with tqdm(total=steps, disable=not progress, desc=dataset, unit="step", leave=False) as bar:
+    with tqdm(total=steps, disable=not progress, desc=dataset, unit=words["train.progress_unit"], leave=False) as bar:
         def report(step: int, model: Any, loss: float, accuracy: float) -> None:
             run.losses.append(loss)
             run.accuracies.append(accuracy)
-            bar.set_postfix(loss=f"{loss:.4f}", acc=f"{accuracy:.1%}", refresh=False)
+            figures = {words["train.progress_loss"]: f"{loss:.4f}", words["train.progress_accuracy"]: f"{accuracy:.1%}"}
+            bar.set_postfix(figures, refresh=False)
             bar.update()
             if on_step is not None:
                 on_step(step, model, loss, accuracy)
