@@ -78,7 +78,7 @@ class _EngineRun:
         if program is not None:
             leaves = ", ".join(f"{name} = {shown(value)}" for name, value in (inputs or program.inputs()).items())
             message += " " + text("exercises.smallest_input", self.lang,
-                                  inputs=f"{leaves}; {program.expression}; z.backward()")
+                                  inputs=f"{leaves}; {program.expression}; {program.root}.backward()")
         self.findings[(code, subject)] = Finding.of(code, message)
 
     def _raised(self, error: Exception, call: str, subject: str, program: Program | None = None) -> None:
@@ -100,7 +100,7 @@ class _EngineRun:
         try:
             root.backward()
         except Exception as error:
-            self._raised(error, f"{program.expression}; z.backward()", program.op or "graph", program)
+            self._raised(error, f"{program.root}.backward()", program.op or "graph", program)
             raise _Failed from error
         return data, {name: getattr(leaves[name], "grad", None) for name in program.checked}
 
@@ -119,7 +119,8 @@ class _EngineRun:
         basics_right = all([self._check_op(program) for program in PLAIN])
         if not basics_right:
             return  # every other graph is made of + and *: their findings would repeat these
-        upstream_right = all([self._check_op(program) for program in UPSTREAM])
+        # + and * are right alone here: a wrong gradient with one more node above is upstream's or the walk's.
+        upstream_right = all([self._check_op(program, order_fallback=True) for program in UPSTREAM])
         reuse_right = all([self._check_reuse(program) for program in REUSE])
         if upstream_right and reuse_right:
             self._check_order()
@@ -159,8 +160,12 @@ class _EngineRun:
             return None
         return {name: float(number) for name, number in numbers.items() if number is not None}
 
-    def _check_op(self, program: Program) -> bool:
-        """Check one op's forward and local derivatives; True when right."""
+    def _check_op(self, program: Program, order_fallback: bool = False) -> bool:
+        """Check one op's forward and local derivatives; True when right.
+
+        With ``order_fallback``, a mismatch no known variant explains is the walk's
+        (``not-topological``): the op itself was right alone.
+        """
         inputs = program.inputs()
         try:
             data, raw = self._run(program, inputs)
@@ -170,7 +175,7 @@ class _EngineRun:
         op_name = text(f"explain.op.{program.op}", self.lang)
         if data is None or not close(data, right_data, abs(right_data)):
             got_data, right_shown = shown_pair(data, right_data) if data is not None else ("?", shown(right_data))
-            self._add(codes.WRONG_FORWARD, program.expression,
+            self._add(codes.WRONG_FORWARD, program.op,
                       text("exercises.engine_wrong_forward", self.lang, op=op_name, got=got_data,
                            expected=right_shown), program)
             return False  # the gradient of another function cannot be judged
@@ -182,10 +187,14 @@ class _EngineRun:
             return True
         shown_got, shown_right = self._pairs(got, right, wrong)
         code, key = self._diagnosis(program, inputs, got, right, wrong)
+        if order_fallback and key == "exercises.wrong_local_derivative":
+            self._add(codes.NOT_TOPOLOGICAL, "order", text("exercises.not_topological", self.lang, got=shown_got,
+                                                           expected=shown_right), program)
+            return False
         op = ops.OPS[program.op]
         formula = " · ".join(op.local_formula) if program.op not in ("add", "sub", "mul", "div") else \
             ", ".join(f"∂z/∂{n} = {f}" for n, f in zip(("x", "y"), op.local_formula, strict=False))
-        self._add(code, program.expression, text(key, self.lang, op=op_name, got=shown_got, expected=shown_right,
+        self._add(code, program.op, text(key, self.lang, op=op_name, got=shown_got, expected=shown_right,
                                                  formula=formula, names=", ".join(wrong)), program)
         return False
 
@@ -233,7 +242,7 @@ class _EngineRun:
             self._add(codes.REUSE_NOT_ACCUMULATED, "reuse", text("exercises.reuse_not_accumulated", self.lang,
                                                                  got=shown_got, expected=shown_right), program)
         else:
-            self._add(codes.WRONG_LOCAL_DERIVATIVE, program.expression,
+            self._add(codes.WRONG_LOCAL_DERIVATIVE, program.op,
                       text("exercises.wrong_local_derivative", self.lang, op=text(f"explain.op.{program.op}",
                                                                                    self.lang),
                            got=shown_got, expected=shown_right, formula="x + x: 2, x * x: 2·x", names="x"), program)

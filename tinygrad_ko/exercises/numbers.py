@@ -43,8 +43,10 @@ def close(got: Any, right: Any, scale: Any, extra: Any = 0.0) -> bool:
 def _fixed(value: npt.NDArray[np.float64], digits: int) -> str:
     if value.ndim == 0:
         return _scalar(float(value), digits)
+    # One line, however many rows: a message is a sentence, not a table.
     return np.array2string(value, separator=", ", max_line_width=10**6,
-                           formatter={"float_kind": lambda v: _scalar(float(v), digits)})
+                           formatter={"float_kind": lambda v: _scalar(float(v), digits)}).replace(",\n", ",") \
+        .replace("\n", "")
 
 
 def _scalar(value: float, digits: int) -> str:

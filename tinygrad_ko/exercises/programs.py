@@ -27,6 +27,11 @@ class Program:
     needs: str = ""  # the attribute the class must have for the program to run ("" for + and *)
     checked: tuple[str, ...] = ("x", "y")
 
+    @property
+    def root(self) -> str:
+        """The name of the root, the last assignment of the expression (``z``, ``L``)."""
+        return self.expression.rsplit(";", 1)[-1].split("=", 1)[0].strip()
+
     def inputs(self, **changed: float) -> dict[str, float]:
         """The leaves' numbers, some changed (the variants' inputs)."""
         return {**dict(self.leaves), **changed}
@@ -53,17 +58,17 @@ REUSE = (
 
 def _diamond(v: dict[str, Any]) -> Any:
     h = v["x"] * v["y"]
-    k = v["z"] * v["w"]
-    return h * v["u"] + h * v["v"] + k + k * v["u"] * v["v"] * v["w"]
+    k = v["p"] * v["q"]
+    return h * v["u"] + h * v["v"] + k + k * v["u"] * v["v"] * v["q"]
 
 
 #: Two diamonds in one graph.  h feeds two nodes side by side: a depth-first walk that runs
 #: each node's _backward when it first reaches it passes h's gradient on after one of them.
 #: k feeds L at depth 2 and, through a chain, at depth 4: a breadth-first walk passes k's
 #: gradient on before the chain's part arrives.  Only a topological order is right on both.
-DIAMOND = Program("h = x * y; k = z * w; L = h * u + h * v + k + k * u * v * w",
-                  (("x", 2.0), ("y", 3.0), ("z", 2.5), ("w", 0.5), ("u", 1.5), ("v", -0.5)), _diamond, "",
-                  checked=("x", "y", "z", "w", "u", "v"))
+DIAMOND = Program("h = x * y; k = p * q; L = h * u + h * v + k + k * u * v * q",
+                  (("x", 2.0), ("y", 3.0), ("p", 2.5), ("q", 0.5), ("u", 1.5), ("v", -0.5)), _diamond, "",
+                  checked=("x", "y", "p", "q", "u", "v"))
 
 
 def _unary(name: str, x: float) -> Program:
