@@ -126,7 +126,8 @@ class _EngineRun:
             self._check_order()
         if upstream_right:
             for program in OP_PROGRAMS:
-                if hasattr(self.cls, program.needs):
+                # An attribute set to None is absent, as Python reads `__hash__ = None`.
+                if getattr(self.cls, program.needs, None) is not None:
                     self._check_op(program)
         self._check_depth()
 
