@@ -29,6 +29,7 @@ BUGGY = [
     ("RaisesInInit", {"exception"}),
     ("NoGrad", {"exception"}),
     ("NoBackward", {"exception"}),
+    ("DataRaisesAfterMul", {"exception"}),
 ]
 
 
@@ -99,3 +100,8 @@ def test_a_class_without_the_other_ops_is_checked_on_plus_and_times_only() -> No
 def test_an_instance_instead_of_the_class_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="check_value_class"):
         check_value_class(Value(1.0))  # type: ignore[arg-type]
+
+
+def test_an_error_raised_outside_the_calls_is_still_the_learners() -> None:
+    (finding,) = check_value_class(values.DataRaisesAfterMul).findings
+    assert finding.message.startswith("DataRaisesAfterMul raised RuntimeError: data is gone (values.py:")

@@ -45,6 +45,8 @@ BUGGY = [
     ("AffineForgetsDw", "affine", {"wrong-gradient"}),
     ("SoftmaxNotAveraged", "softmax_with_loss", {"wrong-gradient"}),
     ("SoftmaxNoReturn", "softmax_with_loss", {"wrong-gradient"}),
+    ("SoftmaxLossOff", "softmax_with_loss", {"wrong-forward"}),
+    ("AffineRaisingProperty", "affine", {"exception"}),
 ]
 
 
@@ -177,3 +179,26 @@ def test_the_check_leaves_numpys_global_random_state_alone() -> None:
     np.random.seed(5)
     check_layer(layers.Affine)
     assert np.random.random() == expected
+
+
+def test_the_books_1e_7_inside_the_log_passes_but_a_larger_shift_does_not() -> None:
+    assert check_layer(book_layers.SoftmaxWithLoss).findings == []  # log(y + 1e-7)
+    (finding,) = check_layer(buggy_layers.SoftmaxLossOff, "softmax_with_loss").findings  # log(y + 1e-3)
+    assert finding.code == "wrong-forward" and "returned 0.877905, expected 0.880342" in finding.message
+
+
+def test_an_error_raised_outside_the_calls_is_still_the_learners() -> None:
+    (finding,) = check_layer(buggy_layers.AffineRaisingProperty, "affine").findings
+    line = line_of(buggy_layers, 'raise ValueError("db is computed later")')
+    assert f"ValueError: db is computed later (buggy_layers.py:{line})" in finding.message
+
+
+def test_a_mistake_of_the_checker_itself_is_not_blamed_on_the_learner(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tinygrad_ko.exercises import layers as checks
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the checker")
+
+    monkeypatch.setattr(checks._LayerRun, "_diagnose", broken)
+    with pytest.raises(RuntimeError, match="a bug in the checker"):
+        check_layer(layers.MulLayer)

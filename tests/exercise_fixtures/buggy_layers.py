@@ -131,3 +131,22 @@ class MulRoundingNoise(book.MulLayer):
 class MulSlightlyOff(book.MulLayer):
     def backward(self, dout):
         return dout * self.y * (1 + 1e-8), dout * self.x
+
+
+class AffineRaisingProperty(book.Affine):
+    # Raises when the check reads db, outside any method the check calls.
+    @property
+    def db(self):
+        raise ValueError("db is computed later")
+
+    @db.setter
+    def db(self, value):
+        pass
+
+
+class SoftmaxLossOff(book.SoftmaxWithLoss):
+    def forward(self, x, t):
+        self.t = t
+        self.y = book.softmax(x)
+        batch_size = self.y.shape[0]
+        return -np.sum(t * np.log(self.y + 1e-3)) / batch_size  # 1e-3, not 1e-7: visibly off

@@ -53,14 +53,21 @@ def check_value_class(cls: type, *, lang: str | None = None) -> Report:
     if not isinstance(cls, type):
         raise LocalizedTypeError("exercises.not_a_class", where="check_value_class", got=type(cls).__name__)
     run = _EngineRun(cls, lang)
-    run.check()
+    try:
+        run.check()
+    except Exception as error:
+        # Raised where no check expected it (a property of the learner's that raises, say): theirs
+        # when their file is in the traceback, else a mistake of this package, which must not be hidden.
+        if learner_line(error, run.files) is None:
+            raise
+        run._raised(error, cls.__name__, "unexpected")
     return Report(cls.__name__, run.findings.values(), lang)
 
 
 def _number(value: Any) -> float | None:
     try:
         return float(value)
-    except (TypeError, ValueError, OverflowError):
+    except Exception:  # the learner's __float__ may raise anything: it is not a number then
         return None
 
 
