@@ -201,7 +201,7 @@ class _EngineRun:
             return False
         op = ops.OPS[program.op]
         formula = " · ".join(op.local_formula) if program.op not in ("add", "sub", "mul", "div") else \
-            ", ".join(f"∂z/∂{n} = {f}" for n, f in zip(("x", "y"), op.local_formula, strict=False))
+            ", ".join(f"∂out/∂{n} = {f}" for n, f in zip(("x", "y"), op.local_formula, strict=False))
         self._add(code, program.op, text(key, self.lang, op=op_name, got=shown_got, expected=shown_right,
                                                  formula=formula, names=", ".join(wrong)), program)
         return False
