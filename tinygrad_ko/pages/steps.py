@@ -38,7 +38,8 @@ from ..numerical import default_step
 from ..ops import OPS
 from ..outputs import write_text_atomically
 from ..text import format_number, is_constant
-from . import jsops, quiz as quiz_mode
+from . import jsops
+from . import quiz as quiz_mode
 from .render import Html, Json, page, page_words, render
 
 __all__ = ["MAX_STEP_NODES", "Frame", "StepsPage", "step_frames", "write_steps"]
