@@ -32,4 +32,12 @@ module.exports = [
     files: ["tinygrad_ko/pages/templates/steps.js", "tinygrad_ko/pages/templates/training.js"],
     languageOptions: { globals: runtime },
   },
+  {
+    // The quiz mode runs after steps.js, in the same scope: what it uses of the step page.
+    files: ["tinygrad_ko/pages/templates/quiz.js"],
+    languageOptions: {
+      globals: { ...runtime, ...Object.fromEntries(["frames", "live", "nodes", "figure", "show", "stepPage",
+        "current", "previous", "next"].map((name) => [name, "readonly"])) },
+    },
+  },
 ];

@@ -216,6 +216,50 @@ def _live_screenshot(page_name: str, file: str, row: int, text: str, path: Path)
             browser.close()
 
 
+#: Screenshots of the step page's quiz mode (apple/orange): file -> (language, what is typed).
+#: The right answers up to the apple, then the apple count's gradient (a swapped answer, 1.1 x 100),
+#: diagnosed; the -done picture answers every question.
+QUIZ_SCREENSHOTS = {"quiz.en.png": ("en", "110"), "quiz.ko.png": ("ko", "110"),
+                    "quiz-done.en.png": ("en", None), "quiz-done.ko.png": ("ko", None)}
+
+
+def write_quiz_screenshots(out: Path) -> list[Path]:
+    """Screenshot the quiz page in each language: a wrong answer diagnosed, and the end."""
+    from playwright.sync_api import sync_playwright
+
+    from tinygrad_ko.examples import apple_orange as example
+    from tinygrad_ko.explain import explain
+    from tinygrad_ko.pages.quiz import questions
+    from tinygrad_ko.text import format_number
+
+    written = []
+    with tempfile.TemporaryDirectory() as work, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        for name, (lang, wrong) in QUIZ_SCREENSHOTS.items():
+            root = example(lang).price
+            page_file = write_steps(root, Path(work) / f"{lang}.html", lang=lang, engine=_system_dot(), quiz=True)
+            page = browser.new_page(viewport={"width": 900, "height": 900})
+            page.goto(page_file.as_uri())
+            page.keyboard.press("End")  # as far as the quiz lets one step: the first question
+            apple = example(lang).apple.label
+            for q in questions(explain(root, lang)):
+                if wrong is not None and q["name"] == apple:
+                    break
+                page.fill("#quiz-answer", format_number(q["right"]["value"]))
+                page.press("#quiz-answer", "Enter")
+            if wrong is not None:
+                page.fill("#quiz-answer", wrong)
+                page.press("#quiz-answer", "Enter")
+            page.screenshot(path=str(out / name), full_page=True)
+            written.append(out / name)
+            page.close()
+        browser.close()
+    return written
+
+
 #: The train command's pictures: name -> (data set, language); the same runs as the command's defaults.
 TRAINING = {
     "train-moons.en.png": ("moons", "en"),
@@ -335,6 +379,7 @@ def write(out: Path, checked_only: bool) -> list[Path]:
     for name, (page_name, file, row, text) in LIVE_SCREENSHOTS.items():
         _live_screenshot(page_name, file, row, text, out / name)
         written.append(out / name)
+    written += write_quiz_screenshots(out)
     written += write_training(out)
     written += write_training_pages(out)
     written += write_next_steps(out)
@@ -347,7 +392,13 @@ def main() -> None:
     parser.add_argument("--checked", action="store_true", help="only the byte-checked images")
     parser.add_argument("--training", action="store_true", help="only the training plots")
     parser.add_argument("--next-steps", action="store_true", help="only page 13's loss curves (needs torch)")
+    parser.add_argument("--quiz", action="store_true", help="only the quiz page's screenshots")
     args = parser.parse_args()
+    if args.quiz:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for path in write_quiz_screenshots(args.out):
+            print(path)
+        return
     if args.next_steps:
         args.out.mkdir(parents=True, exist_ok=True)
         for path in write_next_steps(args.out):

@@ -40,6 +40,8 @@ def run_drawing(args: argparse.Namespace) -> int:
     for option, given in (("-o/--output", args.output), ("--page/--steps", args.page)):
         if given == "":  # not the default name, and not "no file"
             raise LocalizedValueError("cli.empty", option=option)
+    if args.quiz and not args.page:  # the quiz is a mode of the step page: no page, no quiz
+        raise LocalizedValueError("pages.quiz.no_page")
     if args.no_draw and args.output is not None:
         raise LocalizedValueError("cli.no_draw")
     if args.output == "-" and sys.stdout is None:
@@ -69,7 +71,7 @@ def run_drawing(args: argparse.Namespace) -> int:
         svg = draw(root, "svg", **options)  # first: a failure is reported without a table before it
     elif output is not None:
         path = render(root, output, **options)
-    page = (write_steps(root, args.page, lang=lang, style=args.style, timeout=args.timeout)
+    page = (write_steps(root, args.page, lang=lang, style=args.style, timeout=args.timeout, quiz=args.quiz)
             if args.page else None)
     print(table(root, lang, show_grad=order >= 1), file=text_out)
     if path is not None:

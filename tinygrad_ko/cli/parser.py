@@ -186,6 +186,7 @@ def _build_parser(lang: str) -> argparse.ArgumentParser:
         command.add_argument("--explain", action="store_true", help=text("cli.help.explain", lang))
         # --page as in train; --steps, its first name, still works (train's --steps is a count).
         command.add_argument("--page", "--steps", dest="page", metavar="FILE.html", help=text("cli.help.page", lang))
+        command.add_argument("--quiz", action="store_true", help=text("pages.quiz.help", lang))
         command.add_argument("--timeout", type=convert["timeout"], default=DEFAULT_TIMEOUT, metavar="SECONDS",
                              help=text("cli.help.timeout", lang, default=f"{DEFAULT_TIMEOUT:g}"))
     defaults = "; ".join(text("cli.help.train_default", lang, name=name, steps=r.steps, lr=f"{r.lr:g}",

@@ -98,10 +98,15 @@ def page_words(lang: str, prefixes: tuple[str, ...]) -> dict[str, Any]:
     return {"messages": messages, "particles": particles}
 
 
-def page(name: str, *, lang: str, title: str, words: dict[str, Any], ops: str, **fields: Any) -> Html:
-    """A whole page: the shared head and scripts around the template ``name``.html (``name``.css, ``name``.js)."""
-    styles = Code(template("common.css") + template(f"{name}.css"), "style")
+def page(name: str, *, lang: str, title: str, words: dict[str, Any], ops: str, modes: tuple[str, ...] = (),
+         **fields: Any) -> Html:
+    """A whole page: the shared head and scripts around the template ``name``.html (``name``.css, ``name``.js).
+
+    Each of ``modes`` (``("quiz",)``) adds its ``mode``.css and ``mode``.js after the page's own:
+    a mode of a page (the step page's quiz) changes what the page does, in files of its own.
+    """
+    styles = Code(template("common.css") + "".join(template(f"{part}.css") for part in (name, *modes)), "style")
     head = render("head.html", lang=lang, title=title, styles=styles)
     scripts = render("scripts.html", words=Json(words), ops=Code(ops), runtime=Code(template("runtime.js")),
-                     script=Code(template(f"{name}.js")))
+                     script=Code("".join(template(f"{part}.js") for part in (name, *modes))))
     return render(f"{name}.html", head=head, scripts=scripts, title=title, **fields)

@@ -33,13 +33,14 @@ from ..engine import Value
 from ..explain import _MAX_EXPRESSION, Explanation, Lang, Step, explain, sentences
 from ..expr import parse_assignment
 from ..graph import count_nodes, topological_order
-from ..messages import LocalizedError, LocalizedValueError, catalog, resolve_lang, text
+from ..messages import LocalizedError, LocalizedTypeError, LocalizedValueError, catalog, resolve_lang, text
 from ..numerical import default_step
 from ..ops import OPS
 from ..outputs import write_text_atomically
 from ..text import format_number, is_constant
 from . import jsops
-from .render import Json, page, page_words
+from . import quiz as quiz_mode
+from .render import Html, Json, page, page_words, render
 
 __all__ = ["MAX_STEP_NODES", "Frame", "StepsPage", "step_frames", "write_steps"]
 
@@ -159,9 +160,13 @@ class StepsPage(type(Path())):  # type: ignore[misc]
 
 def write_steps(root: Value, path: str | os.PathLike[str], *, lang: str | None = None,
                 engine: str | None = None, style: str = "boxes",
-                timeout: float | None = DEFAULT_TIMEOUT) -> StepsPage:
+                timeout: float | None = DEFAULT_TIMEOUT, quiz: bool = False) -> StepsPage:
     """Write the step-through page of the graph ending at ``root`` to ``path`` (one HTML file).
 
+    ``quiz=True`` makes it a quiz: every gradient of the backward pass stays hidden until
+    the learner types it in, node by node in backward order, and a wrong answer is
+    diagnosed (swapped inputs, upstream forgotten, a wrong sign, ...; see
+    :mod:`tinygrad_ko.pages.quiz`); the quiz needs the boxes style.
     ``style="book"`` draws the frames in the book's style (see :func:`~tinygrad_ko.to_dot`);
     ``lang`` is None for the session's language (:func:`~tinygrad_ko.messages.resolve_lang`).
     ``engine`` and ``timeout`` (seconds per engine run) are those of
@@ -181,13 +186,20 @@ def write_steps(root: Value, path: str | os.PathLike[str], *, lang: str | None =
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise LocalizedValueError("pages.steps_not_html", path=str(path))
+    if not isinstance(quiz, bool):
+        raise LocalizedTypeError("pages.quiz.not_bool", got=type(quiz).__name__)
+    if quiz and style == "book":  # the book's style writes the gradients on the edges, which the quiz cannot hide
+        raise LocalizedValueError("pages.quiz.book_style")
     _check_size(root)
     lang = _lang(lang, "write_steps")
     frames = step_frames(root, lang, engine, style, timeout=timeout)
+    explanation = explain(root, lang)
     # The book's style writes the numbers on the edges; the page edits the boxes' numbers only.
-    live = _live(explain(root, lang), editable=style == "boxes")
+    # A quiz asks about the numbers drawn: editing the inputs would change its answers.
+    live = _live(explanation, editable=style == "boxes" and not quiz)
     live["style"] = style  # the page says why the book's style offers no inputs
-    write_text_atomically(path, _page(frames, lang, live))  # lone surrogates become U+FFFD
+    live["quiz"] = quiz_mode.questions(explanation) if quiz else None
+    write_text_atomically(path, _page(frames, lang, live, quiz))  # lone surrogates become U+FFFD
     return StepsPage(path)
 
 
@@ -306,14 +318,24 @@ def _live(explanation: Explanation, editable: bool = True) -> dict[str, Any]:
     }
 
 
-def _page(frames: list[Frame], lang: Lang, live: dict[str, Any]) -> str:
+def _page(frames: list[Frame], lang: Lang, live: dict[str, Any], quiz: bool = False) -> str:
     def word(key: str) -> str:
         return text(f"pages.steps.{key}", lang)
 
     data = [{"svg": f.svg, "text": f.step.text, "phase": f.step.phase, "phaseName": word(f.step.phase),
              "node": f.node_id} for f in frames]
-    words = page_words(lang, ("pages.steps.", "engine."))
-    return str(page("steps", lang=lang, title=word("title"), words=words, ops=jsops.op_table_source(),
+    words = page_words(lang, ("pages.steps.", "engine.", *(("pages.quiz.",) if quiz else ())))
+    section = Html("")
+    if quiz:
+        def ask(key: str, **params: Any) -> str:
+            return text(f"pages.quiz.{key}", lang, **params)
+
+        section = render("quiz.html", heading=ask("heading"), intro=ask("intro"), answer=ask("answer"),
+                         check=ask("check"), show=ask("show"),
+                         tolerance=ask("tolerance", percent=f"{quiz_mode.RTOL * 100:g}", rtol=f"{quiz_mode.RTOL:g}"))
+    title = text("pages.quiz.title", lang) if quiz else word("title")
+    return str(page("steps", lang=lang, title=title, words=words, ops=jsops.op_table_source(),
+                    modes=("quiz",) if quiz else (), quiz=section,
                     previous=word("previous"), next=word("next"), step=word("step"), keys=word("keys"),
                     last=len(frames) - 1, frames=Json(data), live=Json(live), inputs=word("inputs"),
                     inputs_hint=word("inputs_hint"), reset=word("reset")))

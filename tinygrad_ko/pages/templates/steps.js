@@ -174,8 +174,12 @@ frames.forEach((frame) => {
   if (frame.phase === "forward") forwardNodes.push(nodes.findIndex((n) => n.id === frame.node));
 });
 
+// What a mode of the page (the quiz, quiz.js, which runs after this script) may change: the last
+// frame the learner may step to, and what it draws over each frame once the frame is shown.
+const stepPage = { last: frames.length - 1, shown: [] };
+
 function show(index) {
-  current = Math.max(0, Math.min(frames.length - 1, index));
+  current = Math.max(0, Math.min(stepPage.last, index));
   const frame = frames[current];
   figure.innerHTML = frame.svg;  // SVG written by Graphviz: labels arrive XML-escaped
   figure.dataset.node = frame.node;
@@ -192,7 +196,8 @@ function show(index) {
   document.getElementById("counter").textContent = words.step + " " + (current + 1) + " / " + frames.length;
   slider.value = String(current);
   previous.disabled = current === 0;
-  next.disabled = current === frames.length - 1;
+  next.disabled = current === stepPage.last;
+  for (const hook of stepPage.shown) hook(frame, current);
 }
 
 // -- the inputs a learner can edit --------------------------------------------------
