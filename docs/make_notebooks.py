@@ -97,7 +97,7 @@ def make_images() -> ModuleType:
 def drawings(page: Path) -> dict[str, str]:
     """Image -> the file the page's own code writes, for each drawing the page shows."""
     images = make_images()
-    where = page.relative_to(DOCS).as_posix()
+    where = page.relative_to(DOCS).as_posix() if page.is_relative_to(DOCS) else ""
     return {image: file for image, (shown_on, file) in {**images.PAGE_DRAWINGS, **images.COMMAND_DRAWINGS}.items()
             if shown_on == where}
 
