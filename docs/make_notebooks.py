@@ -312,10 +312,11 @@ def readme_section() -> str:
         cells = []
         for lang in LANGS:
             found = [page for page in pages(lang) if page.name[:2] == number]
-            cells.append(" ".join(f"[{page.stem}](docs/notebooks/{lang}/{page.stem}.ipynb) {colab(lang, page.stem + '.ipynb')}"
-                                  for page in found))
+            cells.append(" ".join(f"[{page.stem}](docs/notebooks/{lang}/{page.stem}.ipynb) "
+                                  f"{colab(lang, page.stem + '.ipynb')}" for page in found))
         rows.append(f"| {number} | {' | '.join(cells)} |")
-    return "\n".join([text("notebooks.index.readme_intro", "en"), "", text("notebooks.index.readme_head", "en"), "|---|---|---|", *rows])
+    head = text("notebooks.index.readme_head", "en")
+    return "\n".join([text("notebooks.index.readme_intro", "en"), "", head, "|---|---|---|", *rows])
 
 
 def with_section(document: str, section: str, where: Path) -> str:

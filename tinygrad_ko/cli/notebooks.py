@@ -18,8 +18,11 @@ from typing import TYPE_CHECKING, Any
 from ..messages import ENV_VAR, LANGS, LocalizedValueError, text
 from ..outputs import write_atomically
 
-if TYPE_CHECKING:
-    from importlib.resources.abc import Traversable  # Python 3.11+; only read by the type checker
+if TYPE_CHECKING:  # only read by the type checker
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:
+        from importlib.abc import Traversable
 
 __all__ = ["add_notebooks_command", "run_notebooks", "shipped_notebooks"]
 
