@@ -166,14 +166,13 @@ def example_cells(notebook: nbformat.NotebookNode, page: Path) -> list[tuple[obj
     return pairs
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[str(p.relative_to(ROOT / "docs")) for p in NOTEBOOKS])
-def test_every_cell_runs_and_prints_what_the_page_shows(notebook: Path, tmp_path: Path) -> None:
-    (tmp_path / "docs").symlink_to(ROOT / "docs", target_is_directory=True)
-    nb = nbformat.read(notebook, as_version=4)
+def run_and_compare(nb: nbformat.NotebookNode, page: Path, lang: str, workdir: Path) -> list[str]:
+    """Run every cell of ``nb`` in ``workdir``; what differs from ``page`` (empty: nothing)."""
     # A real kernel of this Python (the kernelspec "python3" runs sys.executable); a failing cell raises.
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    lang, page = notebook.parent.name, page_of(notebook)
-    assert printed(nb.cells[0]) == "", "the install cell installs nothing where tinygrad_ko is installed"
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
+    problems = []
+    if printed(nb.cells[0]) != "":
+        problems.append("the install cell installs nothing where tinygrad_ko is installed")
     for example, cell in example_cells(nb, page):
         if example.kind == "console":
             shown = "\n".join(line for line in example.code.splitlines() if not line.startswith("$ "))
@@ -182,19 +181,42 @@ def test_every_cell_runs_and_prints_what_the_page_shows(notebook: Path, tmp_path
             shown, output = text("notebooks.cell.needs_torch", lang), printed(cell)
         else:
             shown, output = runner.expected_output(example), printed(cell)
-        assert runner.matches(output, shown), (
-            f"{notebook.name}: the cell of {page.name} line {example.line}\n--- shown ---\n{shown}\n"
-            f"--- printed ---\n{output}")
+        if not runner.matches(output, shown):
+            problems.append(f"the cell of {page.name} line {example.line}\n--- shown ---\n{shown}\n"
+                            f"--- printed ---\n{output}")
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])
-        if "drawing" in tags:
-            assert "image/svg+xml" in mime_types(cell), cell.source
-        if "plot" in tags:
-            assert "image/png" in mime_types(cell), cell.source
+        if "drawing" in tags and "image/svg+xml" not in mime_types(cell):
+            problems.append(f"no SVG shown by {cell.source!r}")
+        if "plot" in tags and "image/png" not in mime_types(cell):
+            problems.append(f"no PNG shown by {cell.source!r}")
         if "page" in tags:
-            (html,) = [output.data["text/html"] for output in cell.outputs if "text/html" in output.get("data", {})]
+            html = [output.data["text/html"] for output in cell.outputs if "text/html" in output.get("data", {})]
             # The whole page inside the frame: Colab's sandboxed output loads no file and no server.
-            assert html.startswith("<iframe srcdoc=") and "&lt;script" in html and "src=\"http" not in html
+            if not (len(html) == 1 and html[0].startswith("<iframe srcdoc=") and "&lt;script" in html[0]
+                    and 'src="http' not in html[0]):
+                problems.append(f"no inline page shown by {cell.source!r}")
+    return problems
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[str(p.relative_to(ROOT / "docs")) for p in NOTEBOOKS])
+def test_every_cell_runs_and_prints_what_the_page_shows(notebook: Path, tmp_path: Path) -> None:
+    (tmp_path / "docs").symlink_to(ROOT / "docs", target_is_directory=True)
+    nb = nbformat.read(notebook, as_version=4)
+    problems = run_and_compare(nb, page_of(notebook), notebook.parent.name, tmp_path)
+    assert not problems, f"{notebook.name}: " + "\n".join(problems)
+
+
+def test_a_cell_printing_something_else_is_noticed(tmp_path: Path) -> None:
+    page = tmp_path / "en" / "01-wrong.md"
+    page.parent.mkdir()
+    page.write_text("# 1. Wrong\n\n```python\nprint(1 + 1)  # -> 3\n```\n\n```console\n$ tinygrad-ko demo --no-draw\n"
+                    "label\n```\n\n```python\nprint('a')\n```\n```text\na\n```\n", encoding="utf-8")
+    nb = make.notebook(page, "en")
+    problems = run_and_compare(nb, page, "en", tmp_path)
+    assert len(problems) == 2, problems
+    assert "line 3" in problems[0] and "--- printed ---\n2" in problems[0]
+    assert "line 7" in problems[1] and "apple count" in problems[1]
 
 
 def test_the_key_cells_are_there() -> None:
