@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import ast
 import base64
+import configparser
 import importlib.util
 import json
 import posixpath
@@ -108,6 +109,14 @@ def extras(page: Path) -> list[str]:
     return sorted(named - OPTIONAL_EXTRAS)
 
 
+def requirements(extra: str) -> list[str]:
+    """The requirements of one of setup.cfg's extras (``scikit-learn>=1.2``)."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg", encoding="utf-8")
+    lines = config["options.extras_require"][extra].splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+
+
 def comment(sentence: str) -> str:
     return "\n".join("# " + line for line in sentence.splitlines())
 
@@ -116,16 +125,30 @@ def install_cell(page: Path, lang: str) -> Cell:
     wanted = extras(page)
     suffix = f"[{','.join(wanted)}]" if wanted else ""
     url = f"git+https://github.com/{REPOSITORY}"
+    needed = [requirement for extra in wanted for requirement in requirements(extra)]
+    names = [re.match(r"[A-Za-z0-9._-]+", requirement).group(0) for requirement in needed]  # type: ignore[union-attr]
+    # tinygrad_ko installed without the page's extra: add what the extra brings, keep the install as it is.
+    extra_lines = (f"elif {' or '.join(f'missing({json.dumps(name)})' for name in names)}:  # {', '.join(wanted)}\n"
+                   f"    %pip install --quiet {' '.join(json.dumps(r) for r in needed)}\n") if needed else ""
     source = f"""{comment(text("notebooks.cell.install", lang))}
-import importlib.util, os, sys, sysconfig
+import importlib.metadata, os, sys, sysconfig
 from pathlib import Path
 
-if importlib.util.find_spec("tinygrad_ko") is None:
+
+def missing(distribution):
+    try:
+        importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return True
+    return False
+
+
+if missing("tinygrad_ko"):
     if Path("../../../tinygrad_ko/__init__.py").is_file():  # {text("notebooks.cell.checkout", lang)}
         %pip install --quiet "../../..{suffix}"
     else:
         %pip install --quiet "tinygrad_ko{suffix} @ {url}"
-if "google.colab" in sys.modules:
+{extra_lines}if "google.colab" in sys.modules:
 {comment(text("notebooks.cell.colab_engine", lang)).replace("# ", "    # ")}
     os.environ["TINYGRAD_KO_DOT"] = "graphviz-pure"
 {comment(text("notebooks.cell.path", lang))}
