@@ -51,6 +51,9 @@ def _runner(command: str) -> Callable[[argparse.Namespace], int]:
     if command == "train":
         from .train import run_training
         return run_training
+    if command == "notebooks":
+        from .notebooks import run_notebooks
+        return run_notebooks
     from .draw import run_drawing
     return run_drawing
 
