@@ -205,6 +205,8 @@ def _build_parser(lang: str) -> argparse.ArgumentParser:
     train.add_argument("--max-nodes", type=convert["positive"], default=MAX_STEP_NODES, metavar="N",
                        help=text("cli.help.max_nodes", lang, default=f"{MAX_STEP_NODES:,}"))
     # Commands of other modules are added here, one line each (they keep their options beside their code).
+    from .exercise import add_commands as add_exercise_commands
+    add_exercise_commands(commands, lang)
 
     commands.metavar = "{" + ",".join(commands.choices) + "}"
     return parser
