@@ -76,6 +76,8 @@ def add_commands(commands: Any, lang: str) -> None:
     check = commands.add_parser("check", lang=lang, help=text("exercises.command.help.check", lang),
                                 description=text("exercises.command.help.check_description", lang, names=names))
     check.add_argument("file", metavar="FILE.py", help=text("exercises.command.help.file", lang))
+    # The command's name for the error lines printed here (argparse's prog is "PROG check").
+    check.set_defaults(prog=check.prog.rpartition(" ")[0])
     check.add_argument("--lang", choices=LANGS, default=lang,
                        help=text("exercises.command.help.check_lang", lang, env=ENV_VAR))
 
@@ -146,7 +148,14 @@ def _learners_traceback(error: BaseException, path: Path) -> str:
     return "".join([*lines, *traceback.format_exception_only(type(error), error)]).rstrip("\n")
 
 
-def _load(path: Path, lang: str) -> ModuleType | None:
+def _say(prog: str, lang: str, message: str) -> None:
+    """``message`` on stderr as the command's error line; Python's own lines follow it unchanged."""
+    # Every line through visible_text, as the command's other messages: the learner's code is quoted.
+    line = text("cli.error_line", lang, prog=prog, message=message)
+    print("\n".join(visible_text(part) for part in line.splitlines()), file=sys.stderr)
+
+
+def _load(path: Path, lang: str, prog: str) -> ModuleType | None:
     """The learner's file imported as a module, or None after saying on stderr why it could not be."""
     module_name = _MODULE_PREFIX + re.sub(r"\W", "_", path.stem)
     spec = importlib.util.spec_from_file_location(module_name, path)
@@ -159,18 +168,17 @@ def _load(path: Path, lang: str) -> ModuleType | None:
             spec.loader.exec_module(module)
         except SyntaxError as error:  # also a file that is not UTF-8, and IndentationError
             shown = "".join(traceback.format_exception_only(type(error), error)).rstrip("\n")
-            print(text("exercises.command.syntax_error", lang, name=visible_text(str(path)), python=shown),
-                  file=sys.stderr)
+            _say(prog, lang, text("exercises.command.syntax_error", lang, name=visible_text(str(path)), python=shown))
             return None
         except OSError as error:
             if error.filename is not None and os.path.realpath(error.filename) == os.path.realpath(path):
                 raise  # the file itself cannot be read: the command's one-line OS error
-            print(text("exercises.command.import_error", lang, name=visible_text(str(path)),
-                       python=_learners_traceback(error, path)), file=sys.stderr)
+            _say(prog, lang, text("exercises.command.import_error", lang, name=visible_text(str(path)),
+                                  python=_learners_traceback(error, path)))
             return None
         except (Exception, SystemExit) as error:  # the learner's code raised (or exited) while importing
-            print(text("exercises.command.import_error", lang, name=visible_text(str(path)),
-                       python=_learners_traceback(error, path)), file=sys.stderr)
+            _say(prog, lang, text("exercises.command.import_error", lang, name=visible_text(str(path)),
+                                  python=_learners_traceback(error, path)))
             return None
     return module
 
@@ -184,7 +192,7 @@ def run_check(args: argparse.Namespace) -> int:
     """``tinygrad-ko check FILE.py``: import the file, check each known class, print a report for each."""
     lang = args.lang
     path = _python_path(args.file)
-    module = _load(path, lang)
+    module = _load(path, lang, args.prog)
     if module is None:
         return 2
     found = _known_classes(module)
