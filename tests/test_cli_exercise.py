@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -248,6 +249,16 @@ def test_the_starters_are_package_data() -> None:
 
 # --- check: the learner's own file ---------------------------------------------------------------
 
+def reports(stdout: str) -> dict[str, str]:
+    """The printed reports by class name: each from its headline (``Relu: ...``) to the next one."""
+    headline = re.compile(rf"^({'|'.join(CHECKED_CLASSES)}): ", flags=re.M)
+    starts = [(match.start(), match.group(1)) for match in headline.finditer(stdout)]
+    ends = [start for start, _ in starts[1:]] + [len(stdout)]
+    found = {name: stdout[start:end] for (start, name), end in zip(starts, ends, strict=True)}
+    assert len(found) == len(starts), f"a class reported twice: {stdout}"
+    return found
+
+
 def write(folder: Path, name: str, source: str) -> Path:
     path = folder / name
     path.write_text(source, encoding="utf-8")
@@ -268,34 +279,35 @@ def test_check_passes_a_correct_file_with_one_report_per_class(tmp_path: Path) -
     correct_file(tmp_path)
     done = run("check", "my_layers.py", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    for name in CHECKED_CLASSES:
-        assert f"== {name} ==" in done.stdout
-    assert done.stdout.count("✓") >= len(CHECKED_CLASSES)
+    found = reports(done.stdout)
+    assert list(found) == list(CHECKED_CLASSES)  # one report each, in the file's order
+    assert all("✓" in report for report in found.values()), done.stdout
 
 
 def test_check_finds_the_seeds_relu_mistake_with_its_line(tmp_path: Path) -> None:
     write(tmp_path, "my_layers.py", SEED)
     done = run("check", "my_layers.py", cwd=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
-    relu = done.stdout.split("== Relu ==")[1]
+    found = reports(done.stdout)
+    assert list(found) == ["MulLayer", "AddLayer", "Relu"]
+    relu = found["Relu"]
     assert "exception" in relu and "douit" in relu and f"my_layers.py:{DOUIT_LINE}" in relu
     for name in ("MulLayer", "AddLayer"):  # the seed's other classes are right
-        report = done.stdout.split(f"== {name} ==")[1].split("==")[0]
-        assert "✓" in report, report
+        assert "✓" in found[name], found[name]
 
 
 def test_check_speaks_korean_under_lang_ko(tmp_path: Path) -> None:
     write(tmp_path, "my_layers.py", SEED)
     done = run("check", "my_layers.py", "--lang", "ko", cwd=tmp_path)
     assert done.returncode == 1
-    relu = done.stdout.split("== Relu ==")[1]
-    assert HANGUL.search(relu) and "douit" in relu
+    relu = reports(done.stdout)["Relu"]
+    assert HANGUL.search(relu) and "douit" in relu and f"my_layers.py:{DOUIT_LINE}" in relu
     missing = run("check", "nothere.py", "--lang", "ko", cwd=tmp_path)
     assert missing.returncode == 2 and HANGUL.search(missing.stderr)
 
 
 def test_check_shows_a_syntax_error_as_python_does(tmp_path: Path) -> None:
-    write(tmp_path, "broken.py", "class Relu:\n    def forward(self, x):\n        return (x\n\n    def backward(self):\n")
+    write(tmp_path, "broken.py", "class Relu:\n    def forward(self, x):\n        return (x\n\n    def f(self):\n")
     done = run("check", "broken.py", cwd=tmp_path)
     python = subprocess.run([sys.executable, "broken.py"], cwd=tmp_path, capture_output=True, text=True, check=False)
     assert done.returncode == 2 and done.stdout == ""
@@ -333,7 +345,7 @@ def test_check_lists_the_names_it_looks_for_when_none_is_there(tmp_path: Path) -
     (lambda folder: folder, "folder"),
     (lambda folder: write(folder, "layers.txt", "class Relu:\n    pass\n"), ".py"),
 ])
-def test_check_refuses_what_is_not_a_python_file(make, words: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_refuses_what_is_not_a_python_file(make: Callable[[Path], Path], words: str, tmp_path: Path) -> None:
     path = make(tmp_path)
     done = run("check", str(path), cwd=tmp_path)
     assert done.returncode == 2 and words in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
