@@ -111,3 +111,42 @@ class SoftmaxNotAveraged(book.SoftmaxWithLoss):
 class SoftmaxNoReturn(book.SoftmaxWithLoss):
     def backward(self, dout=1):
         self.dx = (self.y - self.t) / self.t.shape[0]
+
+
+class AffineTransposedToFit(book.Affine):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.dW = np.dot(dout.T, self.x)
+        if self.dW.shape != self.W.shape:  # "fixed" by transposing until the shape fits
+            self.dW = self.dW.T
+        return dx
+
+
+class MulRoundingNoise(book.MulLayer):
+    def backward(self, dout):
+        # A right answer with other rounding: a relative change of 1e-13, far inside the tolerance.
+        return dout * self.y * (1 + 1e-13), dout * self.x * (1 - 1e-13)
+
+
+class MulSlightlyOff(book.MulLayer):
+    def backward(self, dout):
+        return dout * self.y * (1 + 1e-8), dout * self.x
+
+
+class AffineRaisingProperty(book.Affine):
+    # Raises when the check reads db, outside any method the check calls.
+    @property
+    def db(self):
+        raise ValueError("db is computed later")
+
+    @db.setter
+    def db(self, value):
+        pass
+
+
+class SoftmaxLossOff(book.SoftmaxWithLoss):
+    def forward(self, x, t):
+        self.t = t
+        self.y = book.softmax(x)
+        batch_size = self.y.shape[0]
+        return -np.sum(t * np.log(self.y + 1e-3)) / batch_size  # 1e-3, not 1e-7: visibly off

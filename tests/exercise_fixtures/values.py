@@ -264,3 +264,21 @@ class NoBackward:
     def __init__(self, data):
         self.data = data
         self.grad = 0.0
+
+
+class DataRaisesAfterMul(GoodValue):
+    # Raises when the check reads a product's .data, outside any method the check calls.
+    def __mul__(self, other):
+        out = super().__mul__(other)
+        out.broken = True
+        return out
+
+    @property
+    def data(self):
+        if self.__dict__.get("broken"):
+            raise RuntimeError("data is gone")
+        return self.__dict__["_data"]
+
+    @data.setter
+    def data(self, value):
+        self.__dict__["_data"] = value

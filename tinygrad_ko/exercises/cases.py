@@ -12,7 +12,8 @@ The inputs are chosen so that every variant differs from the right answer by mor
 first case (a transposed ``dW`` has another shape) and square in the second (only the
 values show it), a batch of two or more for Softmax-with-Loss (``/ N`` shows).  Cases
 come smallest first, so the first case that shows a mistake is the smallest input that
-shows it: the apple example's scalars, then small arrays, then random ones.
+shows it: the apple example's scalars, then small arrays, then random ones (the last of each
+kind in a shape drawn with the seed too).
 """
 
 from __future__ import annotations
@@ -114,6 +115,11 @@ def _readable(rng: np.random.Generator, shape: tuple[int, ...], low: int = 2, hi
     return rng.choice([-1.0, 1.0], size=shape) * magnitude / 10.0
 
 
+def _random_shape(rng: np.random.Generator) -> tuple[int, ...]:
+    """A shape drawn with the seed: 1 to 3 axes of 1 to 4 entries (the last case, after the fixed ones)."""
+    return tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(1, 4))))
+
+
 def _abs_outcome(spec: Spec, case: Case) -> Outcome:
     """The reference run on the inputs' absolute values: the sums of |terms| rounding is relative to."""
     absolute = Case(tuple((n, np.abs(v)) for n, v in case.forward), np.abs(case.dout),
@@ -132,7 +138,9 @@ def _elementwise_scale(case: Case, right: Outcome) -> Outcome:
 def _binary_cases(apple: Case) -> Callable[[np.random.Generator], list[Case]]:
     def cases(rng: np.random.Generator) -> list[Case]:
         found = [apple]
-        for shape in ((3,), (2, 3)):
+        fixed: tuple[tuple[int, ...] | None, ...] = ((3,), (2, 3), None)
+        for given in fixed:
+            shape = given or _random_shape(rng)  # drawn after the fixed cases, which stay as they are
             found.append(Case((("x", _readable(rng, shape)), ("y", _readable(rng, shape))),
                               _readable(rng, shape, 12, 25)))
         return found
@@ -163,7 +171,9 @@ ADD: Spec = Spec("add", layers.AddLayer, ("dx", "dy"), 2, _binary_cases(Case((("
 
 def _activation_cases(rng: np.random.Generator) -> list[Case]:
     found = [Case((("x", np.array([-0.5, 2.0])),), np.array([1.5, 2.5]))]
-    for shape in ((2, 3), (3, 4)):
+    fixed: tuple[tuple[int, ...] | None, ...] = ((2, 3), (3, 4), None)
+    for given in fixed:
+        shape = given or _random_shape(rng)
         found.append(Case((("x", _readable(rng, shape)),), _readable(rng, shape, 12, 25)))
     return found
 
@@ -193,7 +203,8 @@ SIGMOID = Spec("sigmoid", layers.Sigmoid, ("dx",), 1, _activation_cases, _sigmoi
 
 def _affine_cases(rng: np.random.Generator) -> list[Case]:
     found = []
-    for n, d, h in ((1, 2, 3), (2, 3, 3), (4, 3, 2)):
+    for sizes in ((1, 2, 3), (2, 3, 3), (4, 3, 2), None):
+        n, d, h = sizes or tuple(int(v) for v in rng.integers(1, 7, size=3))
         found.append(Case((("x", _readable(rng, (n, d))),), _readable(rng, (n, h), 12, 25),
                           (("W", _readable(rng, (d, h))), ("b", _readable(rng, (h,))))))
     return found
@@ -215,7 +226,8 @@ AFFINE: Spec = Spec("affine", layers.Affine, ("dx", "dW", "db"), 1, _affine_case
 
 def _softmax_cases(rng: np.random.Generator) -> list[Case]:
     found = []
-    for n, c in ((2, 3), (3, 4), (5, 3)):
+    for sizes in ((2, 3), (3, 4), (5, 3), None):
+        n, c = sizes or (int(rng.integers(2, 9)), int(rng.integers(2, 7)))
         labels = rng.integers(0, c, size=n)
         # The book's SoftmaxWithLoss is the last layer: its dout is always 1 (its backward ignores it).
         found.append(Case((("x", _readable(rng, (n, c), 1, 20)), ("t", np.eye(c)[labels])), 1))

@@ -53,14 +53,21 @@ def check_value_class(cls: type, *, lang: str | None = None) -> Report:
     if not isinstance(cls, type):
         raise LocalizedTypeError("exercises.not_a_class", where="check_value_class", got=type(cls).__name__)
     run = _EngineRun(cls, lang)
-    run.check()
+    try:
+        run.check()
+    except Exception as error:
+        # Raised where no check expected it (a property of the learner's that raises, say): theirs
+        # when their file is in the traceback, else a mistake of this package, which must not be hidden.
+        if learner_line(error, run.files) is None:
+            raise
+        run._raised(error, cls.__name__, "unexpected")
     return Report(cls.__name__, run.findings.values(), lang)
 
 
 def _number(value: Any) -> float | None:
     try:
         return float(value)
-    except (TypeError, ValueError, OverflowError):
+    except Exception:  # the learner's __float__ may raise anything: it is not a number then
         return None
 
 
@@ -126,7 +133,8 @@ class _EngineRun:
             self._check_order()
         if upstream_right:
             for program in OP_PROGRAMS:
-                if hasattr(self.cls, program.needs):
+                # An attribute set to None is absent, as Python reads `__hash__ = None`.
+                if getattr(self.cls, program.needs, None) is not None:
                     self._check_op(program)
         self._check_depth()
 
@@ -193,7 +201,7 @@ class _EngineRun:
             return False
         op = ops.OPS[program.op]
         formula = " · ".join(op.local_formula) if program.op not in ("add", "sub", "mul", "div") else \
-            ", ".join(f"∂z/∂{n} = {f}" for n, f in zip(("x", "y"), op.local_formula, strict=False))
+            ", ".join(f"∂out/∂{n} = {f}" for n, f in zip(("x", "y"), op.local_formula, strict=False))
         self._add(code, program.op, text(key, self.lang, op=op_name, got=shown_got, expected=shown_right,
                                                  formula=formula, names=", ".join(wrong)), program)
         return False
