@@ -54,6 +54,9 @@ def _runner(command: str) -> Callable[[argparse.Namespace], int]:
     if command == "notebooks":
         from .notebooks import run_notebooks
         return run_notebooks
+    if command in ("exercise", "check"):
+        from .exercise import run_check, run_exercise
+        return run_exercise if command == "exercise" else run_check
     from .draw import run_drawing
     return run_drawing
 

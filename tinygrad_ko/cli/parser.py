@@ -208,6 +208,8 @@ def _build_parser(lang: str) -> argparse.ArgumentParser:
     # Commands of other modules are added here, one line each (they keep their options beside their code).
     from .notebooks import add_notebooks_command
     add_notebooks_command(commands, lang)
+    from .exercise import add_commands as add_exercise_commands
+    add_exercise_commands(commands, lang)
 
     commands.metavar = "{" + ",".join(commands.choices) + "}"
     return parser
