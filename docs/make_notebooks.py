@@ -11,9 +11,9 @@ changes, made so that the notebook runs in Jupyter and in Colab as the page runs
 
 - the first cell installs tinygrad_ko where it is missing (Colab; a checkout not installed yet),
   with the extras the page names (``tinygrad_ko[digits]``; not torch, whose cells are optional);
-- a ```console block of ``$ tinygrad-ko ...`` / ``$ python -m ...`` lines becomes a code cell of
+- a ```console block of ``$ tinygrad-ko ...`` / ``$ python ...`` lines becomes a code cell of
   ``!`` commands, its shown output a ```text block after it; a block that runs a file of the checkout
-  (``python docs/examples/...``) stays Markdown: a notebook copied out or opened in Colab has no
+  (``python docs/examples/...``, ``tinygrad-ko check docs/...``) stays Markdown: a notebook copied out or opened in Colab has no
   ``docs/`` beside it;
 - a ``# needs torch`` block runs only where torch is importable, else it says it is skipped;
 - a picture the page's own code draws (``PAGE_DRAWINGS``/``COMMAND_DRAWINGS`` in make_images.py)
@@ -161,9 +161,11 @@ def shell_line(command: str) -> str | None:
     program, *args = shlex.split(command)
     # IPython expands $name and {expression} in a ! line: the page's text is taken literally.
     literal = command.replace("$", "$$").replace("{", "{{").replace("}", "}}")
+    if any(arg.startswith("docs/") for arg in args):
+        return None  # a notebook copied out or opened in Colab has no docs/ beside it
     if program == "tinygrad-ko":
         return "!" + literal
-    if program == "python" and args[:1] == ["-m"]:
+    if program == "python":  # `python -m ...` or a file an earlier cell wrote (page 12's starter)
         return '!"{sys.executable}"' + literal[len("python"):]
     return None
 
