@@ -12,9 +12,9 @@ changes, made so that the notebook runs in Jupyter and in Colab as the page runs
 - the first cell installs tinygrad_ko where it is missing (Colab; a checkout not installed yet),
   with the extras the page names (``tinygrad_ko[digits]``; not torch, whose cells are optional);
 - a ```console block of ``$ tinygrad-ko ...`` / ``$ python ...`` lines becomes a code cell of
-  ``!`` commands, its shown output a ```text block after it; a block that runs a file of the checkout
-  (``python docs/examples/...``, ``tinygrad-ko check docs/...``) stays Markdown: a notebook copied out or opened in Colab has no
-  ``docs/`` beside it;
+  ``!`` commands, its shown output a ```text block after it; a block that reads the checkout's docs/
+  (``python docs/examples/...``, ``tinygrad-ko check docs/...``) stays Markdown: a notebook copied
+  out or opened in Colab has no ``docs/`` beside it;
 - a ``# needs torch`` block runs only where torch is importable, else it says it is skipped;
 - a picture the page's own code draws (``PAGE_DRAWINGS``/``COMMAND_DRAWINGS`` in make_images.py)
   becomes a cell showing the file that code wrote, with the committed picture stored as its output
