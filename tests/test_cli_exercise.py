@@ -85,54 +85,10 @@ def completed(source: str, bodies: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# The study note's own classes (docs: /work/shared/seed), as the note writes them: two-space indents,
-# and Relu.backward writing into the caller's dout and returning douit.
-SEED = '''\
-import numpy as np
-
-
-class MulLayer:
-  def __init__(self):
-    self.x = None
-    self.y = None
-  def forward(self, x, y):
-    self.x = x
-    self.y = y
-    out = x * y
-    return out
-  def backward(self, dout):
-    dx = dout * self.y #x와 y를 바꾼다
-    dy = dout * self.x
-    return dx, dy
-
-class AddLayer:
-  def __init__(self):
-    pass
-
-  def forward(self, x, y):
-    out = x + y
-    return out
-  def backward(self, dout):
-    dx = dout * 1
-    dy = dout * 1
-    return dx, dy
-
-class Relu:
-  def __init__(self):
-    self.mask = None
-
-  def forward(self, x):
-    self.mask = (x <= 0)
-    out = x.copy()
-    out[self.mask] = 0
-    return out
-
-  def backward(self, dout):
-    dout[self.mask] = 0
-    dx = douit
-    return dx
-'''
-DOUIT_LINE = SEED.splitlines().index("    dx = douit") + 1
+# The study note's own classes, as the note writes them (two-space indents, Relu.backward writing into
+# the caller's dout and returning douit): the one copy page 12 checks too.
+SEED = (ROOT / "docs" / "examples" / "study_note_layers.py").read_text(encoding="utf-8")
+DOUIT_LINE = next(n for n, line in enumerate(SEED.splitlines(), 1) if line.strip().startswith("dx = douit"))
 
 
 # --- exercise: the starters -------------------------------------------------------------------
