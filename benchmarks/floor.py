@@ -7,6 +7,7 @@ by callgrind (load-independent), each with the cyclic GC on and off.
 
     python benchmarks/floor.py                 # wall time and callgrind, N = 10,000
     python benchmarks/floor.py --n 10000 100000 --no-callgrind
+    python benchmarks/floor.py --w7 3 --trees ../old-checkout .   # W7 steps, instructions per tree
 
 callgrind comes from valgrind (Debian: ``apt-get install valgrind``); without it
 the instruction columns say "—".  Instructions per op are the difference between
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gc
 import operator
+import os
 import random
 import re
 import shutil
@@ -331,6 +333,64 @@ def count_child(name: str, n: int, gc_on: bool, phase: str) -> None:
         w1(V, a, b)
 
 
+def w7_instructions(tree: Path, steps: int, data: Path) -> tuple[float, str]:
+    """callgrind instructions per W7 training step with the tinygrad_ko of checkout ``tree``, and its path.
+
+    W7's own code (benchmarks/workloads.py: the demo kit and loop) runs on the
+    tinygrad_ko found first on ``PYTHONPATH=tree``; a run of 0 steps (imports,
+    model, data) is subtracted.  Load-independent, so two checkouts can be compared
+    on a busy machine (the wall-clock W7 of run.py cannot tell a slower machine from
+    slower code).
+    """
+    counts, where = [], ""
+    for n in (0, steps):
+        cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+               sys.executable, str(HERE), "--count-w7", str(data), str(n)]
+        env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
+        done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if found is None:
+            raise RuntimeError(f"no instruction count from callgrind:\n{done.stderr[-2000:]}")
+        counts.append(int(found.group(1)))
+        where = done.stdout.strip()
+    return (counts[1] - counts[0]) / steps, where
+
+
+def count_w7_child(data: Path, steps: int) -> None:
+    """The body run under callgrind for --w7: W7's tinygrad_ko kit for ``steps`` steps on the saved data."""
+    import json
+
+    import workloads
+
+    import tinygrad_ko
+
+    saved = json.loads(data.read_text(encoding="utf-8"))
+    kit = workloads.tinygrad_ko_demo_kit()
+    w7 = workloads.W7Data(saved["x"], saved["y"], saved["x"][:1], saved["y"][:1], saved["w"])
+    accuracy: dict[str, float] = {}
+    gc.collect()
+    workloads.w7_demo_training(kit, w7, steps, accuracy)
+    print(Path(tinygrad_ko.__file__).parent.parent)
+
+
+def compare_w7(trees: list[Path], steps: int) -> None:
+    """Print instructions per W7 step for each checkout (the data made by this checkout's w7_data)."""
+    import json
+    import tempfile
+
+    import workloads
+
+    w7 = workloads.w7_data(100)
+    with tempfile.TemporaryDirectory() as scratch:
+        data = Path(scratch) / "w7.json"
+        data.write_text(json.dumps({"x": w7.x_train, "y": w7.y_train, "w": w7.weights}), encoding="utf-8")
+        print(f"| checkout | instructions per W7 step (100 points, {steps} steps counted) |")
+        print("|---|---|")
+        for tree in trees:
+            per_step, where = w7_instructions(tree, steps, data)
+            print(f"| {where} | {per_step / 1e6:,.1f} M |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, nargs="+", default=[10_000], help="W1 sizes (products)")
@@ -339,8 +399,23 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None, help="variants whose name starts with these words")
     parser.add_argument("--gc", type=int, nargs="*", default=None,
                         help="instead: objects the cyclic GC examines per op node at these W1 sizes (engine only)")
+    parser.add_argument("--w7", type=int, metavar="STEPS", default=None,
+                        help="instead: callgrind instructions per W7 training step, for each of --trees")
+    parser.add_argument("--trees", type=Path, nargs="+", default=[HERE.parent.parent],
+                        help="checkouts whose tinygrad_ko --w7 runs (default: this one)")
     parser.add_argument("--count", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--count-w7", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.count_w7:
+        count_w7_child(Path(args.count_w7[0]), int(args.count_w7[1]))
+        return
+    if args.w7 is not None:
+        if shutil.which("valgrind") is None:
+            parser.error("--w7 counts instructions with callgrind: install valgrind (apt-get install valgrind)")
+        if args.w7 < 1:
+            parser.error("--w7 needs at least 1 step")
+        compare_w7(args.trees, args.w7)
+        return
     if args.count:
         name, n, gc_on, phase = args.count
         count_child(name, int(n), gc_on == "on", phase)

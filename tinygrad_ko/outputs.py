@@ -31,7 +31,7 @@ from typing import Any
 from .messages import DEFAULT_LANG, LocalizedValueError, text
 
 __all__ = ["OutputPathError", "check_writable", "link_target", "utf8_bytes", "write_all", "write_atomically",
-           "write_text_atomically"]
+           "write_new_file", "write_text_atomically"]
 
 
 class OutputPathError(LocalizedValueError):
@@ -165,6 +165,38 @@ def write_atomically(path: Path, data: bytes, what: str = "the drawing") -> None
         except BaseException:
             os.unlink(temp)
             raise
+    except OSError as error:
+        message = text("draw.cannot_write", DEFAULT_LANG, what=what, reason=error.strerror)
+        raise type(error)(error.errno, message, str(path)) from None
+
+
+def write_new_file(path: Path, data: bytes, what: str) -> None:
+    """Write ``data`` to ``path`` only if nothing is there: FileExistsError otherwise, nothing changed.
+
+    For files a learner edits (an exercise's starter): the check and the creation are
+    one step, so a file made by someone else between a check and the write is never
+    overwritten.  The data is staged beside ``path`` and then hard-linked to the name
+    (a link never replaces an existing name), so readers see no file or the whole file.
+    Where the file system has no hard links, the file is created exclusively
+    (``O_EXCL``) and written in place.  Anything at ``path``, a symbolic link included
+    (even one that leads nowhere), counts as there.  Other failures are the system's
+    OSError, its message naming ``what``.
+    """
+    path = Path(path)
+    try:
+        temp = _stage(path, data)
+        try:
+            os.link(temp, path, follow_symlinks=False)
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links here (some network and FAT file systems)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+        finally:
+            os.unlink(temp)
+    except FileExistsError:
+        raise
     except OSError as error:
         message = text("draw.cannot_write", DEFAULT_LANG, what=what, reason=error.strerror)
         raise type(error)(error.errno, message, str(path)) from None

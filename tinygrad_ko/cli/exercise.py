@@ -29,7 +29,7 @@ from types import ModuleType
 from typing import Any
 
 from ..messages import ENV_VAR, LANGS, LocalizedValueError, text
-from ..outputs import check_writable, write_text_atomically
+from ..outputs import check_writable, utf8_bytes, write_atomically, write_new_file
 from ..text import visible_text
 
 __all__ = ["CHECKED_CLASSES", "STARTERS", "Starter", "add_commands", "run_check", "run_exercise", "starter_text"]
@@ -105,9 +105,16 @@ def run_exercise(args: argparse.Namespace) -> int:
     if not name.lower().endswith(".py"):
         raise LocalizedValueError("exercises.command.output_not_py", name=name)
     path = check_writable(name, text("exercises.command.what_starter", lang))
-    if os.path.lexists(path) and not args.force:
-        raise LocalizedValueError("exercises.command.exists", name=name)
-    write_text_atomically(path, starter_text(args.kind, lang, name), text("exercises.command.what_starter", lang))
+    source = utf8_bytes(starter_text(args.kind, lang, name))
+    what = text("exercises.command.what_starter", lang)
+    if args.force:
+        write_atomically(path, source, what)
+    else:
+        # One step that checks and creates: a file made since the check above is kept too.
+        try:
+            write_new_file(path, source, what)
+        except FileExistsError:
+            raise LocalizedValueError("exercises.command.exists", name=name) from None
     print(text("exercises.command.wrote", lang, path=visible_text(name), class_name=starter.class_name))
     return 0
 
