@@ -20,6 +20,7 @@ BUGGY = [
     ("ReversedPreorder", {"not-topological"}),
     ("SwappedMul", {"swapped-inputs"}),
     ("AddIgnoresUpstream", {"missing-upstream"}),
+    ("NoSeed", {"missing-upstream"}),
     ("SubSign", {"wrong-local-derivative"}),
     ("RsubBackwards", {"wrong-forward"}),
     ("SigmoidOfInput", {"sigmoid-derivative-of-input"}),
@@ -70,6 +71,18 @@ def test_the_reused_node_message_says_add_not_assign() -> None:
     (finding,) = check_value_class(values.ReuseNotAccumulated).findings
     assert "x.grad = 1, expected x.grad = 2" in finding.message and "+=" in finding.message
     assert finding.message.endswith("x = 3; z = x + x; z.backward().")
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_a_backward_that_never_seeds_the_root_is_told_so_once(lang: str) -> None:
+    report = check_value_class(values.NoSeed, lang=lang)
+    (finding,) = report.findings  # one mistake, one finding: not one per op it shows at
+    assert finding.code == "missing-upstream"
+    assert "self.grad = 1" in finding.message and "= 0" in finding.message
+    assert ("chain rule" in finding.message) if lang == "en" else ("연쇄법칙" in finding.message)
+    # A backward that seeds but ignores out.grad in + is the other message.
+    (other,) = check_value_class(values.AddIgnoresUpstream, lang=lang).findings
+    assert "self.grad = 1" not in other.message and "out.grad" in other.message
 
 
 def test_the_wrong_op_is_named() -> None:

@@ -170,6 +170,13 @@ class ReversedPreorder(GoodValue):
         return order
 
 
+class NoSeed(GoodValue):
+    def backward(self):
+        # Forgets self.grad = 1: every gradient is a product that starts from 0.
+        for node in reversed(self._order()):
+            node._backward()
+
+
 class SwappedMul(GoodValue):
     def __mul__(self, other):
         other = self._wrap(other)

@@ -77,6 +77,7 @@ class _EngineRun:
         self.name = cls.__name__
         self.files = learner_files(cls)
         self.findings: dict[tuple[str, str], Finding] = {}
+        self._root_grad: float | None = None  # set by each _run
 
     def _add(self, code: str, subject: str, message: str, program: Program | None = None,
              inputs: dict[str, float] | None = None) -> None:
@@ -109,6 +110,8 @@ class _EngineRun:
         except Exception as error:
             self._raised(error, f"{program.root}.backward()", program.op or "graph", program)
             raise _Failed from error
+        # What backward() left on the root itself: 1 when it seeded the pass (d root/d root).
+        self._root_grad = _number(getattr(root, "grad", None))
         return data, {name: getattr(leaves[name], "grad", None) for name in program.checked}
 
     @staticmethod
@@ -202,8 +205,10 @@ class _EngineRun:
         op = ops.OPS[program.op]
         formula = " · ".join(op.local_formula) if program.op not in ("add", "sub", "mul", "div") else \
             ", ".join(f"∂out/∂{n} = {f}" for n, f in zip(("x", "y"), op.local_formula, strict=False))
-        self._add(code, program.op, text(key, self.lang, op=op_name, got=shown_got, expected=shown_right,
-                                                 formula=formula, names=", ".join(wrong)), program)
+        # A missing seed is one mistake, whichever op shows it first: one finding, not one per op.
+        subject = "seed" if key == "exercises.engine_missing_seed" else program.op
+        self._add(code, subject, text(key, self.lang, op=op_name, got=shown_got, expected=shown_right,
+                                      formula=formula, names=", ".join(wrong), root=program.root), program)
         return False
 
     def _diagnosis(self, program: Program, inputs: dict[str, float], got: dict[str, float],
@@ -213,6 +218,10 @@ class _EngineRun:
             return all(not close(variant[n], right[n], abs(right[n])) or close(got[n], right[n], abs(right[n]))
                        for n in wrong) and all(close(got[n], variant[n], abs(variant[n])) for n in wrong)
 
+        if self._root_grad == 0.0 and all(got[n] == 0.0 for n in wrong):
+            # Every gradient 0 and the root's too: backward() never set the root's gradient to 1,
+            # so every product of the chain rule started from 0.
+            return codes.MISSING_UPSTREAM, "exercises.engine_missing_seed"
         if "g" in inputs and matches(self._reference(program, program.inputs(g=1.0))[1]):
             return codes.MISSING_UPSTREAM, "exercises.engine_missing_upstream"
         if program.op == "mul" and "y" in inputs:
