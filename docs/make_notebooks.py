@@ -22,6 +22,9 @@ changes, made so that the notebook runs in Jupyter and in Colab as the page runs
   relative images do not load); other cells' outputs are never stored (clean diffs);
 - a cell that writes a page (``.html``) or a command that writes a plot (``.png``) or a drawing is
   followed by a cell showing it inline (the page in an ``<iframe srcdoc>``: no server, no network);
+- a screenshot (any other picture of ``docs/images/``) travels inside the notebook as an attachment
+  of its Markdown cell (``attachment:NAME``): it shows in Colab, which opens the notebook alone, and
+  in a notebook ``tinygrad-ko notebooks`` copied out, which has no ``images/`` beside it;
 - relative links are rewritten to work from ``docs/notebooks/LANG/`` (a chapter links its notebook).
 
 jupytext's own metadata (its version and format stamp) is left out, and cell ids are numbered, so
@@ -298,6 +301,9 @@ def notebook(page: Path, lang: str) -> nbformat.NotebookNode:
         if made.stored is not None:
             cell.outputs = [nbformat.v4.new_output("display_data", data=made.stored)]
     nb.cells = [cell for cell in nb.cells if cell.cell_type != "markdown" or cell.source.strip()]
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            attach_screenshots(cell)
     for number, cell in enumerate(nb.cells):
         cell.id = f"cell-{number:03d}"
         # jupytext's layout hints (lines_to_next_cell, ...) go; the tags the cells were made with stay.
@@ -306,6 +312,24 @@ def notebook(page: Path, lang: str) -> nbformat.NotebookNode:
                    "language_info": {"name": "python"}}
     nbformat.validate(nb)
     return nb
+
+
+#: A picture of docs/images as a notebook's Markdown links it (after rewrite_links).
+SCREENSHOT = re.compile(r"(!\[[^\]]*\])\(\.\./\.\./images/([^)\s/]+\.png)\)")
+
+
+def attach_screenshots(cell: nbformat.NotebookNode) -> None:
+    """Put every docs/images PNG the Markdown ``cell`` shows into the cell (``attachment:NAME``)."""
+    attachments: dict[str, dict[str, str]] = {}
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group(2)
+        attachments[name] = {"image/png": base64.b64encode((DOCS / "images" / name).read_bytes()).decode("ascii")}
+        return f"{match.group(1)}(attachment:{name})"
+
+    cell.source = SCREENSHOT.sub(one, cell.source)
+    if attachments:
+        cell.attachments = attachments
 
 
 def notebook_text(page: Path, lang: str) -> str:

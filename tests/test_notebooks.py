@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import os
@@ -99,12 +100,34 @@ def test_the_committed_notebook_stores_only_the_pictures(notebook: Path) -> None
 def test_relative_links_work_from_the_notebooks_folder(notebook: Path) -> None:
     nb = nbformat.read(notebook, as_version=4)
     targets = [target for cell in nb.cells if cell.cell_type == "markdown"
-               for target in re.findall(r"\]\(([^)\s#]+)(?:#[^)]*)?\)", cell.source) if "://" not in target]
+               for target in re.findall(r"\]\(([^)\s#]+)(?:#[^)]*)?\)", cell.source)
+               if "://" not in target and not target.startswith("attachment:")]
     assert targets, "the navigation line links the index"
     for target in targets:
         assert (notebook.parent / target).exists(), f"{notebook.name} links {target}, which does not exist"
     # A chapter links its neighbour's notebook, not the Markdown page.
     assert not [t for t in targets if re.fullmatch(r"\d\d-[\w-]+\.md", t)]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[str(p.relative_to(ROOT / "docs")) for p in NOTEBOOKS])
+def test_screenshots_travel_inside_the_notebook(notebook: Path) -> None:
+    # Colab opens a notebook alone and `tinygrad-ko notebooks` copies it out without images/: a
+    # screenshot linked as ../../images/... would be a broken picture there.
+    nb = nbformat.read(notebook, as_version=4)
+    page = page_of(notebook).read_text(encoding="utf-8")
+    drawn = make.drawings(page_of(notebook))
+    screenshots = [name for name in re.findall(r"!\[[^\]]*\]\(\.\./images/([^)\s]+\.png)\)", page)
+                   if name not in drawn]
+    attached: dict[str, bytes] = {}
+    for cell in nb.cells:
+        assert not re.search(r"!\[[^\]]*\]\([^)]*images/[^)]*\.png\)", cell.source), f"cell {cell.id} links a PNG file"
+        names = re.findall(r"\]\(attachment:([^)\s]+)\)", cell.source)
+        assert sorted(names) == sorted(cell.get("attachments", {})), f"cell {cell.id}: links and attachments differ"
+        for name in names:
+            attached[name] = base64.b64decode(cell.attachments[name]["image/png"])
+    assert sorted(attached) == sorted(set(screenshots))
+    for name, data in attached.items():
+        assert data == (ROOT / "docs" / "images" / name).read_bytes(), f"{name}: not the committed screenshot"
 
 
 def test_links_are_rewritten_for_the_notebooks_folder() -> None:
