@@ -8,6 +8,8 @@ by callgrind (load-independent), each with the cyclic GC on and off.
     python benchmarks/floor.py                 # wall time and callgrind, N = 10,000
     python benchmarks/floor.py --n 10000 100000 --no-callgrind
     python benchmarks/floor.py --w7 3 --trees ../old-checkout .   # W7 steps, instructions per tree
+    python benchmarks/floor.py --w7 1 --w7-peer                   # this checkout and micrograd
+    python benchmarks/floor.py --lazy-where                       # sigmoid'/tanh' with a lazy where
 
 callgrind comes from valgrind (Debian: ``apt-get install valgrind``); without it
 the instruction columns say "—".  Instructions per op are the difference between
@@ -333,7 +335,7 @@ def count_child(name: str, n: int, gc_on: bool, phase: str) -> None:
         w1(V, a, b)
 
 
-def w7_instructions(tree: Path, steps: int, data: Path) -> tuple[float, str]:
+def w7_instructions(tree: Path, steps: int, data: Path, kit: str = "tinygrad_ko") -> tuple[float, str]:
     """callgrind instructions per W7 training step with the tinygrad_ko of checkout ``tree``, and its path.
 
     W7's own code (benchmarks/workloads.py: the demo kit and loop) runs on the
@@ -345,7 +347,7 @@ def w7_instructions(tree: Path, steps: int, data: Path) -> tuple[float, str]:
     counts, where = [], ""
     for n in (0, steps):
         cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-               sys.executable, str(HERE), "--count-w7", str(data), str(n)]
+               sys.executable, str(HERE), "--count-w7", str(data), str(n), kit]
         env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
         done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
         found = re.search(r"Collected : (\d+)", done.stderr)
@@ -356,8 +358,8 @@ def w7_instructions(tree: Path, steps: int, data: Path) -> tuple[float, str]:
     return (counts[1] - counts[0]) / steps, where
 
 
-def count_w7_child(data: Path, steps: int) -> None:
-    """The body run under callgrind for --w7: W7's tinygrad_ko kit for ``steps`` steps on the saved data."""
+def count_w7_child(data: Path, steps: int, kit_name: str) -> None:
+    """The body run under callgrind for --w7: W7's kit (``tinygrad_ko`` or ``micrograd``) for ``steps`` steps."""
     import json
 
     import workloads
@@ -365,15 +367,15 @@ def count_w7_child(data: Path, steps: int) -> None:
     import tinygrad_ko
 
     saved = json.loads(data.read_text(encoding="utf-8"))
-    kit = workloads.tinygrad_ko_demo_kit()
+    kit = workloads.micrograd_demo_kit() if kit_name == "micrograd" else workloads.tinygrad_ko_demo_kit()
     w7 = workloads.W7Data(saved["x"], saved["y"], saved["x"][:1], saved["y"][:1], saved["w"])
     accuracy: dict[str, float] = {}
     gc.collect()
     workloads.w7_demo_training(kit, w7, steps, accuracy)
-    print(Path(tinygrad_ko.__file__).parent.parent)
+    print("micrograd 0.1.0 (peer)" if kit_name == "micrograd" else Path(tinygrad_ko.__file__).parent.parent)
 
 
-def compare_w7(trees: list[Path], steps: int) -> None:
+def compare_w7(trees: list[Path], steps: int, peer: bool) -> None:
     """Print instructions per W7 step for each checkout (the data made by this checkout's w7_data)."""
     import json
     import tempfile
@@ -386,9 +388,90 @@ def compare_w7(trees: list[Path], steps: int) -> None:
         data.write_text(json.dumps({"x": w7.x_train, "y": w7.y_train, "w": w7.weights}), encoding="utf-8")
         print(f"| checkout | instructions per W7 step (100 points, {steps} steps counted) |")
         print("|---|---|")
-        for tree in trees:
-            per_step, where = w7_instructions(tree, steps, data)
+        rows = [(tree, "tinygrad_ko") for tree in trees] + ([(trees[-1], "micrograd")] if peer else [])
+        for tree, kit in rows:
+            per_step, where = w7_instructions(tree, steps, data, kit)
             print(f"| {where} | {per_step / 1e6:,.1f} M |", flush=True)
+
+
+def _where_variants() -> dict[str, tuple[Any, Any]]:
+    """sigmoid' and tanh' as ops.py computes them ("now") and with a lazy ``where`` ("lazy"), with their ops."""
+    from tinygrad_ko import ops
+
+    k = ops.FLOATS
+
+    def lazy(condition: bool, then: Any, otherwise: Any) -> Any:
+        return then() if condition else otherwise()
+
+    def sigmoid_lazy(x: float, out: float) -> Any:
+        return lazy(k.data(x) <= 1.0, lambda: out * (1.0 - out), lambda: out * k.sigmoid(-x))
+
+    def tanh_lazy(x: float, out: float) -> Any:
+        xd = k.data(x)
+        return lazy((xd <= 1.0) & (xd >= -1.0), lambda: 1.0 - out * out,
+                    lambda: 4.0 * k.sigmoid(2.0 * x) * k.sigmoid(-2.0 * x))
+
+    return {"sigmoid now": (ops.SIGMOID, ops.SIGMOID.local_x), "sigmoid lazy": (ops.SIGMOID, sigmoid_lazy),
+            "tanh now": (ops.TANH, ops.TANH.local_x), "tanh lazy": (ops.TANH, tanh_lazy)}
+
+
+def _where_pairs(op: Any, low: float, high: float, calls: int) -> list[tuple[float, float]]:
+    rng = random.Random(3)
+    xs = [rng.uniform(low, high) for _ in range(calls)]
+    return [(x, op.forward(x)) for x in xs]
+
+
+def lazy_where(ranges: list[tuple[float, float]], calls: int = 20_000, reps: int = 5) -> None:
+    """Print sigmoid' and tanh' per call, as ops.py computes them and with a lazy ``where``.
+
+    The rules compute both branches of ``k.where`` (the tail forms cost an ``exp``); the
+    prototype passes them as zero-argument functions, so only the chosen one runs.  Both give
+    the same bits (checked on every input).  Each cell: callgrind instructions per call (a
+    run of ``calls`` calls minus a run of none) and the best wall time of ``reps`` runs.
+    """
+    variants = _where_variants()
+    print("| x drawn from | " + " | ".join(variants) + " |")
+    print("|---|" + "---|" * len(variants))
+    for low, high in ranges:
+        cells = []
+        for name, (op, f) in variants.items():
+            pairs = _where_pairs(op, low, high, calls)
+            assert all(f(x, o) == op.local_x(x, o) for x, o in pairs)
+            best = min(_seconds(f, pairs) for _ in range(reps))
+            ins = _where_instructions(name, low, high, calls)
+            cells.append(f"{ins:,.0f} instr, {best / calls * 1e9:,.0f} ns" if ins is not None
+                         else f"{best / calls * 1e9:,.0f} ns")
+        print(f"| [{low:g}, {high:g}] | " + " | ".join(cells) + " |", flush=True)
+
+
+def _where_instructions(name: str, low: float, high: float, calls: int) -> float | None:
+    if shutil.which("valgrind") is None:
+        return None
+    counts = []
+    for n in (0, calls):
+        cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, str(HERE),
+               "--count-where", name, str(low), str(high), str(n)]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if found is None:
+            raise RuntimeError(f"no instruction count from callgrind:\n{done.stderr[-2000:]}")
+        counts.append(int(found.group(1)))
+    return (counts[1] - counts[0]) / calls
+
+
+def count_where_child(name: str, low: float, high: float, calls: int) -> None:
+    """The body run under callgrind for --lazy-where: the inputs for ``calls`` (always made), then the calls."""
+    op, f = _where_variants()[name]
+    pairs = _where_pairs(op, low, high, max(calls, 20_000))
+    for x, out in pairs[:calls]:
+        f(x, out)
+
+
+def _seconds(f: Any, pairs: list[tuple[float, float]]) -> float:
+    started = time.perf_counter()
+    for x, out in pairs:
+        f(x, out)
+    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -404,17 +487,28 @@ def main() -> None:
     parser.add_argument("--trees", type=Path, nargs="+", default=[HERE.parent.parent],
                         help="checkouts whose tinygrad_ko --w7 runs (default: this one)")
     parser.add_argument("--count", nargs=4, help=argparse.SUPPRESS)
-    parser.add_argument("--count-w7", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--lazy-where", action="store_true",
+                        help="instead: sigmoid' and tanh' per call, as ops.py computes them and with a lazy where")
+    parser.add_argument("--w7-peer", action="store_true", help="with --w7: micrograd's W7 step counted too")
+    parser.add_argument("--count-w7", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--count-where", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.count_w7:
-        count_w7_child(Path(args.count_w7[0]), int(args.count_w7[1]))
+        count_w7_child(Path(args.count_w7[0]), int(args.count_w7[1]), args.count_w7[2])
+        return
+    if args.count_where:
+        name, low, high, calls = args.count_where
+        count_where_child(name, float(low), float(high), int(calls))
+        return
+    if args.lazy_where:
+        lazy_where([(-1.0, 1.0), (-4.0, 4.0), (1.5, 4.0)])
         return
     if args.w7 is not None:
         if shutil.which("valgrind") is None:
             parser.error("--w7 counts instructions with callgrind: install valgrind (apt-get install valgrind)")
         if args.w7 < 1:
             parser.error("--w7 needs at least 1 step")
-        compare_w7(args.trees, args.w7)
+        compare_w7(args.trees, args.w7, args.w7_peer)
         return
     if args.count:
         name, n, gc_on, phase = args.count

@@ -196,8 +196,12 @@ def test_the_starters_are_package_data() -> None:
     # every starter must match its pattern, or the installed command would have none.
     config = configparser.ConfigParser()
     config.read(ROOT / "setup.cfg", encoding="utf-8")
-    patterns = [p.strip() for p in re.split(r"[,\n]", config["options.package_data"]["tinygrad_ko.cli"]) if p.strip()]
-    shipped = {path for pattern in patterns for path in (STARTER_FOLDER.parent).glob(pattern)}
+    # Each language's folder is a package of its own (namespace discovery) with its own patterns.
+    shipped = set()
+    for lang in LANGS:
+        entry = config["options.package_data"][f"tinygrad_ko.cli.starters.{lang}"]
+        patterns = [p.strip() for p in re.split(r"[,\n]", entry) if p.strip()]
+        shipped |= {path for pattern in patterns for path in (STARTER_FOLDER / lang).glob(pattern)}
     starters = set(STARTER_FOLDER.rglob("*.py"))
     assert starters and starters <= shipped
     assert {(path.parent.name, path.stem) for path in starters} == {(lang, kind) for lang in LANGS for kind in STARTERS}
