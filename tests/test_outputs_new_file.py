@@ -65,3 +65,33 @@ def test_a_folder_that_cannot_be_written_names_what_was_being_written(tmp_path: 
     with pytest.raises(FileNotFoundError) as caught:
         write_new_file(tmp_path / "missing" / "x.py", b"x", "the starter")
     assert "the starter" in str(caught.value) and caught.value.filename == str(tmp_path / "missing" / "x.py")
+
+
+def test_a_write_that_fails_half_way_leaves_no_file_to_be_taken_for_the_learners(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The O_EXCL path writes in place; if the write fails (a full disk), the file it made is removed.
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    real_fdopen = os.fdopen
+
+    class FullDisk:
+        def __init__(self, file: object) -> None:
+            self.file = file
+
+        def __enter__(self) -> FullDisk:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.file.close()  # type: ignore[attr-defined]
+
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "link", no_links)
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: FullDisk(real_fdopen(fd, mode)) if mode == "wb" and
+                        not os.readlink(f"/proc/self/fd/{fd}").endswith(".tmp") else real_fdopen(fd, mode))
+    with pytest.raises(OSError, match="the starter") as caught:
+        write_new_file(tmp_path / "sigmoid_layer.py", b"class Sigmoid: ...\n", "the starter")
+    assert caught.value.errno == errno.ENOSPC
+    assert list(tmp_path.iterdir()) == []

@@ -191,8 +191,12 @@ def write_new_file(path: Path, data: bytes, what: str) -> None:
             raise
         except OSError:  # no hard links here (some network and FAT file systems)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
+            try:
+                with os.fdopen(fd, "wb") as file:
+                    file.write(data)
+            except BaseException:
+                os.unlink(path)  # ours (O_EXCL made it): no half-written starter is left to be "already there"
+                raise
         finally:
             os.unlink(temp)
     except FileExistsError:
