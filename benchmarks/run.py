@@ -123,6 +123,8 @@ class Bench:
             rows += self.phase_rows(f"W1 wide sum, N = {n:,}", timings, ("forward", "backward"), "ms", 2 * n)
             if gc_enabled:
                 self.faster(f"W1 N = {n:,}: at least 5× faster", peer.median() / ours.median(), 5.0)
+                # Issue 23's target, out of this design's reach (RESULTS.md's floor section says why).
+                self.faster(f"W1 N = {n:,}: at least 8× faster (issue 23)", peer.median() / ours.median(), 8.0)
         return rows
 
     def w2(self, gc_enabled: bool) -> list[Row]:
