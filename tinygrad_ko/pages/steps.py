@@ -77,7 +77,12 @@ def step_frames(root: Value, lang: str | None = None, engine: str | None = None,
     """
     _check_size(root)  # before explain(): a graph of millions of nodes is refused at once
     lang = _lang(lang, "step_frames")
-    explanation = explain(root, lang)  # checks root
+    return _frames(root, explain(root, lang), lang, engine, style, timeout)  # explain checks root
+
+
+def _frames(root: Value, explanation: Explanation, lang: Lang, engine: str | None, style: str,
+            timeout: float | None) -> list[Frame]:
+    """step_frames' drawings of ``explanation`` (of ``root``), which write_steps also reads for the page."""
     if style not in STYLES:
         raise LocalizedValueError("pages.style", styles=", ".join(STYLES), got=style)
     order = topological_order(root)
@@ -192,8 +197,8 @@ def write_steps(root: Value, path: str | os.PathLike[str], *, lang: str | None =
         raise LocalizedValueError("pages.quiz.book_style")
     _check_size(root)
     lang = _lang(lang, "write_steps")
-    frames = step_frames(root, lang, engine, style, timeout=timeout)
-    explanation = explain(root, lang)
+    explanation = explain(root, lang)  # checks root; one explanation for the frames, the inputs and the quiz
+    frames = _frames(root, explanation, lang, engine, style, timeout)
     # The book's style writes the numbers on the edges; the page edits the boxes' numbers only.
     # A quiz asks about the numbers drawn: editing the inputs would change its answers.
     live = _live(explanation, editable=style == "boxes" and not quiz)
