@@ -177,13 +177,10 @@ def _load(path: Path, lang: str, prog: str) -> ModuleType | None:
             shown = "".join(traceback.format_exception_only(type(error), error)).rstrip("\n")
             _say(prog, lang, text("exercises.command.syntax_error", lang, name=visible_text(str(path)), python=shown))
             return None
-        except OSError as error:
-            if error.filename is not None and os.path.realpath(error.filename) == os.path.realpath(path):
-                raise  # the file itself cannot be read: the command's one-line OS error
-            _say(prog, lang, text("exercises.command.import_error", lang, name=visible_text(str(path)),
-                                  python=_learners_traceback(error, path)))
-            return None
         except (Exception, SystemExit) as error:  # the learner's code raised (or exited) while importing
+            if isinstance(error, OSError) and error.filename is not None and \
+                    os.path.realpath(error.filename) == os.path.realpath(path):
+                raise  # the file itself cannot be read: the command's one-line OS error
             _say(prog, lang, text("exercises.command.import_error", lang, name=visible_text(str(path)),
                                   python=_learners_traceback(error, path)))
             return None

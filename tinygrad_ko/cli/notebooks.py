@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..messages import ENV_VAR, LANGS, LocalizedValueError, text
-from ..outputs import write_atomically
+from ..outputs import write_atomically, write_new_file
 
 if TYPE_CHECKING:  # only read by the type checker
     if sys.version_info >= (3, 11):
@@ -60,12 +60,17 @@ def run_notebooks(args: argparse.Namespace) -> int:
         target = folder / notebook.name
         if target.is_file() and target.read_bytes() == data:
             print(text("notebooks.unchanged", lang, path=str(target)))
-        elif target.exists() and not args.force:
+            continue
+        try:
+            if args.force:
+                write_atomically(target, data, text("notebooks.what", "en"))
+            else:  # checks and creates in one step, as `exercise` does: a notebook saved meanwhile is kept too
+                write_new_file(target, data, text("notebooks.what", "en"))
+        except FileExistsError:
             print(text("notebooks.kept", lang, path=str(target)), file=sys.stderr)
             kept += 1
-        else:
-            write_atomically(target, data, text("notebooks.what", "en"))
-            print(text("notebooks.wrote", lang, path=str(target)))
+            continue
+        print(text("notebooks.wrote", lang, path=str(target)))
     print(text("notebooks.summary", lang, count=len(notebooks), dir=str(folder)))
     if kept:
         print(text("notebooks.kept_summary", lang, kept=kept, count=len(notebooks)), file=sys.stderr)
