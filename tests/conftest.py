@@ -1,11 +1,13 @@
 """Shared test settings and helpers: hypothesis profiles, both Graphviz engines, SVG reading,
-and the gradient-error figure printed at the end of a run."""
+the browser of the page tests, and the gradient-error figure printed at the end of a run."""
 
 from __future__ import annotations
 
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -26,6 +28,23 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 ENGINES = ("dot", "graphviz-pure")
 
 SVG = "{http://www.w3.org/2000/svg}"
+
+#: The page tests' browser: Debian's Chromium (playwright's own download is never used).
+CHROMIUM = os.environ.get("TINYGRAD_KO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless Chromium for one test module (the step, quiz and training pages run in it)."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"the browser test needs Chromium at {CHROMIUM} (Debian: apt install chromium)"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(params=ENGINES)

@@ -17,9 +17,11 @@ from tinygrad_ko.exercises import KINDS, check_layer
 FIXTURES = Path(__file__).parent / "exercise_fixtures"
 # The fixtures are learners' files: plain modules on a path, as `tinygrad-ko check` imports them.
 sys.path.insert(0, str(FIXTURES))
+# The study note's own layers: the one copy, which page 12 checks too.
+sys.path.insert(0, str(Path(__file__).parent.parent / "docs" / "examples"))
 import book_layers  # noqa: E402
 import buggy_layers  # noqa: E402
-import seed_layers  # noqa: E402
+import study_note_layers  # noqa: E402
 
 PROJECT = {"mul": layers.MulLayer, "add": layers.AddLayer, "relu": layers.Relu, "sigmoid": layers.Sigmoid,
            "affine": layers.Affine, "softmax_with_loss": layers.SoftmaxWithLoss}
@@ -85,16 +87,16 @@ def test_right_layers_in_any_form_pass_on_any_seed(layer: tuple[str, type], seed
 
 
 def test_the_seeds_mul_and_add_layers_pass() -> None:
-    assert check_layer(seed_layers.MulLayer).findings == []
-    assert check_layer(seed_layers.AddLayer).findings == []
+    assert check_layer(study_note_layers.MulLayer).findings == []
+    assert check_layer(study_note_layers.AddLayer).findings == []
 
 
 def test_the_seeds_relu_is_reported_with_its_file_and_line() -> None:
-    report = check_layer(seed_layers.Relu)
+    report = check_layer(study_note_layers.Relu)
     assert report.codes == {"exception", "mutates-input"}
     (error,) = report.errors
-    line = line_of(seed_layers, "dx = douit")
-    assert f"NameError: name 'douit' is not defined (seed_layers.py:{line})" in error.message
+    line = line_of(study_note_layers, "dx = douit")
+    assert f"NameError: name 'douit' is not defined (study_note_layers.py:{line})" in error.message
     (warning,) = report.warnings
     assert "before [1.5, 2.5], after [0, 2.5]" in warning.message  # the caller's dout, zeroed where x <= 0
     assert "two branches" in warning.message

@@ -13,8 +13,9 @@ from tinygrad_ko.exercises import CODES, SEVERITY, Finding, Report, check_layer,
 from tinygrad_ko.messages import set_lang
 
 sys.path.insert(0, str(Path(__file__).parent / "exercise_fixtures"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "docs" / "examples"))  # the study note's layers (page 12's)
 import buggy_layers
-import seed_layers
+import study_note_layers
 import values
 
 # Three English words in a row: a sentence, not code (dx = dout * y) or a finding's code.
@@ -119,7 +120,7 @@ def test_both_languages_quote_the_same_input_and_gradients() -> None:
 
 def test_the_seeds_report_in_both_languages() -> None:
     for lang in ("en", "ko"):
-        reports = [check_layer(cls, lang=lang) for cls in (seed_layers.MulLayer, seed_layers.AddLayer,
-                                                            seed_layers.Relu)]
+        reports = [check_layer(cls, lang=lang) for cls in (study_note_layers.MulLayer, study_note_layers.AddLayer,
+                                                            study_note_layers.Relu)]
         assert [bool(r) for r in reports] == [True, True, False]
-        assert "NameError: name 'douit' is not defined (seed_layers.py:" in str(reports[2])
+        assert "NameError: name 'douit' is not defined (study_note_layers.py:" in str(reports[2])

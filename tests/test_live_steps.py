@@ -8,7 +8,6 @@ engine on the same graph with the same edited inputs.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,24 +26,9 @@ from tinygrad_ko.ops import DIV, LOG, MUL, POW, RELU
 from tinygrad_ko.pages.jsops import JSExpr, forward_source, local_sources, messages
 from tinygrad_ko.testing import Expression, expressions
 
-CHROMIUM = os.environ.get("TINYGRAD_KO_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
 # How many random graphs the browser property test tries, all in one browser session:
 # each writes a page (one Graphviz run per step) and loads it, about 0.3 s an example.
 BROWSER_EXAMPLES = 40
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), f"the browser test needs Chromium at {CHROMIUM} (Debian: apt install chromium)"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

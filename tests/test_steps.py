@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import html
-import os
 import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -143,24 +141,7 @@ def test_page_is_one_self_contained_file(tmp_path: Path) -> None:
     assert "@import" not in html and "url(" not in html
 
 
-# --- a real browser: headless Chromium ----------------------------------------------------
-# Debian's chromium (.ci/system-packages installs it), driven by playwright's Python
-# package; playwright's own browser download is never used.
-
-CHROMIUM = os.environ.get("TINYGRAD_KO_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), f"the browser test needs Chromium at {CHROMIUM} (Debian: apt install chromium)"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+# --- a real browser: headless Chromium (conftest's browser fixture) ------------------------
 
 
 def test_stepping_through_the_page_in_a_browser(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
