@@ -33,7 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -171,22 +171,31 @@ def _system_dot() -> str:
     return dot
 
 
-def _screenshot(lang: str, step: int, path: Path) -> None:
+@contextlib.contextmanager
+def _chromium() -> Iterator[Any]:
+    """Debian's headless Chromium through playwright (its own browser download is never used)."""
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _screenshot(lang: str, step: int, path: Path) -> None:
     with tempfile.TemporaryDirectory() as work:
         page_file = write_steps(apple_orange(lang).price, Path(work) / "steps.html", lang=lang, engine=_system_dot())
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync", "--no-first-run"])
+        with _chromium() as browser:
             page = browser.new_page(viewport={"width": 900, "height": 640})
             page.goto(page_file.as_uri())
             for _ in range(step):
                 page.keyboard.press("ArrowRight")
             page.screenshot(path=str(path))
-            browser.close()
 
 
 #: Screenshots of the step page after a learner edits an input: the page and the file its
@@ -198,22 +207,15 @@ LIVE_SCREENSHOTS = {"nudge.ko.png": ("ko/02-chain-rule.md", "꺾이는_점.html"
 
 
 def _live_screenshot(page_name: str, file: str, row: int, text: str, path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
     root, options = page_drawing(page_name, file)
     with tempfile.TemporaryDirectory() as work:
         page_file = write_steps(root, Path(work) / "nudge.html", lang=options.get("lang", "en"), engine=_system_dot())
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync", "--no-first-run"])
+        with _chromium() as browser:
             page = browser.new_page(viewport={"width": 900, "height": 760})
             page.goto(page_file.as_uri())
             page.keyboard.press("End")  # the last backward step: every gradient drawn
             page.locator("#leaves input[type=text]").nth(row).fill(text)
             page.screenshot(path=str(path), full_page=True)
-            browser.close()
 
 
 #: Screenshots of the step page's quiz mode (apple/orange): file -> (language, what is typed).
@@ -225,19 +227,13 @@ QUIZ_SCREENSHOTS = {"quiz.en.png": ("en", "110"), "quiz.ko.png": ("ko", "110"),
 
 def write_quiz_screenshots(out: Path) -> list[Path]:
     """Screenshot the quiz page in each language: a wrong answer diagnosed, and the end."""
-    from playwright.sync_api import sync_playwright
-
     from tinygrad_ko.examples import apple_orange as example
     from tinygrad_ko.explain import explain
     from tinygrad_ko.pages.quiz import questions
     from tinygrad_ko.text import format_number
 
     written = []
-    with tempfile.TemporaryDirectory() as work, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+    with tempfile.TemporaryDirectory() as work, _chromium() as browser:
         for name, (lang, wrong) in QUIZ_SCREENSHOTS.items():
             root = example(lang).price
             page_file = write_steps(root, Path(work) / f"{lang}.html", lang=lang, engine=_system_dot(), quiz=True)
@@ -256,7 +252,6 @@ def write_quiz_screenshots(out: Path) -> list[Path]:
             page.screenshot(path=str(out / name), full_page=True)
             written.append(out / name)
             page.close()
-        browser.close()
     return written
 
 
@@ -287,17 +282,11 @@ TRAINING_PAGES = {"train-page.en.png": "en", "train-page.ko.png": "ko"}
 
 def write_training_pages(out: Path) -> list[Path]:
     """Record the moons run once and screenshot its training page in each language."""
-    from playwright.sync_api import sync_playwright
-
     from tinygrad_ko.pages.training import record, write_training_page
 
     recording = record("moons")
     written = []
-    with tempfile.TemporaryDirectory() as work, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+    with tempfile.TemporaryDirectory() as work, _chromium() as browser:
         for name, lang in TRAINING_PAGES.items():
             page_file = write_training_page(recording, Path(work) / f"{lang}.html", lang=lang, engine=_system_dot())
             page = browser.new_page(viewport={"width": 1000, "height": 900})
@@ -308,7 +297,6 @@ def write_training_pages(out: Path) -> list[Path]:
             page.mouse.click(box["x"] + 0.42 * box["width"], box["y"] + 0.5 * box["height"])
             page.screenshot(path=str(out / name), full_page=True)
             written.append(out / name)
-        browser.close()
     return written
 
 
